@@ -1,0 +1,32 @@
+"""Deterministic aggregate ids from natural keys, so uniqueness needs no database constraint."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+NS = UUID("6b1c5d52-8f0e-4d3e-9a57-2f1d6c0e7a11")
+
+
+def org_uuid(org_id: str) -> UUID:
+    return uuid5(NS, f"org:{org_id}")
+
+
+def teacher_uuid(teacher_no: str) -> UUID:
+    return uuid5(NS, f"teacher:{teacher_no}")
+
+
+def programme_uuid(code: str) -> UUID:
+    return uuid5(NS, f"programme:{code}")
+
+
+def dispute_uuid(dispute_id: str) -> UUID:
+    return uuid5(NS, f"dispute:{dispute_id}")
+
+
+def idempotency_uuid(subject: str, key: str) -> UUID:
+    return uuid5(NS, f"idempotency:{subject}:{key}")
+
+
+def event_id(originator_id: UUID, originator_version: int) -> str:
+    """Public id of a stored event: stable, derived from its place in its aggregate."""
+    return str(uuid5(originator_id, str(originator_version)))

@@ -1,0 +1,610 @@
+"""The teacher's own aggregate: every training fact of one teacher, as immutable events.
+
+Commands check the rules of `domain.rules` before triggering an event; events only apply
+state. Corrections are new events that reference (`corrects`) the event they correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from domain.actor import Actor
+from domain.chained import ChainedAggregate
+from domain.errors import Conflict, Invalid, NotFound
+from domain.ids import event_id, teacher_uuid
+from domain.policy import Policy
+from domain.rules.absence import ensure_absence_can_be_filed, ensure_absence_decidable, ensure_reason
+from domain.rules.assessment import ensure_assessable, ensure_programme_ended, ensure_score
+from domain.rules.attendance import ensure_not_excused, ensure_session_of_enrolment
+from domain.rules.credits import (
+    ensure_credit_once_per_programme,
+    ensure_credit_within_programme_hours,
+    ensure_passing_assessment,
+)
+from domain.rules.disputes import ensure_claim, ensure_evidence, ensure_no_open_dispute, ensure_resolvable
+from domain.rules.enrolment import (
+    ensure_evaluations_done_before_new_term,
+    ensure_not_already_enrolled,
+    ensure_school_based_for_own_staff,
+)
+from domain.rules.evaluation import ensure_comment, ensure_evaluable
+from domain.rules.hours import ensure_valid_hours
+from domain.rules.transfers import ensure_transfer_in_order
+from domain.teacher_records import Absence, Attendance, Credit, Dispute, Enrolment, Posting
+from domain.vocabulary import AbsenceKind, Approver, AssessmentResult, Decision, DisputeDecision
+
+MAX_TEACHER_NO = 32
+MAX_NAME = 50
+
+
+def ensure_teacher_no(teacher_no: str) -> None:
+    if not teacher_no or len(teacher_no) > MAX_TEACHER_NO or teacher_no != teacher_no.strip() or "/" in teacher_no:
+        raise Invalid("invalid_teacher_no", f"teacher_no must be 1–{MAX_TEACHER_NO} characters, no '/'")
+
+
+class Teacher(ChainedAggregate):
+    if TYPE_CHECKING:
+        teacher_no: str
+        name: str
+        hired_on: date | None
+        postings: list[Posting]
+        enrolments: dict[str, Enrolment]
+        credits: dict[str, Credit]
+        disputes: dict[str, Dispute]
+
+    # --- events ----------------------------------------------------------------------------
+    class Registered(ChainedAggregate.Created):
+        teacher_no: str
+        name: str
+        school_id: str
+        hired_on: date | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.teacher_no = self.teacher_no
+            aggregate.name = self.name
+            aggregate.hired_on = self.hired_on
+            aggregate.postings = [
+                Posting(self.school_id, self.hired_on, event_id(self.originator_id, self.originator_version))
+            ]
+            aggregate.enrolments = {}
+            aggregate.credits = {}
+            aggregate.disputes = {}
+
+    class Transferred(ChainedAggregate.Event):
+        from_school_id: str
+        to_school_id: str
+        effective_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.postings.append(
+                Posting(self.to_school_id, self.effective_on, event_id(self.originator_id, self.originator_version))
+            )
+
+    class Enrolled(ChainedAggregate.Event):
+        programme: dict[str, Any]
+        substitutes_for: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            code = self.programme["code"]
+            aggregate.enrolments[code] = Enrolment(
+                programme=dict(self.programme),
+                enrolled_at=self.timestamp,
+                event_id=event_id(self.originator_id, self.originator_version),
+                substitutes_for=self.substitutes_for,
+            )
+
+    class AbsenceRequested(ChainedAggregate.Event):
+        programme_code: str
+        kind: str
+        substitute_teacher_no: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.enrolments[self.programme_code].absence = Absence(
+                kind=self.kind,
+                reason=self.reason,
+                substitute_teacher_no=self.substitute_teacher_no,
+                requested_event_id=event_id(self.originator_id, self.originator_version),
+                requested_at=self.timestamp,
+            )
+
+    class AbsenceDecided(ChainedAggregate.Event):
+        programme_code: str
+        by: str
+        decision: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            absence = aggregate.enrolments[self.programme_code].absence
+            absence.decisions[self.by] = self.decision
+
+    class AttendanceRecorded(ChainedAggregate.Event):
+        programme_code: str
+        session_no: int
+        present: bool
+        corrects: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.enrolments[self.programme_code].attendance[self.session_no] = Attendance(
+                self.present, event_id(self.originator_id, self.originator_version), self.timestamp
+            )
+
+    class Assessed(ChainedAggregate.Event):
+        programme_code: str
+        attitude: int
+        assignments: int
+        attendance_rate: Decimal
+        result: str
+        due_on: date
+        late: bool
+        policy_version: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.enrolments[self.programme_code].assessment = {
+                "attitude": self.attitude,
+                "assignments": self.assignments,
+                "attendance_rate": self.attendance_rate,
+                "result": self.result,
+                "late": self.late,
+                "due_on": self.due_on,
+                "assessed_at": self.timestamp,
+                "assessed_by": self.actor,
+                "event_id": event_id(self.originator_id, self.originator_version),
+            }
+
+    class Evaluated(ChainedAggregate.Event):
+        programme_code: str
+        form: int
+        instructors: int
+        management: int
+        comment: str | None
+        due_on: date
+        late: bool
+        policy_version: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.enrolments[self.programme_code].evaluation = {
+                "form": self.form,
+                "instructors": self.instructors,
+                "management": self.management,
+                "comment": self.comment,
+                "late": self.late,
+                "due_on": self.due_on,
+                "evaluated_at": self.timestamp,
+                "event_id": event_id(self.originator_id, self.originator_version),
+            }
+
+    class CreditAwarded(ChainedAggregate.Event):
+        credit_id: str
+        programme: dict[str, Any]
+        hours: Decimal
+        credits: Decimal
+        year: int
+        awarded_on: date
+        school_id: str
+        policy_version: str
+        evidence: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            p = self.programme
+            aggregate.credits[self.credit_id] = Credit(
+                credit_id=self.credit_id,
+                programme_code=p["code"],
+                title=p["title"],
+                level=p["level"],
+                form=p["form"],
+                selection=p["selection"],
+                school_based_content=p["school_based_content"],
+                hours=self.hours,
+                credits=self.credits,
+                year=self.year,
+                awarded_at=self.timestamp,
+                awarded_on=self.awarded_on,
+                school_id=self.school_id,
+                certified_by=self.actor,
+                event_id=event_id(self.originator_id, self.originator_version),
+                policy_version=self.policy_version,
+                evidence=dict(self.evidence),
+            )
+
+    class CreditRevoked(ChainedAggregate.Event):
+        credit_id: str
+        dispute_id: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            credit = aggregate.credits[self.credit_id]
+            credit.revoked = True
+            credit.revoked_event_id = event_id(self.originator_id, self.originator_version)
+            credit.revoked_reason = self.reason
+
+    class DisputeOpened(ChainedAggregate.Event):
+        dispute_id: str
+        programme_code: str
+        claim: str
+        evidence: list[dict[str, str]]
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.disputes[self.dispute_id] = Dispute(
+                dispute_id=self.dispute_id,
+                programme_code=self.programme_code,
+                claim=self.claim,
+                evidence=[dict(e) for e in self.evidence],
+                opened_at=self.timestamp,
+                event_id=event_id(self.originator_id, self.originator_version),
+            )
+
+    class DisputeResolved(ChainedAggregate.Event):
+        dispute_id: str
+        decision: str
+        award_hours: Decimal | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            dispute = aggregate.disputes[self.dispute_id]
+            dispute.decision = self.decision
+            dispute.resolution_reason = self.reason
+            dispute.resolved_event_id = event_id(self.originator_id, self.originator_version)
+
+    # --- creation --------------------------------------------------------------------------
+    @classmethod
+    def register(
+        cls,
+        teacher_no: str,
+        name: str,
+        school_id: str,
+        hired_on: date | None,
+        actor: Actor,
+        now: datetime,
+    ) -> Teacher:
+        ensure_teacher_no(teacher_no)
+        name = name.strip()
+        if not name or len(name) > MAX_NAME:
+            raise Invalid("invalid_name", f"name must be 1–{MAX_NAME} characters")
+        return cls._create(
+            cls.Registered,
+            id=teacher_uuid(teacher_no),
+            timestamp=now,
+            teacher_no=teacher_no,
+            name=name,
+            school_id=school_id,
+            hired_on=hired_on,
+            actor=actor.as_record(),
+            reason="",
+        )
+
+    # --- queries ---------------------------------------------------------------------------
+    @property
+    def school_id(self) -> str:
+        return self.postings[-1].school_id
+
+    def school_on(self, day: date) -> str:
+        """The school the teacher belonged to on `day` (the first school before any record)."""
+        school = self.postings[0].school_id
+        for posting in self.postings:
+            if posting.from_date is None or posting.from_date <= day:
+                school = posting.school_id
+        return school
+
+    def enrolment(self, code: str) -> Enrolment:
+        try:
+            return self.enrolments[code]
+        except KeyError:
+            raise NotFound("not_enrolled", f"teacher {self.teacher_no} is not enrolled in {code}") from None
+
+    def credit(self, credit_id: str) -> Credit:
+        try:
+            return self.credits[credit_id]
+        except KeyError:
+            raise NotFound("credit_not_found", f"teacher {self.teacher_no} has no credit {credit_id}") from None
+
+    def dispute(self, dispute_id: str) -> Dispute:
+        try:
+            return self.disputes[dispute_id]
+        except KeyError:
+            raise NotFound("dispute_not_found", f"no dispute {dispute_id}") from None
+
+    def _next_event_id(self) -> str:
+        return event_id(self.id, self.version + 1)
+
+    # --- commands --------------------------------------------------------------------------
+    def transfer(self, to_school_id: str, effective_on: date, actor: Actor, now: datetime, today: date) -> None:
+        ensure_transfer_in_order(self.postings, to_school_id, effective_on, today)
+        self.trigger_event(
+            self.Transferred,
+            timestamp=now,
+            from_school_id=self.school_id,
+            to_school_id=to_school_id,
+            effective_on=effective_on,
+            actor=actor.as_record(),
+            reason="",
+        )
+
+    def enrol(
+        self,
+        programme: dict[str, Any],
+        policy: Policy,
+        actor: Actor,
+        now: datetime,
+        substitutes_for: str | None = None,
+        reason: str = "",
+    ) -> str:
+        ensure_not_already_enrolled(self.enrolments, programme["code"], self.teacher_no)
+        ensure_school_based_for_own_staff(programme, self.school_id)
+        ensure_evaluations_done_before_new_term(self.enrolments.values(), programme, policy)
+        eid = self._next_event_id()
+        self.trigger_event(
+            self.Enrolled,
+            timestamp=now,
+            programme=programme,
+            substitutes_for=substitutes_for,
+            actor=actor.as_record(),
+            reason=reason,
+        )
+        return eid
+
+    def request_absence(
+        self,
+        code: str,
+        kind: AbsenceKind,
+        reason: str,
+        substitute_teacher_no: str | None,
+        actor: Actor,
+        now: datetime,
+        today: date,
+    ) -> None:
+        enrolment = self.enrolment(code)
+        reason = ensure_reason(reason, "an absence")
+        ensure_absence_can_be_filed(enrolment, kind, substitute_teacher_no, today)
+        if substitute_teacher_no == self.teacher_no:
+            raise Invalid("invalid_substitute", "a teacher cannot substitute for themself")
+        self.trigger_event(
+            self.AbsenceRequested,
+            timestamp=now,
+            programme_code=code,
+            kind=kind.value,
+            substitute_teacher_no=substitute_teacher_no,
+            actor=actor.as_record(),
+            reason=reason,
+        )
+
+    def decide_absence(
+        self, code: str, by: Approver, decision: Decision, reason: str, actor: Actor, now: datetime
+    ) -> Absence:
+        """Record one of the two approvals; returns the absence so the caller sees if it now counts."""
+        enrolment = self.enrolment(code)
+        ensure_absence_decidable(enrolment, by)
+        self.trigger_event(
+            self.AbsenceDecided,
+            timestamp=now,
+            programme_code=code,
+            by=by.value,
+            decision=decision.value,
+            actor=actor.as_record(),
+            reason=reason.strip(),
+        )
+        assert enrolment.absence is not None
+        return enrolment.absence
+
+    def record_attendance(
+        self, code: str, session_no: int, present: bool, actor: Actor, now: datetime
+    ) -> bool:
+        """Record presence at one session; a changed mark is a correction, an unchanged one records nothing."""
+        enrolment = self.enrolment(code)
+        ensure_session_of_enrolment(enrolment, session_no)
+        ensure_not_excused(enrolment, self.teacher_no, present)
+        previous = enrolment.attendance.get(session_no)
+        if previous is not None and previous.present == present:
+            return False
+        self.trigger_event(
+            self.AttendanceRecorded,
+            timestamp=now,
+            programme_code=code,
+            session_no=session_no,
+            present=present,
+            corrects=previous.event_id if previous else None,
+            actor=actor.as_record(),
+            reason="correction" if previous else "",
+        )
+        return True
+
+    def assess(
+        self,
+        code: str,
+        attitude: int,
+        assignments: int,
+        result: AssessmentResult,
+        policy: Policy,
+        actor: Actor,
+        now: datetime,
+    ) -> None:
+        enrolment = self.enrolment(code)
+        ensure_score(attitude, "attitude")
+        ensure_score(assignments, "assignments")
+        ensure_assessable(enrolment, self.teacher_no)
+        today = policy.local_date(now)
+        ensure_programme_ended(enrolment, today, "assessment")
+        due = policy.assessment_due(enrolment.ends_on)
+        self.trigger_event(
+            self.Assessed,
+            timestamp=now,
+            programme_code=code,
+            attitude=attitude,
+            assignments=assignments,
+            attendance_rate=enrolment.attendance_rate(),
+            result=result.value,
+            due_on=due,
+            late=today > due,
+            policy_version=policy.version,
+            actor=actor.as_record(),
+            reason="",
+        )
+
+    def evaluate(
+        self,
+        code: str,
+        form: int,
+        instructors: int,
+        management: int,
+        comment: str | None,
+        policy: Policy,
+        actor: Actor,
+        now: datetime,
+    ) -> None:
+        enrolment = self.enrolment(code)
+        for value, name in ((form, "form"), (instructors, "instructors"), (management, "management")):
+            ensure_score(value, name)
+        comment = ensure_comment(comment)
+        ensure_evaluable(enrolment, self.teacher_no)
+        today = policy.local_date(now)
+        ensure_programme_ended(enrolment, today, "evaluation")
+        due = policy.evaluation_due(enrolment.ends_on)
+        self.trigger_event(
+            self.Evaluated,
+            timestamp=now,
+            programme_code=code,
+            form=form,
+            instructors=instructors,
+            management=management,
+            comment=comment,
+            due_on=due,
+            late=today > due,
+            policy_version=policy.version,
+            actor=actor.as_record(),
+            reason="",
+        )
+
+    def award_credit(
+        self,
+        credit_id: str,
+        code: str,
+        hours: Decimal,
+        policy: Policy,
+        actor: Actor,
+        now: datetime,
+        dispute_id: str | None = None,
+        reason: str = "",
+    ) -> str:
+        """Recognise hours for a programme; returns the CreditAwarded event id."""
+        enrolment = self.enrolment(code)
+        hours = ensure_valid_hours(hours)
+        ensure_credit_within_programme_hours(hours, enrolment)
+        ensure_credit_once_per_programme(self.credits.values(), code)
+        if dispute_id is None:
+            evidence: dict[str, Any] = {"assessment_event_id": ensure_passing_assessment(enrolment, policy)}
+        else:
+            evidence = {"dispute_id": dispute_id}
+        if credit_id in self.credits:
+            raise Conflict("credit_exists", f"credit {credit_id} already exists")
+        p = enrolment.programme
+        result = enrolment.assessment["result"] if enrolment.assessment else AssessmentResult.PASS.value
+        eid = self._next_event_id()
+        self.trigger_event(
+            self.CreditAwarded,
+            timestamp=now,
+            credit_id=credit_id,
+            programme={
+                k: p[k]
+                for k in ("code", "title", "level", "form", "selection", "school_based_content", "hours", "ends_on")
+            },
+            hours=hours,
+            credits=policy.credit_value(hours, p["level"], p["form"], p["selection"], result),
+            year=policy.year_of(enrolment.ends_on),
+            awarded_on=policy.local_date(now),
+            school_id=self.school_on(enrolment.ends_on),
+            policy_version=policy.version,
+            evidence=evidence,
+            actor=actor.as_record(),
+            reason=reason,
+        )
+        return eid
+
+    def revoke_credit(
+        self, credit_id: str, reason: str, actor: Actor, now: datetime, dispute_id: str | None = None
+    ) -> None:
+        credit = self.credit(credit_id)
+        reason = ensure_reason(reason, "a revocation")
+        if credit.revoked:
+            raise Conflict("credit_already_revoked", f"credit {credit_id} was already revoked")
+        self.trigger_event(
+            self.CreditRevoked,
+            timestamp=now,
+            credit_id=credit_id,
+            dispute_id=dispute_id,
+            actor=actor.as_record(),
+            reason=reason,
+        )
+
+    def open_dispute(
+        self,
+        dispute_id: str,
+        code: str,
+        claim: str,
+        evidence: Sequence[dict[str, str]],
+        actor: Actor,
+        now: datetime,
+    ) -> None:
+        self.enrolment(code)
+        claim = ensure_claim(claim)
+        checked = ensure_evidence(evidence)
+        ensure_no_open_dispute(list(self.disputes.values()), code)
+        self.trigger_event(
+            self.DisputeOpened,
+            timestamp=now,
+            dispute_id=dispute_id,
+            programme_code=code,
+            claim=claim,
+            evidence=checked,
+            actor=actor.as_record(),
+            reason=claim,
+        )
+
+    def resolve_dispute(
+        self,
+        dispute_id: str,
+        decision: DisputeDecision,
+        reason: str,
+        award_hours: Decimal | None,
+        new_credit_id: str,
+        policy: Policy,
+        actor: Actor,
+        now: datetime,
+    ) -> str | None:
+        """Resolve once. Upheld with hours: the programme's valid credit (if any) is revoked and
+        the awarded hours recorded as a new credit, both pointing at the dispute. Returns the
+        new credit's id, if any."""
+        dispute = self.dispute(dispute_id)
+        reason = ensure_reason(reason, "a resolution")
+        ensure_resolvable(dispute, decision, award_hours)
+        if award_hours is not None:
+            award_hours = ensure_valid_hours(award_hours)
+            ensure_credit_within_programme_hours(award_hours, self.enrolment(dispute.programme_code))
+        self.trigger_event(
+            self.DisputeResolved,
+            timestamp=now,
+            dispute_id=dispute_id,
+            decision=decision.value,
+            award_hours=award_hours,
+            actor=actor.as_record(),
+            reason=reason,
+        )
+        if award_hours is None:
+            return None
+        for credit in list(self.credits.values()):
+            if credit.programme_code == dispute.programme_code and not credit.revoked:
+                self.revoke_credit(credit.credit_id, f"replaced on dispute {dispute_id}: {reason}", actor, now, dispute_id)
+        self.award_credit(
+            new_credit_id, dispute.programme_code, award_hours, policy, actor, now, dispute_id=dispute_id, reason=reason
+        )
+        return new_credit_id

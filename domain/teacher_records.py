@@ -1,0 +1,143 @@
+"""The records a teacher's aggregate keeps, rebuilt from its events (never stored as such)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from domain.vocabulary import AbsenceKind, Decision
+
+
+@dataclass
+class Absence:
+    kind: str
+    reason: str
+    substitute_teacher_no: str | None
+    requested_event_id: str
+    requested_at: datetime
+    decisions: dict[str, str] = field(default_factory=dict)  # by → decision
+
+    @property
+    def status(self) -> str:
+        """pending until both approved; rejected as soon as one rejects (003: 学校和培训机构审批)."""
+        if Decision.REJECTED in self.decisions.values():
+            return "rejected"
+        if len(self.decisions) == 2:
+            return "approved"
+        return "pending"
+
+    @property
+    def approved(self) -> bool:
+        return self.status == "approved"
+
+    @property
+    def is_substitution(self) -> bool:
+        return self.kind == AbsenceKind.SUBSTITUTION
+
+
+@dataclass
+class Attendance:
+    present: bool
+    event_id: str
+    recorded_at: datetime
+
+
+@dataclass
+class Enrolment:
+    programme: dict[str, Any]
+    enrolled_at: datetime
+    event_id: str
+    substitutes_for: str | None
+    absence: Absence | None = None
+    attendance: dict[int, Attendance] = field(default_factory=dict)
+    assessment: dict[str, Any] | None = None
+    evaluation: dict[str, Any] | None = None
+
+    @property
+    def code(self) -> str:
+        return str(self.programme["code"])
+
+    @property
+    def ends_on(self) -> date:
+        ends_on: date = self.programme["ends_on"]
+        return ends_on
+
+    @property
+    def starts_on(self) -> date:
+        starts_on: date = self.programme["starts_on"]
+        return starts_on
+
+    @property
+    def hours(self) -> Decimal:
+        hours: Decimal = self.programme["hours"]
+        return hours
+
+    @property
+    def absent(self) -> bool:
+        """An approved leave or substitution: the enrolment is excused from attending."""
+        return self.absence is not None and self.absence.approved
+
+    @property
+    def attended(self) -> bool:
+        return any(a.present for a in self.attendance.values())
+
+    def attendance_rate(self) -> Decimal:
+        nos = self.programme["session_nos"]
+        present = sum(1 for no in nos if no in self.attendance and self.attendance[no].present)
+        return (Decimal(present) / Decimal(len(nos))).quantize(Decimal("0.0001")) if nos else Decimal(0)
+
+
+@dataclass
+class Credit:
+    credit_id: str
+    programme_code: str
+    title: str
+    level: str
+    form: str
+    selection: str
+    school_based_content: str | None
+    hours: Decimal
+    credits: Decimal
+    year: int
+    awarded_at: datetime
+    awarded_on: date
+    school_id: str
+    certified_by: dict[str, str]
+    event_id: str
+    policy_version: str
+    evidence: dict[str, Any]
+    revoked: bool = False
+    revoked_event_id: str | None = None
+    revoked_reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "revoked" if self.revoked else "valid"
+
+
+@dataclass
+class Dispute:
+    dispute_id: str
+    programme_code: str
+    claim: str
+    evidence: list[dict[str, str]]
+    opened_at: datetime
+    event_id: str
+    decision: str | None = None
+    resolution_reason: str | None = None
+    resolved_event_id: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.decision is None
+
+
+@dataclass
+class Posting:
+    """Which school the teacher belonged to from a date on."""
+
+    school_id: str
+    from_date: date | None
+    event_id: str

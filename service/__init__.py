@@ -1,0 +1,1 @@
+"""trainrec service layer: the eventsourcing application, its commands, queries and scopes."""

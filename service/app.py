@@ -1,0 +1,13 @@
+"""`TrainRec`: the one eventsourcing Application of trainrec, with every command and query."""
+
+from __future__ import annotations
+
+from service.commands_programmes import ProgrammeCommands
+from service.commands_records import RecordCommands
+from service.commands_staff import StaffCommands
+from service.queries import Queries
+
+
+class TrainRec(StaffCommands, ProgrammeCommands, RecordCommands, Queries):
+    """All records of a region in one event store, so one command can save several aggregates
+    (an attendance sheet, a substitution) in one transaction."""

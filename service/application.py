@@ -1,0 +1,217 @@
+"""The trainrec eventsourcing Application: unit of work, retries, idempotency, lookups.
+
+Commands live in the mixins of `service.commands_*`; this module holds what they share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from domain.actor import Actor
+from domain.chained import ChainedAggregate
+from domain.errors import Conflict, NotFound
+from domain.ids import event_id, idempotency_uuid, org_uuid, programme_uuid, teacher_uuid
+from domain.org import OrgUnit
+from domain.policy import DEFAULT_POLICY, Policy
+from domain.programme import Programme
+from domain.teacher import Teacher
+from service.config import Storage, storage_from_environment
+from service.records import IdempotencyRecord
+from service.scopes import Scopes
+
+A = TypeVar("A", bound=Aggregate)
+
+MAX_ATTEMPTS = 5
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def utc_now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def fingerprint(payload: Any) -> str:
+    """A stable digest of a command's input, to tell a retry from a different request."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class CommandResult:
+    status: int
+    body: dict[str, Any]
+    notification_id: int | None = None
+    replayed: bool = False
+
+
+@dataclass
+class Unit:
+    """One command's working set: aggregates loaded once, saved together in one transaction."""
+
+    app: TrainRecBase
+    actor: Actor
+    now: datetime
+    touched: dict[UUID, Aggregate] = field(default_factory=dict)
+    loaded: dict[UUID, Aggregate] = field(default_factory=dict)
+
+    @property
+    def today(self) -> date:
+        return self.app.policy.local_date(self.now)
+
+    def get(self, cls: type[A], aggregate_id: UUID, code: str, detail: str) -> A:
+        if aggregate_id in self.loaded:
+            found = self.loaded[aggregate_id]
+        else:
+            try:
+                found = self.app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                raise NotFound(code, detail) from None
+            self.loaded[aggregate_id] = found
+        if not isinstance(found, cls):
+            raise NotFound(code, detail)
+        return found
+
+    def add(self, aggregate: Aggregate) -> None:
+        self.loaded[aggregate.id] = aggregate
+        self.touched[aggregate.id] = aggregate
+
+    def teacher(self, teacher_no: str) -> Teacher:
+        return self.get(Teacher, teacher_uuid(teacher_no), "teacher_not_found", f"no teacher {teacher_no}")
+
+    def programme(self, code: str) -> Programme:
+        return self.get(Programme, programme_uuid(code), "programme_not_found", f"no programme {code}")
+
+    def org(self, org_id: str) -> OrgUnit:
+        return self.get(OrgUnit, org_uuid(org_id), "org_not_found", f"no org unit {org_id}")
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        if aggregate_id in self.loaded:
+            return True
+        return aggregate_id in self.app.repository
+
+
+Handler = Callable[[Unit], tuple[int, dict[str, Any]]]
+
+
+class TrainRecBase(Application[UUID]):
+    name = "TrainRec"
+
+    def __init__(
+        self,
+        storage: Storage | None = None,
+        policy: Policy = DEFAULT_POLICY,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.storage = storage or storage_from_environment()
+        self.policy = policy
+        self.clock = clock
+        self._parents: dict[str, str | None] = {}
+        super().__init__(env=self.storage.env)
+        self.scopes = Scopes(self.org_chain)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # --- org tree (kinds and parents never change, so they are cached) --------------------
+    def org_chain(self, org_id: str) -> list[str]:
+        chain: list[str] = []
+        current: str | None = org_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            if current not in self._parents:
+                try:
+                    org = self.repository.get(org_uuid(current))
+                except AggregateNotFoundError:
+                    break
+                self._parents[current] = org.parent_id
+            current = self._parents[current]
+        return chain
+
+    # --- command execution -----------------------------------------------------------------
+    def execute(
+        self,
+        actor: Actor,
+        handler: Handler,
+        *,
+        idempotency_key: str | None = None,
+        request: Any = None,
+    ) -> CommandResult:
+        """Run `handler` in a unit of work and save what it touched in one transaction.
+
+        A concurrent writer to the same aggregate makes the save fail; the command is then
+        re-run on fresh state. With an idempotency key, the first answer is stored in the same
+        transaction, and a retry with the same key and request replays it, recording nothing.
+        """
+        digest = fingerprint(request)
+        for _attempt in range(MAX_ATTEMPTS):
+            if idempotency_key is not None:
+                replay = self._replay(actor, idempotency_key, digest)
+                if replay is not None:
+                    return replay
+            unit = Unit(self, actor, self.clock())
+            status, body = handler(unit)
+            aggregates = list(unit.touched.values())
+            body = {**body, "events": [describe_event(e, a) for a in aggregates for e in a.pending_events]}
+            if idempotency_key is not None:
+                unit.add(
+                    IdempotencyRecord.record(actor, idempotency_key, digest, status, json_safe(body), unit.now)
+                )
+            try:
+                recordings = self.save(*unit.touched.values())
+            except IntegrityError:
+                continue
+            last = max((r.notification.id for r in recordings), default=None)
+            return CommandResult(status, body, last)
+        raise Conflict("concurrent_update", "the records changed while this command ran; try again")
+
+    def _replay(self, actor: Actor, key: str, digest: str) -> CommandResult | None:
+        try:
+            record = self.repository.get(idempotency_uuid(actor.subject, key))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(record, IdempotencyRecord)
+        if record.fingerprint != digest:
+            raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request")
+        return CommandResult(record.status, record.response, None, replayed=True)
+
+    def stored_aggregates(self, ids: Iterable[UUID]) -> list[Aggregate]:
+        return [self.repository.get(i) for i in ids]
+
+
+def describe_event(event: Any, aggregate: Aggregate) -> dict[str, Any]:
+    """An event as a write answers it: id, type, teacher_no (for a teacher's event), recorded_at."""
+    described: dict[str, Any] = {
+        "id": event_id(event.originator_id, event.originator_version),
+        "type": type(event).__name__,
+    }
+    if isinstance(aggregate, Teacher):
+        described["teacher_no"] = aggregate.teacher_no
+    described["recorded_at"] = event.timestamp.isoformat()
+    return described
+
+
+def json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+__all__ = ["ChainedAggregate", "CommandResult", "TrainRecBase", "Unit"]

@@ -1,0 +1,101 @@
+"""Plain-data queries answered from the event store itself (a replay), scope-checked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.actor import Actor
+from domain.errors import Invalid, NotFound
+from domain.ids import event_id, org_uuid, programme_uuid, teacher_uuid
+from domain.org import OrgUnit
+from domain.programme import Programme
+from domain.teacher import Teacher
+from projections.transcript import transcript_of
+from service.application import TrainRecBase, json_safe
+from service.verify import Verification, verify_store
+
+HISTORY_HIDDEN = ("originator_id", "originator_version", "timestamp", "actor", "reason", "prev_hash",
+                  "chain_hash", "originator_topic")
+
+
+class Queries(TrainRecBase):
+    def _teacher(self, teacher_no: str) -> Teacher:
+        try:
+            teacher = self.repository.get(teacher_uuid(teacher_no))
+        except AggregateNotFoundError:
+            raise NotFound("teacher_not_found", f"no teacher {teacher_no}") from None
+        assert isinstance(teacher, Teacher)
+        return teacher
+
+    def teacher_as_of(self, teacher_no: str, as_of: datetime) -> Teacher:
+        """The teacher exactly as recorded at `as_of`: a replay of the events recorded up to then."""
+        if as_of.tzinfo is None:
+            raise Invalid("invalid_instant", "as_of needs a UTC offset, e.g. 2024-07-01T00:00:00+08:00")
+        aggregate: Any = None
+        for event in self.events.get(teacher_uuid(teacher_no)):
+            if event.timestamp > as_of:
+                break
+            aggregate = event.mutate(aggregate)
+        if aggregate is None:
+            raise NotFound("teacher_not_found", f"no teacher {teacher_no} was recorded by {as_of.isoformat()}")
+        assert isinstance(aggregate, Teacher)
+        return aggregate
+
+    def programme(self, actor: Actor, code: str) -> dict[str, Any]:
+        try:
+            programme = self.repository.get(programme_uuid(code))
+        except AggregateNotFoundError:
+            raise NotFound("programme_not_found", f"no programme {code}") from None
+        assert isinstance(programme, Programme)
+        return {
+            **programme.facts(),
+            "sessions": programme.sessions,
+            "capacity": programme.capacity,
+            "decision": programme.decision,
+            "needs_approval": programme.needs_approval,
+            "seats_taken": len(programme.seats) if programme.capacity is not None else None,
+        }
+
+    def org(self, actor: Actor, org_id: str) -> dict[str, Any]:
+        try:
+            org = self.repository.get(org_uuid(org_id))
+        except AggregateNotFoundError:
+            raise NotFound("org_not_found", f"no org unit {org_id}") from None
+        assert isinstance(org, OrgUnit)
+        return {"org_id": org.org_id, "name": org.name, "kind": org.kind, "parent_id": org.parent_id}
+
+    def teacher_history(self, actor: Actor, teacher_no: str) -> list[dict[str, Any]]:
+        """Every event of the teacher, oldest first, with who acted and why."""
+        teacher = self._teacher(teacher_no)
+        self.scopes.ensure_teacher_read(actor, teacher)
+        return [history_line(event) for event in self.events.get(teacher.id)]
+
+    def transcript(self, actor: Actor, teacher_no: str, as_of: datetime | None = None) -> dict[str, Any]:
+        current = self._teacher(teacher_no)
+        self.scopes.ensure_teacher_read(actor, current)
+        teacher = current if as_of is None else self.teacher_as_of(teacher_no, as_of)
+        today = self.policy.local_date(as_of or self.clock())
+        return transcript_of(teacher, self.policy, today, viewer_is_trainee=actor.teacher_no == teacher_no)
+
+    def verify(self, actor: Actor) -> Verification:
+        self.scopes.ensure_audit_read(actor)
+        return verify_store(self)
+
+
+def history_line(event: Any) -> dict[str, Any]:
+    originator: UUID = event.originator_id
+    data = {k: v for k, v in vars(event).items() if k not in HISTORY_HIDDEN}
+    return {
+        "id": event_id(originator, event.originator_version),
+        "type": type(event).__name__,
+        "version": event.originator_version,
+        "recorded_at": event.timestamp.isoformat(),
+        "actor": dict(event.actor),
+        "reason": event.reason,
+        "data": json_safe(data),
+        "chain_hash": event.chain_hash,
+    }

@@ -1,0 +1,82 @@
+"""Small aggregates the service keeps beside the domain: idempotency records and dispute index."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from domain.actor import Actor
+from domain.chained import ChainedAggregate
+from domain.ids import dispute_uuid, idempotency_uuid
+
+
+class IdempotencyRecord(ChainedAggregate):
+    """The first answer to a write sent with an `Idempotency-Key`, stored with the write itself."""
+
+    if TYPE_CHECKING:
+        subject: str
+        key: str
+        fingerprint: str
+        status: int
+        response: dict[str, Any]
+
+    class Recorded(ChainedAggregate.Created):
+        subject: str
+        key: str
+        fingerprint: str
+        status: int
+        response: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.subject = self.subject
+            aggregate.key = self.key
+            aggregate.fingerprint = self.fingerprint
+            aggregate.status = self.status
+            aggregate.response = self.response
+
+    @classmethod
+    def record(
+        cls, actor: Actor, key: str, fingerprint: str, status: int, response: dict[str, Any], now: datetime
+    ) -> IdempotencyRecord:
+        return cls._create(
+            cls.Recorded,
+            id=idempotency_uuid(actor.subject, key),
+            timestamp=now,
+            subject=actor.subject,
+            key=key,
+            fingerprint=fingerprint,
+            status=status,
+            response=response,
+            actor=actor.as_record(),
+            reason="",
+        )
+
+
+class DisputeIndex(ChainedAggregate):
+    """Finds the teacher a dispute belongs to, since disputes live on the teacher's aggregate."""
+
+    if TYPE_CHECKING:
+        dispute_id: str
+        teacher_no: str
+
+    class Indexed(ChainedAggregate.Created):
+        dispute_id: str
+        teacher_no: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.dispute_id = self.dispute_id
+            aggregate.teacher_no = self.teacher_no
+
+    @classmethod
+    def index(cls, dispute_id: str, teacher_no: str, actor: Actor, now: datetime) -> DisputeIndex:
+        return cls._create(
+            cls.Indexed,
+            id=dispute_uuid(dispute_id),
+            timestamp=now,
+            dispute_id=dispute_id,
+            teacher_no=teacher_no,
+            actor=actor.as_record(),
+            reason="",
+        )
