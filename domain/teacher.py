@@ -137,14 +137,23 @@ class Teacher(ChainedAggregate):
             )
 
     class Assessed(ChainedAggregate.Event):
+        """v2 added `attendance_rate` (到课率 at the time of assessment); v1 assessments load with
+        None, since the rate can be recomputed from their attendance events."""
+
+        class_version = 2
+
         programme_code: str
         attitude: int
         assignments: int
-        attendance_rate: Decimal
+        attendance_rate: Decimal | None
         result: str
         due_on: date
         late: bool
         policy_version: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["attendance_rate"] = None
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -603,7 +612,8 @@ class Teacher(ChainedAggregate):
             return None
         for credit in list(self.credits.values()):
             if credit.programme_code == dispute.programme_code and not credit.revoked:
-                self.revoke_credit(credit.credit_id, f"replaced on dispute {dispute_id}: {reason}", actor, now, dispute_id)
+                why = f"replaced on dispute {dispute_id}: {reason}"
+                self.revoke_credit(credit.credit_id, why, actor, now, dispute_id)
         self.award_credit(
             new_credit_id, dispute.programme_code, award_hours, policy, actor, now, dispute_id=dispute_id, reason=reason
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -78,13 +78,9 @@ class Unit:
         return self.app.policy.local_date(self.now)
 
     def get(self, cls: type[A], aggregate_id: UUID, code: str, detail: str) -> A:
-        if aggregate_id in self.loaded:
-            found = self.loaded[aggregate_id]
-        else:
-            try:
-                found = self.app.repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                raise NotFound(code, detail) from None
+        found = self.loaded.get(aggregate_id)
+        if found is None:
+            found = self.app.load(cls, aggregate_id, code, detail)
             self.loaded[aggregate_id] = found
         if not isinstance(found, cls):
             raise NotFound(code, detail)
@@ -132,6 +128,16 @@ class TrainRecBase(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
+    def load(self, cls: type[A], aggregate_id: UUID, code: str, detail: str) -> A:
+        """The current state of one aggregate, or the domain's not-found error with `code`."""
+        try:
+            found: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(code, detail) from None
+        if not isinstance(found, cls):
+            raise NotFound(code, detail)
+        return found
+
     # --- org tree (kinds and parents never change, so they are cached) --------------------
     def org_chain(self, org_id: str) -> list[str]:
         chain: list[str] = []
@@ -140,8 +146,8 @@ class TrainRecBase(Application[UUID]):
             chain.append(current)
             if current not in self._parents:
                 try:
-                    org = self.repository.get(org_uuid(current))
-                except AggregateNotFoundError:
+                    org = self.load(OrgUnit, org_uuid(current), "org_not_found", current)
+                except NotFound:
                     break
                 self._parents[current] = org.parent_id
             current = self._parents[current]
@@ -186,16 +192,12 @@ class TrainRecBase(Application[UUID]):
 
     def _replay(self, actor: Actor, key: str, digest: str) -> CommandResult | None:
         try:
-            record = self.repository.get(idempotency_uuid(actor.subject, key))
-        except AggregateNotFoundError:
+            record = self.load(IdempotencyRecord, idempotency_uuid(actor.subject, key), "", "")
+        except NotFound:
             return None
-        assert isinstance(record, IdempotencyRecord)
         if record.fingerprint != digest:
             raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request")
         return CommandResult(record.status, record.response, None, replayed=True)
-
-    def stored_aggregates(self, ids: Iterable[UUID]) -> list[Aggregate]:
-        return [self.repository.get(i) for i in ids]
 
 
 def describe_event(event: Any, aggregate: Aggregate) -> dict[str, Any]:

@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from domain.actor import Actor
 from domain.errors import Invalid, NotFound
 from domain.ids import event_id, org_uuid, programme_uuid, teacher_uuid
@@ -24,18 +22,14 @@ HISTORY_HIDDEN = ("originator_id", "originator_version", "timestamp", "actor", "
 
 class Queries(TrainRecBase):
     def _teacher(self, teacher_no: str) -> Teacher:
-        try:
-            teacher = self.repository.get(teacher_uuid(teacher_no))
-        except AggregateNotFoundError:
-            raise NotFound("teacher_not_found", f"no teacher {teacher_no}") from None
-        assert isinstance(teacher, Teacher)
-        return teacher
+        return self.load(Teacher, teacher_uuid(teacher_no), "teacher_not_found", f"no teacher {teacher_no}")
 
     def teacher_as_of(self, teacher_no: str, as_of: datetime) -> Teacher:
         """The teacher exactly as recorded at `as_of`: a replay of the events recorded up to then."""
         if as_of.tzinfo is None:
             raise Invalid("invalid_instant", "as_of needs a UTC offset, e.g. 2024-07-01T00:00:00+08:00")
         aggregate: Any = None
+        event: Any
         for event in self.events.get(teacher_uuid(teacher_no)):
             if event.timestamp > as_of:
                 break
@@ -46,11 +40,7 @@ class Queries(TrainRecBase):
         return aggregate
 
     def programme(self, actor: Actor, code: str) -> dict[str, Any]:
-        try:
-            programme = self.repository.get(programme_uuid(code))
-        except AggregateNotFoundError:
-            raise NotFound("programme_not_found", f"no programme {code}") from None
-        assert isinstance(programme, Programme)
+        programme = self.load(Programme, programme_uuid(code), "programme_not_found", f"no programme {code}")
         return {
             **programme.facts(),
             "sessions": programme.sessions,
@@ -61,11 +51,7 @@ class Queries(TrainRecBase):
         }
 
     def org(self, actor: Actor, org_id: str) -> dict[str, Any]:
-        try:
-            org = self.repository.get(org_uuid(org_id))
-        except AggregateNotFoundError:
-            raise NotFound("org_not_found", f"no org unit {org_id}") from None
-        assert isinstance(org, OrgUnit)
+        org = self.load(OrgUnit, org_uuid(org_id), "org_not_found", f"no org unit {org_id}")
         return {"org_id": org.org_id, "name": org.name, "kind": org.kind, "parent_id": org.parent_id}
 
     def teacher_history(self, actor: Actor, teacher_no: str) -> list[dict[str, Any]]:

@@ -22,7 +22,5 @@ def ensure_session_of_enrolment(enrolment: Enrolment, session_no: int) -> None:
 def ensure_not_excused(enrolment: Enrolment, teacher_no: str, present: bool) -> None:
     """A trainee on approved leave or substituted out cannot also be marked present."""
     if present and enrolment.absent:
-        raise Conflict(
-            "absence_approved",
-            f"teacher {teacher_no} has an approved {enrolment.absence.kind if enrolment.absence else ''} for {enrolment.code}",
-        )
+        kind = enrolment.absence.kind if enrolment.absence else "absence"
+        raise Conflict("absence_approved", f"teacher {teacher_no} has an approved {kind} for {enrolment.code}")

@@ -19,9 +19,9 @@ def ensure_credit_within_programme_hours(hours: Decimal, enrolment: Enrolment) -
         )
 
 
-def ensure_credit_once_per_programme(credits: Iterable[Credit], code: str) -> None:
+def ensure_credit_once_per_programme(awarded: Iterable[Credit], code: str) -> None:
     """One valid credit per teacher and programme; a revoked one may be replaced."""
-    for credit in credits:
+    for credit in awarded:
         if credit.programme_code == code and not credit.revoked:
             raise Conflict(
                 "credit_already_awarded",
