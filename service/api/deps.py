@@ -1,0 +1,54 @@
+"""FastAPI dependencies: the service, the authenticated actor, the idempotency key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+
+from domain.actor import Actor
+from domain.errors import Invalid, Unauthenticated
+from service.app import TrainRec
+from service.application import CommandResult
+from service.tokens import read_token
+
+MAX_KEY = 200
+
+
+def get_service(request: Request) -> TrainRec:
+    service: TrainRec = request.app.state.trainrec
+    return service
+
+
+def get_actor(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
+    if not authorization:
+        raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
+    secret: str = request.app.state.secret
+    return read_token(secret, token.strip())
+
+
+def get_idempotency_key(idempotency_key: Annotated[str | None, Header()] = None) -> str | None:
+    if idempotency_key is None:
+        return None
+    if not idempotency_key.strip() or len(idempotency_key) > MAX_KEY:
+        raise Invalid("invalid_idempotency_key", f"Idempotency-Key must be 1–{MAX_KEY} characters")
+    return idempotency_key
+
+
+Service = Annotated[TrainRec, Depends(get_service)]
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+IdempotencyKey = Annotated[str | None, Depends(get_idempotency_key)]
+
+
+def answer(result: CommandResult) -> JSONResponse:
+    """A write's answer: its status and body; a replay says so in a header."""
+    headers = {}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if result.notification_id is not None:
+        headers["Trainrec-Position"] = str(result.notification_id)
+    return JSONResponse(result.body, status_code=result.status, headers=headers)

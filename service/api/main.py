@@ -1,0 +1,80 @@
+"""The FastAPI application: routers, problem+json errors, body size limit, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_staff
+from service.app import TrainRec
+from service.tokens import load_secret
+
+MAX_BODY = 2 * 1024 * 1024
+
+
+class BodyLimit:
+    """Refuse bodies over `limit` bytes with 413 before any handler parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problems.problem(413, "payload_too_large", f"the body is over {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+def create_app(service: TrainRec | None = None, secret: str | None = None) -> FastAPI:
+    app = FastAPI(
+        title="trainrec",
+        version="1.0.0",
+        description="Teachers' continuing-education records (师训学时/学分档案), API v1.",
+    )
+    app.state.trainrec = service or TrainRec()
+    app.state.secret = secret or load_secret()
+    problems.install(app)
+    for module in (routes_staff, routes_programmes, routes_disputes, routes_audit):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, Any]:
+        return {"ok": True, "backend": app.state.trainrec.storage.backend}
+
+    app.add_middleware(BodyLimit)  # type: ignore[arg-type]
+    return app

@@ -1,0 +1,83 @@
+"""Every error as application/problem+json with a stable `code`; never a 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError
+
+log = logging.getLogger("trainrec.api")
+
+STATUS_OF_KIND = {"not_found": 404, "conflict": 409, "invalid": 422, "forbidden": 403, "unauthenticated": 401}
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Outside your scope",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflicts with recorded history",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal error",
+}
+CODES_OF_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden_scope",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+}
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": f"urn:trainrec:problem:{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc if part != "body") or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        return problem(STATUS_OF_KIND.get(error.kind, 409), error.code, error.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _location(e.get("loc", ())), "message": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in error.errors()[:50]
+        ]
+        if any(e["type"] == "json_invalid" for e in errors):
+            return problem(422, "malformed_json", "the body is not valid JSON", errors=errors)
+        first = errors[0] if errors else {"field": "body", "message": "invalid"}
+        return problem(422, "invalid_input", f"{first['field']}: {first['message']}", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = CODES_OF_STATUS.get(error.status_code, "error")
+        return problem(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "an unexpected error occurred; nothing was recorded")

@@ -1,0 +1,58 @@
+"""Org units and teachers: PUT /orgs/{org_id}, POST /teachers, transfers, history, transcript."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+
+from service.api.deps import CurrentActor, IdempotencyKey, Service, answer
+from service.api.schemas import OrgPut, TeacherCreate, TransferCreate
+
+router = APIRouter(prefix="/api/v1", tags=["orgs and teachers"])
+
+OrgId = Annotated[str, Path(min_length=1, max_length=64)]
+TeacherNoPath = Annotated[str, Path(min_length=1, max_length=32)]
+
+
+@router.put("/orgs/{org_id}", status_code=201)
+def put_org(org_id: OrgId, body: OrgPut, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
+    return answer(service.put_org(actor, org_id, body.name, body.kind, body.parent_id, idempotency_key=key))
+
+
+@router.get("/orgs/{org_id}")
+def get_org(org_id: OrgId, actor: CurrentActor, service: Service) -> dict[str, Any]:
+    service.scopes.ensure_org_read(actor, org_id)
+    return service.org(actor, org_id)
+
+
+@router.post("/teachers", status_code=201)
+def register_teacher(body: TeacherCreate, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
+    return answer(service.register_teacher(actor, body.teacher_no, body.name, body.school_id, body.hired_on,
+                                           idempotency_key=key))
+
+
+@router.post("/teachers/{teacher_no}/transfers", status_code=201)
+def transfer(
+    teacher_no: TeacherNoPath, body: TransferCreate, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    return answer(service.transfer_teacher(actor, teacher_no, body.to_school_id, body.effective_on,
+                                           idempotency_key=key))
+
+
+@router.get("/teachers/{teacher_no}/history")
+def history(teacher_no: TeacherNoPath, actor: CurrentActor, service: Service) -> dict[str, Any]:
+    return {"teacher_no": teacher_no, "events": service.teacher_history(actor, teacher_no)}
+
+
+@router.get("/teachers/{teacher_no}/transcript")
+def transcript(
+    teacher_no: TeacherNoPath,
+    actor: CurrentActor,
+    service: Service,
+    as_of: Annotated[datetime | None, Query(description="an instant with offset, e.g. 2025-07-01T00:00:00+08:00")]
+    = None,
+) -> dict[str, Any]:
+    return service.transcript(actor, teacher_no, as_of)

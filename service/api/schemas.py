@@ -1,0 +1,142 @@
+"""Request bodies of API v1 (API.md): exactly its field names and enum values, bounded sizes."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.vocabulary import (
+    AbsenceKind,
+    Approver,
+    AssessmentResult,
+    Decision,
+    DisputeDecision,
+    Form,
+    Level,
+    OrgKind,
+    SchoolBasedContent,
+    Selection,
+)
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+TeacherNo = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Reason = Annotated[str, StringConstraints(max_length=2000)]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+Score = Annotated[int, Field(ge=1, le=5, strict=True)]
+Hours = Annotated[Decimal, Field(gt=0, le=2000, max_digits=6)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrgPut(Body):
+    name: Name
+    kind: OrgKind
+    parent_id: Id | None = None
+
+
+class TeacherCreate(Body):
+    teacher_no: TeacherNo
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    school_id: Id
+    hired_on: date | None = None
+
+
+class TransferCreate(Body):
+    to_school_id: Id
+    effective_on: date
+
+
+class SessionIn(Body):
+    no: Annotated[int, Field(ge=1, le=1000, strict=True)]
+    on: date
+    hours: Hours
+
+
+class ProgrammeCreate(Body):
+    code: Id
+    title: Name
+    level: Level
+    form: Form
+    selection: Selection
+    school_based_content: SchoolBasedContent | None = None
+    hours: Hours
+    provider_id: Id
+    owner_org_id: Id
+    starts_on: date
+    ends_on: date
+    sessions: Annotated[list[SessionIn], Field(max_length=500)]
+    capacity: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] | None = None
+
+
+class ApprovalIn(Body):
+    decision: Decision
+    reason: Reason = ""
+
+
+class EnrolmentIn(Body):
+    teacher_no: TeacherNo
+
+
+class AbsenceIn(Body):
+    kind: AbsenceKind
+    reason: Reason
+    substitute_teacher_no: TeacherNo | None = None
+
+
+class AbsenceApprovalIn(Body):
+    by: Approver
+    decision: Decision
+    reason: Reason = ""
+
+
+class AttendanceIn(Body):
+    present: Annotated[list[TeacherNo], Field(max_length=5000)] = []
+    absent: Annotated[list[TeacherNo], Field(max_length=5000)] = []
+
+
+class AssessmentIn(Body):
+    teacher_no: TeacherNo
+    attitude: Score
+    assignments: Score
+    result: AssessmentResult
+
+
+class EvaluationIn(Body):
+    teacher_no: TeacherNo
+    form: Score
+    instructors: Score
+    management: Score
+    comment: Reason | None = None
+
+
+class CreditIn(Body):
+    teacher_no: TeacherNo
+    hours: Hours
+
+
+class RevocationIn(Body):
+    reason: Reason
+
+
+class EvidenceIn(Body):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    sha256: Sha256
+
+
+class DisputeIn(Body):
+    programme_code: Id
+    claim: Text
+    evidence: Annotated[list[EvidenceIn], Field(max_length=50)] = []
+
+
+class ResolutionIn(Body):
+    decision: DisputeDecision
+    reason: Reason
+    award_hours: Hours | None = None

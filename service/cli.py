@@ -1,0 +1,93 @@
+"""The `trainrec` command: serve, token issue, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+from domain.errors import DomainError
+from domain.vocabulary import Role
+
+
+def _token(args: argparse.Namespace) -> int:
+    from service.tokens import actor_for, issue_token, load_secret
+
+    try:
+        actor = actor_for(Role(args.role), args.sub, args.org, args.teacher_no)
+    except DomainError as error:
+        print(f"trainrec: {error.detail}", file=sys.stderr)
+        return 2
+    print(issue_token(load_secret(), actor, ttl=timedelta(hours=args.hours)))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.api.main import create_app
+
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from service.app import TrainRec
+    from service.demo import DemoClock, load_demo
+
+    clock = DemoClock()
+    app = TrainRec(clock=clock)
+    if (app.recorder.max_notification_id() or 0) > 0 and not args.if_empty:
+        print("trainrec: the database is not empty; the demo loads into an empty one", file=sys.stderr)
+        return 1
+    if (app.recorder.max_notification_id() or 0) > 0:
+        print("demo: the database already holds records; nothing loaded")
+        return 0
+
+    def progress(stage: str, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        print(f"\r{stage:<24} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", flush=True)
+        if done >= total:
+            print()
+
+    summary = load_demo(app, clock, teachers=args.teachers, progress=progress)
+    print(f"demo: {summary}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="trainrec", description="Teachers' continuing-education records")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+
+    token = commands.add_parser("token", help="bearer tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    issue = token_commands.add_parser("issue", help="print one bearer token")
+    issue.add_argument("--role", required=True, choices=[r.value for r in Role])
+    issue.add_argument("--sub", required=True)
+    issue.add_argument("--org", default=None)
+    issue.add_argument("--teacher-no", dest="teacher_no", default=None)
+    issue.add_argument("--hours", type=float, default=12.0, help="validity in hours (default 12)")
+    issue.set_defaults(run=_token)
+
+    demo = commands.add_parser("demo", help="load a demo county into the database")
+    demo.add_argument("--teachers", type=int, default=600)
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when records exist")
+    demo.set_defaults(run=_demo)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
