@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -27,7 +27,7 @@ class MonthDay(_Frozen):
 
     @model_validator(mode="after")
     def _real_day(self) -> MonthDay:
-        date(2024, self.month, self.day)  # raises ValueError for 02-30 and the like
+        date(2023, self.month, self.day)  # a non-leap year: 02-29 would not exist every year
         return self
 
     def key(self) -> tuple[int, int]:
@@ -81,6 +81,13 @@ class Cap(_Frozen):
     max_hours: Decimal = Field(ge=0)
 
 
+class Minimum(_Frozen):
+    """At least `min_hours` of matching credits per cycle (e.g. 240 h at county level or above)."""
+
+    match: Match
+    min_hours: Decimal = Field(ge=0)
+
+
 class Thresholds(_Frozen):
     avg_hours_per_teacher: Decimal = Decimal(76)
     avg_self_selected_hours: Decimal = Decimal(38)
@@ -104,12 +111,17 @@ class Policy(_Frozen):
     thresholds: Thresholds = Thresholds()
     conversions: tuple[Conversion, ...] = ()
     caps: tuple[Cap, ...] = ()
+    minimums: tuple[Minimum, ...] = ()
     failing_results: tuple[AssessmentResult, ...] = (AssessmentResult.FAIL,)
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            msg = f"unknown time zone {value!r}"
+            raise ValueError(msg) from None
         return value
 
     @field_validator("terms")

@@ -565,6 +565,8 @@ class Teacher(ChainedAggregate):
         now: datetime,
     ) -> None:
         self.enrolment(code)
+        if dispute_id in self.disputes:
+            raise Conflict("dispute_exists", f"dispute {dispute_id} already exists")
         claim = ensure_claim(claim)
         checked = ensure_evidence(evidence)
         ensure_no_open_dispute(list(self.disputes.values()), code)
@@ -599,6 +601,8 @@ class Teacher(ChainedAggregate):
         if award_hours is not None:
             award_hours = ensure_valid_hours(award_hours)
             ensure_credit_within_programme_hours(award_hours, self.enrolment(dispute.programme_code))
+            if new_credit_id in self.credits:
+                raise Conflict("credit_exists", f"credit {new_credit_id} already exists")
         self.trigger_event(
             self.DisputeResolved,
             timestamp=now,

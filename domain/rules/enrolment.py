@@ -45,7 +45,8 @@ def ensure_evaluations_done_before_new_term(
 
 def ensure_school_based_for_own_staff(programme: Mapping[str, Any], school_id: str) -> None:
     """A school-based programme is for the staff of the school that owns it."""
-    if programme["selection"] == "school_based" and programme["owner_org_id"] != school_id:
+    school_based = programme["selection"] == "school_based" or programme["form"] == "school_based"
+    if school_based and programme["owner_org_id"] != school_id:
         raise Conflict(
             "outside_programme_school",
             f"school-based programme {programme['code']} is for staff of {programme['owner_org_id']}",

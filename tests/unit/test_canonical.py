@@ -22,7 +22,7 @@ from domain.policy import DEFAULT_POLICY
 from domain.programme import Programme
 from domain.rules.programme_definition import SessionPlan
 from domain.teacher import Teacher
-from domain.vocabulary import Form, Level, Role, Selection
+from domain.vocabulary import AssessmentResult, Form, Level, Role, Selection
 
 TOPIC = "domain.teacher:Teacher.Registered"
 OID = UUID("12345678-1234-5678-1234-567812345678")
@@ -178,9 +178,13 @@ def test_a_chain_digest_changes_with_the_payload() -> None:
 
 
 def recompute(event: Any) -> str:
+    """What a verifier does: the canonical bytes of vars(event) (plus a class_version above 1), chained."""
+    state = dict(vars(event))
+    if getattr(type(event), "class_version", 1) > 1:
+        state["class_version"] = type(event).class_version
     return chain_digest(
         event.prev_hash,
-        canonical_bytes(get_topic(type(event)), event.originator_id, event.originator_version, vars(event)),
+        canonical_bytes(get_topic(type(event)), event.originator_id, event.originator_version, state),
     )
 
 
@@ -212,6 +216,32 @@ def test_a_sealed_events_chain_hash_is_reproduced_from_its_fields() -> None:
     (event,) = registered_teacher().collect_events()
     assert re.fullmatch(r"[0-9a-f]{64}", event.chain_hash)
     assert recompute(event) == event.chain_hash
+
+
+def test_a_registration_hash_is_reproduced_from_vars_alone() -> None:
+    (event,) = registered_teacher().collect_events()
+    payload = canonical_bytes(get_topic(type(event)), event.originator_id, event.originator_version, vars(event))
+    assert chain_digest(event.prev_hash, payload) == event.chain_hash
+
+
+def assessed_event() -> Any:
+    teacher = registered_teacher()
+    programme = defined_programme()
+    teacher.enrol(programme.facts(), DEFAULT_POLICY, ACTOR, NOW)
+    teacher.assess(
+        programme.code, 4, 4, AssessmentResult.PASS, DEFAULT_POLICY, ACTOR, datetime(2024, 3, 6, 8, tzinfo=UTC)
+    )
+    return teacher.collect_events()[-1]
+
+
+def test_a_versioned_event_class_hashes_its_class_version() -> None:
+    event = assessed_event()
+    version = getattr(type(event), "class_version", 1)
+    if version == 1:
+        pytest.skip("no event class is versioned at the moment")
+    assert recompute(event) == event.chain_hash
+    payload = canonical_bytes(get_topic(type(event)), event.originator_id, event.originator_version, vars(event))
+    assert chain_digest(event.prev_hash, payload) != event.chain_hash
 
 
 def test_sealing_again_gives_the_same_hash() -> None:

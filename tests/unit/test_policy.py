@@ -137,11 +137,6 @@ def test_every_date_of_a_year_falls_within_that_years_bounds() -> None:
         assert policy.year_of(last + timedelta(days=1)) == 2025
 
 
-@pytest.mark.xfail(
-    reason="BUG: MonthDay validates against leap year 2024, so a year starting 02-29 is accepted, "
-    "but Policy.year_bounds() then raises ValueError for every non-leap year (policy.py:30, :140)",
-    strict=True,
-)
 def test_a_year_start_that_validates_gives_bounds_for_every_year() -> None:
     try:
         policy = Policy.model_validate(default_document(year_starts={"month": 2, "day": 29}))
@@ -327,11 +322,6 @@ def test_the_default_policy_names_its_version_and_zone() -> None:
     assert str(DEFAULT_POLICY.zone) == "Asia/Shanghai"
 
 
-@pytest.mark.xfail(
-    reason="BUG: Policy._known_zone lets ZoneInfoNotFoundError (a KeyError) escape, so an unknown zone "
-    "name raises KeyError instead of ValidationError (policy.py:111-113)",
-    strict=True,
-)
 def test_an_unknown_timezone_name_is_a_validation_error() -> None:
     with pytest.raises(ValidationError):
         Policy.model_validate(default_document(timezone="Mars/Olympus"))
@@ -504,12 +494,6 @@ def test_a_per_kind_conversion_with_an_excellent_rate_is_expressible_as_data() -
     assert conversion.excellent_hours_per_credit == Decimal(8)
 
 
-@pytest.mark.xfail(
-    reason="GAP: DOMAIN.md 'How provinces differ' needs minimums by level (>= 240 h at county level or "
-    "above, 60 at city level); Policy has caps but no minimums, and extra='forbid' refuses them. "
-    "The field name 'minimums' is this test's guess.",
-    strict=True,
-)
 def test_minimum_hours_by_level_are_expressible() -> None:
     Policy.model_validate(
         default_document(

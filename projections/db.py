@@ -1,0 +1,159 @@
+"""A small SQL layer for read-model tables, the same statements on SQLite and PostgreSQL.
+
+Statements are written with `?` placeholders; PostgreSQL gets them as `%s`. Read-model
+tables live beside the events: in the SQLite file, or in the events' PostgreSQL schema.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from psycopg_pool import ConnectionPool
+
+from service.config import Storage
+
+Row = tuple[Any, ...]
+
+
+class Tx(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class ReadModelDB(Protocol):
+    backend: str
+    prefix: str
+
+    def transaction(self) -> Any: ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def close(self) -> None: ...
+
+
+class _SQLiteTx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, [tuple(r) for r in rows])
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return list(self.conn.execute(sql, tuple(params)).fetchall())
+
+
+class SQLiteDB:
+    """One writer connection (serialised by a lock) and per-thread reader connections."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str, prefix: str = "") -> None:
+        self.path = path
+        self.prefix = prefix
+        self._memory = path == ":memory:"
+        self._lock = threading.RLock()
+        self._writer = self._connect()
+        self._local = threading.local()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        if not self._memory:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SQLiteTx]:
+        with self._lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SQLiteTx(self._writer)
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        if self._memory:
+            with self._lock:
+                return list(self._writer.execute(sql, tuple(params)).fetchall())
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return list(conn.execute(sql, tuple(params)).fetchall())
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def _pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class _PostgresTx:
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(_pg(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(_pg(sql), [tuple(r) for r in rows])
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.cursor.execute(_pg(sql), tuple(params))
+        return list(self.cursor.fetchall())
+
+
+class PostgresDB:
+    backend = "postgres"
+
+    def __init__(self, env: dict[str, str], prefix: str = "") -> None:
+        schema = env.get("POSTGRES_SCHEMA") or "public"
+        self.prefix = prefix
+        conninfo = (
+            f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} dbname={env['POSTGRES_DBNAME']} "
+            f"user={env['POSTGRES_USER']}"
+        )
+        if env.get("POSTGRES_PASSWORD"):
+            conninfo += f" password={env['POSTGRES_PASSWORD']}"
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=8,
+            kwargs={"options": f"-c search_path={schema}"},
+            open=True,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresTx]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield _PostgresTx(cursor)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.pool.connection() as conn, conn.cursor() as cursor:
+            cursor.execute(_pg(sql), tuple(params))
+            return list(cursor.fetchall())
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def open_read_model_db(storage: Storage) -> ReadModelDB:
+    if storage.backend == "postgres":
+        return PostgresDB(storage.env)
+    if storage.backend == "sqlite":
+        return SQLiteDB(storage.env["SQLITE_DBNAME"])
+    return SQLiteDB(":memory:")

@@ -1,0 +1,95 @@
+"""Read-model tables (prefix `rm_`), documented in docs/read-model.md so BI tools and Excel can use them.
+
+Hours are stored as integer tenths (`hours_x10`), converted credits as integer hundredths, so
+sums are exact on both databases; dates are ISO `YYYY-MM-DD` text, instants ISO UTC text.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+LIVE = "rm_"
+BUILD = "rmb_"
+
+TABLES: dict[str, str] = {
+    "tracking": "name TEXT PRIMARY KEY, position BIGINT NOT NULL",
+    "orgs": "org_id TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, parent_id TEXT, path TEXT NOT NULL",
+    "programmes": (
+        "code TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, title TEXT NOT NULL, level TEXT NOT NULL, form TEXT NOT NULL, "
+        "selection TEXT NOT NULL, school_based_content TEXT, hours_x10 BIGINT NOT NULL, provider_id TEXT NOT NULL, "
+        "owner_org_id TEXT NOT NULL, starts_on TEXT NOT NULL, ends_on TEXT NOT NULL, session_count INTEGER NOT NULL, "
+        "capacity INTEGER, decision TEXT, needs_approval INTEGER NOT NULL"
+    ),
+    "teachers": "teacher_no TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, name TEXT NOT NULL, school_id TEXT NOT NULL, hired_on TEXT",
+    "postings": (
+        "teacher_no TEXT NOT NULL, seq INTEGER NOT NULL, school_id TEXT NOT NULL, from_date TEXT, "
+        "event_id TEXT NOT NULL, PRIMARY KEY (teacher_no, seq)"
+    ),
+    "enrolments": (
+        "programme_code TEXT NOT NULL, teacher_no TEXT NOT NULL, ends_on TEXT NOT NULL, enrolled_at TEXT NOT NULL, "
+        "substitutes_for TEXT, absence_kind TEXT, absence_status TEXT, substitute_teacher_no TEXT, "
+        "school_decision TEXT, provider_decision TEXT, sessions_present INTEGER NOT NULL, "
+        "sessions_marked INTEGER NOT NULL, session_count INTEGER NOT NULL, assessment_result TEXT, "
+        "assessment_late INTEGER, assessed_at TEXT, evaluated_at TEXT, evaluation_late INTEGER, "
+        "PRIMARY KEY (programme_code, teacher_no)"
+    ),
+    "attendance": (
+        "programme_code TEXT NOT NULL, teacher_no TEXT NOT NULL, session_no INTEGER NOT NULL, present INTEGER NOT NULL, "
+        "event_id TEXT NOT NULL, PRIMARY KEY (programme_code, teacher_no, session_no)"
+    ),
+    "credits": (
+        "credit_id TEXT PRIMARY KEY, teacher_no TEXT NOT NULL, programme_code TEXT NOT NULL, title TEXT NOT NULL, "
+        "level TEXT NOT NULL, form TEXT NOT NULL, selection TEXT NOT NULL, school_based_content TEXT, "
+        "hours_x10 BIGINT NOT NULL, credits_x100 BIGINT NOT NULL, year INTEGER NOT NULL, awarded_on TEXT NOT NULL, "
+        "awarded_at TEXT NOT NULL, certified_by TEXT NOT NULL, certifier_role TEXT NOT NULL, school_id TEXT NOT NULL, "
+        "event_id TEXT NOT NULL, policy_version TEXT NOT NULL, status TEXT NOT NULL, revoked_event_id TEXT, "
+        "revoked_reason TEXT"
+    ),
+    "disputes": (
+        "dispute_id TEXT PRIMARY KEY, teacher_no TEXT NOT NULL, programme_code TEXT NOT NULL, claim TEXT NOT NULL, "
+        "opened_at TEXT NOT NULL, decision TEXT, reason TEXT, resolved_at TEXT"
+    ),
+    "audit": (
+        "position BIGINT PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, aggregate TEXT NOT NULL, "
+        "teacher_no TEXT, org_id TEXT, actor_sub TEXT NOT NULL, actor_role TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+        "reason TEXT NOT NULL, data TEXT NOT NULL"
+    ),
+}
+
+INDEXES: list[tuple[str, str]] = [
+    ("orgs", "path"),
+    ("orgs", "aggregate_id"),
+    ("programmes", "aggregate_id"),
+    ("teachers", "aggregate_id"),
+    ("teachers", "school_id"),
+    ("postings", "school_id"),
+    ("enrolments", "teacher_no"),
+    ("enrolments", "ends_on"),
+    ("credits", "teacher_no, year"),
+    ("credits", "year, status"),
+    ("disputes", "teacher_no"),
+    ("audit", "teacher_no, position"),
+    ("audit", "actor_sub, position"),
+    ("audit", "type, position"),
+    ("audit", "recorded_at"),
+]
+
+# Which tables each rebuildable projection owns. `records` owns them all: one event may touch several.
+PROJECTIONS = {"records": [name for name in TABLES if name != "tracking"]}
+
+
+def create_statements(prefix: str) -> list[str]:
+    """DDL for one generation of tables; index names are unique per generation so a renamed
+    generation never collides with the next one's indexes."""
+    generation = uuid.uuid4().hex[:8]
+    statements = [f"CREATE TABLE IF NOT EXISTS {prefix}{name} ({columns})" for name, columns in TABLES.items()]
+    for table, columns in INDEXES:
+        suffix = columns.replace(", ", "_")
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS ix_{generation}_{table}_{suffix} ON {prefix}{table} ({columns})"
+        )
+    return statements
+
+
+def table(prefix: str, name: str) -> str:
+    return f"{prefix}{name}"
