@@ -265,6 +265,7 @@ class Teacher(ChainedAggregate):
             dispute.decision = self.decision
             dispute.resolution_reason = self.reason
             dispute.resolved_event_id = event_id(self.originator_id, self.originator_version)
+            dispute.resolved_at = self.timestamp
 
     # --- creation --------------------------------------------------------------------------
     @classmethod

@@ -128,6 +128,7 @@ class Dispute:
     decision: str | None = None
     resolution_reason: str | None = None
     resolved_event_id: str | None = None
+    resolved_at: datetime | None = None
 
     @property
     def open(self) -> bool:

@@ -6,6 +6,7 @@ sums are exact on both databases; dates are ISO `YYYY-MM-DD` text, instants ISO 
 
 from __future__ import annotations
 
+import re
 import uuid
 
 LIVE = "rm_"
@@ -91,5 +92,6 @@ def create_statements(prefix: str) -> list[str]:
     return statements
 
 
-def table(prefix: str, name: str) -> str:
-    return f"{prefix}{name}"
+def columns(name: str) -> list[str]:
+    """The column names of a table, in order."""
+    return re.findall(r"(\w+) (?:TEXT|BIGINT|INTEGER)", TABLES[name])

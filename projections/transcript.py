@@ -77,5 +77,4 @@ def transcript_of(
         "pending_evaluation": pending,
         "open_disputes": sorted(d.dispute_id for d in teacher.disputes.values() if d.open),
         "policy_version": policy.version,
-        "as_of": teacher.modified_on.isoformat(),
     }

@@ -5,10 +5,9 @@ from __future__ import annotations
 from service.commands_programmes import ProgrammeCommands
 from service.commands_records import RecordCommands
 from service.commands_staff import StaffCommands
-from service.queries import Queries
 from service.queries_audit import AuditQueries
 
 
-class TrainRec(StaffCommands, ProgrammeCommands, RecordCommands, Queries, AuditQueries):
+class TrainRec(StaffCommands, ProgrammeCommands, RecordCommands, AuditQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""

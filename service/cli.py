@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from domain.errors import DomainError
@@ -57,6 +57,48 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bar(label: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        print(f"\r{label:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", flush=True)
+        if done >= total:
+            print()
+
+    return show
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from projections.schema import PROJECTIONS
+    from service.app import TrainRec
+
+    names = [args.name] if args.name else list(PROJECTIONS)
+    unknown = [n for n in names if n not in PROJECTIONS]
+    if unknown:
+        print(f"trainrec: unknown projection {unknown[0]!r}; known: {', '.join(PROJECTIONS)}", file=sys.stderr)
+        return 2
+    app = TrainRec()
+    for name in names:
+        position = app.read_model.rebuild(progress=_bar(name))
+        print(f"{name}: rebuilt up to event {position}; the old tables served reads until the swap")
+    app.close()
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from projections.check import check
+    from service.app import TrainRec
+
+    app = TrainRec()
+    app.read_model.catch_up(progress=_bar("catch-up"))
+    position, differences = check(app.read_model)
+    app.close()
+    for difference in differences:
+        print(difference)
+    print(f"checked every projection against a replay of events 1..{position}: {len(differences)} difference(s)")
+    return 1 if differences else 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="trainrec", description="Teachers' continuing-education records")
     commands = top.add_subparsers(dest="command", required=True)
@@ -80,6 +122,14 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--teachers", type=int, default=600)
     demo.add_argument("--if-empty", action="store_true", help="do nothing when records exist")
     demo.set_defaults(run=_demo)
+
+    projections = commands.add_parser("projections", help="read-model tables")
+    projection_commands = projections.add_subparsers(dest="projection_command", required=True)
+    rebuild = projection_commands.add_parser("rebuild", help="rebuild from the log, then swap in")
+    rebuild.add_argument("name", nargs="?", default=None)
+    rebuild.set_defaults(run=_rebuild)
+    checking = projection_commands.add_parser("check", help="compare every projection with a replay")
+    checking.set_defaults(run=_check)
     return top
 
 

@@ -13,14 +13,15 @@ from domain.org import OrgUnit
 from domain.programme import Programme
 from domain.teacher import Teacher
 from projections.transcript import transcript_of
-from service.application import TrainRecBase, json_safe
+from service.application import json_safe
+from service.queries_reports import ReportQueries
 from service.verify import Verification, verify_store
 
 HISTORY_HIDDEN = ("originator_id", "originator_version", "timestamp", "actor", "reason", "prev_hash",
                   "chain_hash", "originator_topic")
 
 
-class Queries(TrainRecBase):
+class Queries(ReportQueries):
     def _teacher(self, teacher_no: str) -> Teacher:
         return self.load(Teacher, teacher_uuid(teacher_no), "teacher_not_found", f"no teacher {teacher_no}")
 
@@ -61,11 +62,26 @@ class Queries(TrainRecBase):
         return [history_line(event) for event in self.events.get(teacher.id)]
 
     def transcript(self, actor: Actor, teacher_no: str, as_of: datetime | None = None) -> dict[str, Any]:
+        """The transcript from the read model (after waiting for the caller's writes), or, with
+        `as_of`, from a replay of the events recorded up to that instant."""
         current = self._teacher(teacher_no)
         self.scopes.ensure_teacher_read(actor, current)
-        teacher = current if as_of is None else self.teacher_as_of(teacher_no, as_of)
-        today = self.policy.local_date(as_of or self.clock())
-        return transcript_of(teacher, self.policy, today, viewer_is_trainee=actor.teacher_no == teacher_no)
+        trainee = actor.teacher_no == teacher_no
+        if as_of is None:
+            reports, freshness = self.fresh_reports()
+            answer = reports.transcript(teacher_no, self.policy.local_date(self.clock()), trainee)
+            if answer is None:
+                raise NotFound("teacher_not_found", f"no teacher {teacher_no}")
+            return {**answer, **freshness}
+        teacher = self.teacher_as_of(teacher_no, as_of)
+        replayed = transcript_of(teacher, self.policy, self.policy.local_date(as_of), viewer_is_trainee=trainee)
+        return {**replayed, "as_of": as_of.isoformat()}
+
+    def transcript_replay(self, teacher_no: str, viewer_is_trainee: bool = False) -> dict[str, Any]:
+        """The transcript computed from the aggregate itself, to compare with the read model."""
+        teacher = self._teacher(teacher_no)
+        return transcript_of(teacher, self.policy, self.policy.local_date(self.clock()),
+                             viewer_is_trainee=viewer_is_trainee)
 
     def verify(self, actor: Actor) -> Verification:
         self.scopes.ensure_audit_read(actor)

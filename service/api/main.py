@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_staff
+from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_reports, routes_staff
 from service.app import TrainRec
 from service.tokens import load_secret
 
@@ -69,7 +69,7 @@ def create_app(service: TrainRec | None = None, secret: str | None = None) -> Fa
     app.state.trainrec = service or TrainRec()
     app.state.secret = secret or load_secret()
     problems.install(app)
-    for module in (routes_staff, routes_programmes, routes_disputes, routes_audit):
+    for module in (routes_staff, routes_programmes, routes_disputes, routes_reports, routes_audit):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["operations"])

@@ -1,0 +1,152 @@
+"""The read model of one store: its tables, its tracked position, and the catch-up loop.
+
+Each page of events is applied in one transaction together with the new tracking
+position, so a crash between an event and its rows loses nothing and counts nothing
+twice. The same loop runs on SQLite (which has no subscriptions) and PostgreSQL; it
+applies a page per transaction rather than an event per transaction, which is what makes
+rebuilds fast. Any process may call `catch_up`: the tracking row is locked and re-read
+inside the transaction, so two appliers never apply the same page twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from projections.db import ReadModelDB, open_read_model_db
+from projections.records import RecordsProjection
+from projections.schema import BUILD, LIVE, TABLES, create_statements
+
+NAME = "records"
+PAGE = 1000
+
+Progress = Callable[[int, int], None]
+
+
+class ReadModel:
+    def __init__(self, app: Any, db: ReadModelDB | None = None, prefix: str = LIVE) -> None:
+        self.app = app
+        self.db = db or open_read_model_db(app.storage)
+        self.prefix = prefix
+        self._lock = threading.Lock()
+        self.ensure_tables(prefix)
+        self.projection = RecordsProjection(prefix)
+
+    # --- tables --------------------------------------------------------------------------
+    def tables_exist(self, prefix: str) -> bool:
+        try:
+            self.db.query(f"SELECT position FROM {prefix}tracking WHERE name = ?", (NAME,))
+        except Exception:  # noqa: BLE001 - the table is missing (the error type differs per driver)
+            return False
+        return True
+
+    def ensure_tables(self, prefix: str) -> None:
+        if self.tables_exist(prefix):
+            return
+        with self.db.transaction() as tx:
+            for statement in create_statements(prefix):
+                tx.execute(statement)
+            tx.execute(f"INSERT INTO {prefix}tracking (name, position) VALUES (?, ?)", (NAME, 0))
+
+    def drop_tables(self, prefix: str) -> None:
+        with self.db.transaction() as tx:
+            for name in TABLES:
+                tx.execute(f"DROP TABLE IF EXISTS {prefix}{name}")
+
+    # --- position ------------------------------------------------------------------------
+    def position(self, prefix: str | None = None) -> int:
+        rows = self.db.query(f"SELECT position FROM {prefix or self.prefix}tracking WHERE name = ?", (NAME,))
+        return int(rows[0][0]) if rows else 0
+
+    def head(self) -> int:
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    # --- applying events -----------------------------------------------------------------
+    def catch_up(self, *, until: int | None = None, page: int = PAGE, progress: Progress | None = None) -> int:
+        """Apply every recorded event not yet applied (up to `until`); returns the new position."""
+        with self._lock:
+            return self._catch_up(self.prefix, self.projection, until, page, progress)
+
+    def _catch_up(
+        self, prefix: str, projection: RecordsProjection, until: int | None, page: int, progress: Progress | None
+    ) -> int:
+        position = self.position(prefix)
+        target = self.head() if until is None else until
+        lock = " FOR UPDATE" if self.db.backend == "postgres" else ""
+        while position < target:
+            notifications = self.app.recorder.select_notifications(
+                start=position + 1, limit=page, stop=target
+            )
+            if not notifications:
+                break
+            with self.db.transaction() as tx:
+                current = int(tx.query(f"SELECT position FROM {prefix}tracking WHERE name = ?{lock}", (NAME,))[0][0])
+                if current != position:  # another applier got here first: start again from its position
+                    position = current
+                    continue
+                for notification in notifications:
+                    projection.apply(tx, notification.id, self.app.mapper.to_domain_event(notification))
+                position = notifications[-1].id
+                tx.execute(f"UPDATE {prefix}tracking SET position = ? WHERE name = ?", (position, NAME))
+            if progress is not None:
+                progress(position, target)
+        return position
+
+    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+        """Read-your-writes: make sure the tables reflect `position`, applying events if needed."""
+        deadline = time.monotonic() + timeout
+        while self.position() < position:
+            if self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                try:
+                    self._catch_up(self.prefix, self.projection, position, PAGE, None)
+                finally:
+                    self._lock.release()
+            if time.monotonic() >= deadline:
+                break
+        return self.position() >= position
+
+    # --- rebuild -------------------------------------------------------------------------
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Build a new generation of tables from the whole log while the live ones keep serving,
+        then swap them in one transaction. Returns the new tables' position."""
+        self.drop_tables(BUILD)
+        self.ensure_tables(BUILD)
+        building = RecordsProjection(BUILD)
+        position = self._catch_up(BUILD, building, None, PAGE * 5, progress)
+        with self._lock:
+            position = self._catch_up(BUILD, building, None, PAGE, progress)
+            with self.db.transaction() as tx:
+                for name in TABLES:
+                    tx.execute(f"DROP TABLE IF EXISTS {self.prefix}{name}")
+                    tx.execute(f"ALTER TABLE {BUILD}{name} RENAME TO {self.prefix}{name}")
+            self.projection = RecordsProjection(self.prefix)
+        return position
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class CatchUpThread(threading.Thread):
+    """Keeps the read model close to the log in a server process (SQLite has no subscriptions;
+    on PostgreSQL the same polling keeps one code path)."""
+
+    def __init__(self, model: ReadModel, interval: float = 0.5) -> None:
+        super().__init__(name="trainrec-catch-up", daemon=True)
+        self.model = model
+        self.interval = interval
+        self.stopping = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.model.catch_up()
+            except Exception as error:  # noqa: BLE001 - kept for /healthz and retried
+                self.error = error
+            self.stopping.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=10)
