@@ -1,0 +1,132 @@
+"""Random command sequences over a small county, for the projection-equals-replay tests."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from domain.errors import DomainError
+from domain.vocabulary import (
+    AbsenceKind,
+    Approver,
+    AssessmentResult,
+    Decision,
+    DisputeDecision,
+    Form,
+    Level,
+    SchoolBasedContent,
+    Selection,
+)
+from service.app import TrainRec
+from tests.conftest import ADMIN, COUNTY_SUP, PROVIDER, Clock, build_county, define, teacher_actor
+
+TEACHERS = ["A001", "A002", "A003", "B001", "C001", "C002"]
+SCHOOLS = ["S1", "S2", "S3"]
+START = date(2024, 1, 8)
+
+
+def setup(app: TrainRec, clock: Clock, programmes: int = 20) -> list[str]:
+    """A county and `programmes` programmes spread over 2024 (every third school-based, in S1)."""
+    clock.set(START - timedelta(days=7))
+    build_county(app)
+    codes = []
+    for i in range(programmes):
+        code = f"R{i:02d}"
+        starts_on = START + timedelta(days=(330 * i) // programmes)
+        if i % 3 == 2:
+            define(app, code, starts_on=starts_on, days=2, level=Level.SCHOOL, form=Form.SCHOOL_BASED,
+                   selection=Selection.SCHOOL_BASED,
+                   content=SchoolBasedContent.ELECTIVE if i % 2 else SchoolBasedContent.DESIGNATED,
+                   provider_id="S1", owner_org_id="S1")
+            app.decide_programme(COUNTY_SUP, code, Decision.APPROVED, "合格")
+        else:
+            define(app, code, starts_on=starts_on, days=1 + i % 3, capacity=4 if i % 5 == 0 else None,
+                   form=Form.CONCENTRATED if i % 2 else Form.WORKSHOP,
+                   selection=Selection.SELF_SELECTED if i % 3 else Selection.MANDATED)
+        codes.append(code)
+    return codes
+
+
+WEIGHTS = {
+    "clock": 8, "enrol": 22, "absence": 5, "absence_decision": 6, "attendance": 15, "assess": 10, "evaluate": 10,
+    "credit": 10, "revoke": 2, "dispute": 3, "resolve": 3, "transfer": 2, "rename": 1,
+}
+
+
+def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, commands: int,
+        catch_up_every: int = 0) -> int:
+    """Issue `commands` random commands; refusals are expected and record nothing. Returns accepted count."""
+    accepted = 0
+    disputes: list[str] = []
+    enrolled: dict[str, list[str]] = {code: [] for code in codes}
+    credits: list[tuple[str, str]] = []
+    kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
+    for n in range(commands):
+        code = rng.choice(codes)
+        teacher_no = rng.choice(enrolled[code]) if enrolled[code] and rng.random() < 0.8 else rng.choice(TEACHERS)
+        kind = rng.choices(kinds, weights)[0]
+        try:
+            if kind == "clock":
+                clock.now += timedelta(hours=rng.randint(6, 72))
+                continue
+            if kind == "enrol":
+                teacher_no = rng.choice(TEACHERS)
+                app.enrol(ADMIN, code, teacher_no)
+                enrolled[code].append(teacher_no)
+            elif kind == "absence":
+                absence = rng.choice([AbsenceKind.LEAVE, AbsenceKind.SUBSTITUTION])
+                substitute = rng.choice(TEACHERS) if absence is AbsenceKind.SUBSTITUTION else None
+                app.request_absence(ADMIN, code, teacher_no, absence, "请假事由", substitute)
+            elif kind == "absence_decision":
+                result = app.decide_absence(ADMIN, code, teacher_no, rng.choice(list(Approver)),
+                                            rng.choice([Decision.APPROVED] * 3 + [Decision.REJECTED]), "审批")
+                substitutes = [e.get("teacher_no") for e in result.body["events"] if e["type"] == "Enrolled"]
+                enrolled[code] += [str(t) for t in substitutes]
+            elif kind == "attendance":
+                pool = enrolled[code] or TEACHERS
+                sample = rng.sample(pool, rng.randint(1, len(pool)))
+                split = rng.randint(0, len(sample))
+                app.record_attendance(PROVIDER if code not in ("R02", "R05") else ADMIN, code, rng.randint(1, 3),
+                                      sample[:split], sample[split:])
+            elif kind == "assess":
+                app.assess(ADMIN, code, teacher_no, rng.randint(1, 5), rng.randint(1, 5),
+                           rng.choice([AssessmentResult.PASS, AssessmentResult.GOOD, AssessmentResult.EXCELLENT,
+                                       AssessmentResult.FAIL]))
+            elif kind == "evaluate":
+                app.evaluate(teacher_actor(teacher_no), code, teacher_no, rng.randint(1, 5), rng.randint(1, 5),
+                             rng.randint(1, 5), rng.choice([None, "很好", "一般"]))
+            elif kind == "credit":
+                result = app.award_credit(ADMIN, code, teacher_no, Decimal(rng.randint(1, 48)) / 2)
+                credits.append((teacher_no, str(result.body["credit_id"])))
+            elif kind == "revoke":
+                if not credits:
+                    continue
+                owner, credit_id = rng.choice(credits)
+                app.revoke_credit(ADMIN, owner, credit_id, "核查不实")
+            elif kind == "dispute":
+                result = app.open_dispute(teacher_actor(teacher_no), teacher_no, code, "学时有误",
+                                          [{"name": "证明.pdf", "sha256": "b" * 64}])
+                disputes.append(str(result.body["dispute_id"]))
+            elif kind == "resolve":
+                if not disputes:
+                    continue
+                decision = rng.choice(list(DisputeDecision))
+                hours = Decimal(rng.randint(1, 16)) if decision is DisputeDecision.UPHELD and rng.random() < 0.7 else None
+                app.resolve_dispute(ADMIN, rng.choice(disputes), decision, "复核", hours)
+            elif kind == "transfer":
+                app.transfer_teacher(ADMIN, teacher_no, rng.choice(SCHOOLS), app.policy.local_date(clock.now))
+            elif kind == "rename":
+                app.put_org(ADMIN, rng.choice(SCHOOLS), f"学校{rng.randint(1, 9)}号", app_kind_school(), "T1")
+            accepted += 1
+        except DomainError:
+            pass
+        if catch_up_every and n % catch_up_every == 0:
+            app.read_model.catch_up(page=rng.randint(1, 50))
+    return accepted
+
+
+def app_kind_school():  # type: ignore[no-untyped-def]
+    from domain.vocabulary import OrgKind
+
+    return OrgKind.SCHOOL
