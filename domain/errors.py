@@ -44,3 +44,9 @@ class Unauthenticated(DomainError):
     """No actor could be established."""
 
     kind = "unauthenticated"
+
+
+class Unavailable(DomainError):
+    """The answer cannot be given yet (a read model is behind); retrying later helps."""
+
+    kind = "unavailable"

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.actor import Actor
-from domain.errors import Invalid, NotFound
+from domain.errors import Invalid, NotFound, Unavailable
 from domain.ids import event_id, org_uuid, programme_uuid, teacher_uuid
 from domain.org import OrgUnit
 from domain.programme import Programme
@@ -71,7 +71,7 @@ class Queries(ReportQueries):
             reports, freshness = self.fresh_reports()
             answer = reports.transcript(teacher_no, self.policy.local_date(self.clock()), trainee)
             if answer is None:
-                raise NotFound("teacher_not_found", f"no teacher {teacher_no}")
+                raise Unavailable("projection_behind", f"teacher {teacher_no} is not yet in the read model")
             return {**answer, **freshness}
         teacher = self.teacher_as_of(teacher_no, as_of)
         replayed = transcript_of(teacher, self.policy, self.policy.local_date(as_of), viewer_is_trainee=trainee)

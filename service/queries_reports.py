@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from domain.actor import Actor
-from domain.errors import Forbidden, Invalid, NotFound
-from domain.ids import programme_uuid
+from domain.errors import Forbidden, Invalid, Unavailable
+from domain.ids import org_uuid, programme_uuid
+from domain.org import OrgUnit
 from domain.programme import Programme
 from domain.vocabulary import Role
 from projections.reports import Reports
@@ -45,17 +46,18 @@ class ReportQueries(TrainRecBase):
         reports, freshness = self.fresh_reports()
         roster = reports.roster(code, self.policy.local_date(self.clock()))
         if roster is None:
-            raise NotFound("programme_not_found", f"no programme {code}")
+            raise Unavailable("projection_behind", f"programme {code} is recorded but not yet in the read model")
         return {**roster, **freshness}
 
     def compliance(self, actor: Actor, org_id: str, year: int) -> dict[str, Any]:
         if not 1990 <= year <= 2100:
             raise Invalid("invalid_year", "year must be between 1990 and 2100")
+        self.load(OrgUnit, org_uuid(org_id), "org_not_found", f"no org unit {org_id}")
         self.scopes.ensure_org_read(actor, org_id)
         reports, freshness = self.fresh_reports()
         result = reports.compliance(org_id, year, self.policy.local_date(self.clock()))
         if result is None:
-            raise NotFound("org_not_found", f"no org unit {org_id}")
+            raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
         return {**result, **freshness}
 
     def _ensure_roster_read(self, actor: Actor, programme: Programme) -> None:

@@ -14,7 +14,8 @@ from domain.errors import DomainError
 
 log = logging.getLogger("trainrec.api")
 
-STATUS_OF_KIND = {"not_found": 404, "conflict": 409, "invalid": 422, "forbidden": 403, "unauthenticated": 401}
+STATUS_OF_KIND = {"not_found": 404, "conflict": 409, "invalid": 422, "forbidden": 403, "unauthenticated": 401,
+                  "unavailable": 503}
 TITLES = {
     400: "Bad request",
     401: "Not authenticated",
@@ -26,6 +27,7 @@ TITLES = {
     415: "Unsupported media type",
     422: "Invalid input",
     500: "Internal error",
+    503: "Not available yet",
 }
 CODES_OF_STATUS = {
     400: "bad_request",

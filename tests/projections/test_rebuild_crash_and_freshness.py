@@ -1,0 +1,127 @@
+"""Exactly once under SIGKILL, rebuild without interrupting reads, and read-your-writes."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.errors import Unavailable
+from projections.check import check, table_rows
+from projections.view import ReadModel
+from service.app import TrainRec
+from tests.conftest import ADMIN, COUNTY_SUP, Backend, Clock, build_county, define
+from tests.projections.random_commands import run, setup
+
+ROOT = Path(__file__).resolve().parents[2]
+
+WORKER = """
+import sys
+from service.app import TrainRec
+from service.config import storage_from_url
+app = TrainRec(storage_from_url(sys.argv[1]))
+print("started", flush=True)
+app.read_model.catch_up(page=2)
+print("finished", flush=True)
+"""
+
+
+def _recorded(backend: Backend, clock: Clock, commands: int) -> tuple[TrainRec, Any]:
+    storage = backend.fresh()
+    app = TrainRec(storage, clock=clock)
+    codes = setup(app, clock, programmes=30)
+    run(app, clock, codes, random.Random(42), commands)
+    return app, storage
+
+
+def test_worker_killed_mid_stream_then_restarted_gives_the_same_tables(durable_backend: Backend, clock: Clock) -> None:
+    app, storage = _recorded(durable_backend, clock, 2500)
+    head = app.read_model.head()
+    assert app.read_model.position() == 0
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, storage.url], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "started"
+        while app.read_model.position() < head // 4:  # wait on the tracked notification id
+            if worker.poll() is not None:
+                pytest.fail("the worker ended before it could be killed")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    killed_at = app.read_model.position()
+    assert 0 < killed_at < head, "the kill should land mid-stream"
+    assert check(app.read_model)[1] == [], "tables must hold exactly the events up to the tracked position"
+
+    assert app.read_model.catch_up() == head
+    position, differences = check(app.read_model)
+    assert (position, differences) == (head, [])
+    resumed = table_rows(app.read_model)
+    app.read_model.rebuild()
+    assert table_rows(app.read_model) == resumed
+    app.close()
+
+
+def test_rebuild_keeps_serving_reads_until_the_swap(durable_backend: Backend, clock: Clock) -> None:
+    app, _ = _recorded(durable_backend, clock, 1500)
+    app.read_model.catch_up()
+    before = app.compliance(COUNTY_SUP, "C1", 2024)
+    errors: list[BaseException] = []
+    answers: list[dict[str, Any]] = []
+    done = threading.Event()
+
+    def rebuild() -> None:
+        try:
+            app.read_model.rebuild()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=rebuild)
+    thread.start()
+    while not done.is_set():
+        answers.append(app.compliance(COUNTY_SUP, "C1", 2024))
+    thread.join()
+    assert errors == []
+    assert answers, "reads were served during the rebuild"
+    assert all(a["figures"] == before["figures"] for a in answers)
+    assert app.compliance(COUNTY_SUP, "C1", 2024)["figures"] == before["figures"]
+    assert check(app.read_model)[1] == []
+    app.close()
+
+
+def test_a_read_after_a_write_reflects_it(app: TrainRec) -> None:
+    build_county(app)
+    define(app, "K1")
+    assert app.read_model.position() == 0  # nothing has caught up in the background
+    app.enrol(ADMIN, "K1", "A001")
+    roster = app.roster(ADMIN, "K1")
+    assert [e["teacher_no"] for e in roster["enrolled"]] == ["A001"]
+    assert "stale" not in roster
+    assert app.read_model.position() == app.read_model.head()
+
+
+def test_a_read_that_cannot_catch_up_in_time_says_so(app: TrainRec, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_county(app)
+    define(app, "K1")
+    app.read_model.catch_up()
+    app.enrol(ADMIN, "K1", "A001")
+    monkeypatch.setattr(ReadModel, "wait_for", lambda self, position, timeout=5.0: False)
+    roster = app.roster(ADMIN, "K1")
+    assert roster["enrolled"] == []
+    assert roster["stale"] == {"position": app.read_model.head() - 1, "head": app.read_model.head()}
+    define(app, "K2")
+    with pytest.raises(Unavailable):
+        app.roster(ADMIN, "K2")
