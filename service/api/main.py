@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_reports, routes_staff
+from projections.view import CatchUpThread
 from service.app import TrainRec
 from service.tokens import load_secret
 
@@ -60,13 +63,28 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-def create_app(service: TrainRec | None = None, secret: str | None = None) -> FastAPI:
+def create_app(service: TrainRec | None = None, secret: str | None = None, catch_up: bool = True) -> FastAPI:
+    trainrec = service or TrainRec()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        """Keep the read model close to the log while serving (reads also catch up on demand)."""
+        worker = CatchUpThread(trainrec.read_model) if catch_up else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="trainrec",
         version="1.0.0",
         description="Teachers' continuing-education records (师训学时/学分档案), API v1.",
     )
-    app.state.trainrec = service or TrainRec()
+    app.state.trainrec = trainrec
     app.state.secret = secret or load_secret()
     problems.install(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_reports, routes_audit):
@@ -74,7 +92,9 @@ def create_app(service: TrainRec | None = None, secret: str | None = None) -> Fa
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, Any]:
-        return {"ok": True, "backend": app.state.trainrec.storage.backend}
+        model = trainrec.read_model
+        return {"ok": True, "backend": trainrec.storage.backend, "events": model.head(),
+                "read_model_position": model.position()}
 
     app.add_middleware(BodyLimit)  # type: ignore[arg-type]
     return app
