@@ -78,17 +78,18 @@ def expected_rows(model: ReadModel, until: int) -> dict[str, set[Row]]:
             owner_of[event.originator_id] = event.owner_org_id
         elif isinstance(event, OrgUnit.Registered):
             org_of[event.originator_id] = event.org_id
+        kind: str
         if isinstance(event, Teacher.Event):
-            aggregate, teacher_no, org_id = "teacher", teacher_of[event.originator_id], school_now[event.originator_id]
+            kind, teacher_no, org_id = "teacher", teacher_of[event.originator_id], school_now[event.originator_id]
         elif isinstance(event, Programme.Event):
-            aggregate, teacher_no, org_id = "programme", None, owner_of[event.originator_id]
+            kind, teacher_no, org_id = "programme", None, owner_of[event.originator_id]
         elif isinstance(event, OrgUnit.Event):
-            aggregate, teacher_no, org_id = "org", None, org_of[event.originator_id]
+            kind, teacher_no, org_id = "org", None, org_of[event.originator_id]
         else:
             continue
         data = json_safe({k: v for k, v in vars(event).items() if k not in AUDIT_HIDDEN})
         rows["audit"].add((
-            notification.id, eid(event), type(event).__name__, aggregate, teacher_no, org_id,
+            notification.id, eid(event), type(event).__name__, kind, teacher_no, org_id,
             event.actor.get("sub", ""), event.actor.get("role", ""), instant(event.timestamp), event.reason,
             json.dumps(data, ensure_ascii=False, sort_keys=True),
         ))

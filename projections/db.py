@@ -133,7 +133,8 @@ class PostgresDB:
             conninfo,
             min_size=1,
             max_size=8,
-            kwargs={"options": f"-c search_path={schema}"},
+            # Autocommit: a read holds its locks for one statement only; writes use explicit transactions.
+            kwargs={"options": f"-c search_path={schema}", "autocommit": True},
             open=True,
         )
 

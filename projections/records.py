@@ -195,7 +195,7 @@ class RecordsProjection:
         teacher_no = self._teacher(tx, e)
         column = "school_decision" if e.by == "school" else "provider_decision"
         tx.execute(
-            f"UPDATE {self.p}enrolments SET {column} = ? WHERE programme_code = ? AND teacher_no = ?",  # noqa: S608
+            f"UPDATE {self.p}enrolments SET {column} = ? WHERE programme_code = ? AND teacher_no = ?",
             (e.decision, e.programme_code, teacher_no),
         )
         tx.execute(

@@ -189,12 +189,12 @@ class Reports:
         facts = Facts(year=year, cycle_start=cycle_start, teachers=sorted(r[0] for r in members))
         if not facts.teachers:
             return facts
-        credits = self.db.query(
+        credit_rows = self.db.query(
             f"SELECT c.teacher_no, c.year, c.form, c.selection, c.school_based_content, c.hours_x10 FROM {p}credits c "
             f"WHERE c.status = 'valid' AND c.year BETWEEN ? AND ? AND c.teacher_no IN ({member_sql})",
             (cycle_start, year, end.isoformat(), like),
         )
-        for teacher_no, credit_year, form, selection, content, x10 in credits:
+        for teacher_no, credit_year, form, selection, content, x10 in credit_rows:
             facts.add_credit(teacher_no, int(credit_year), form, selection, content, int(x10), self.policy)
         first_text, last_text = first.isoformat(), last.isoformat()
         enrolments = self.db.query(

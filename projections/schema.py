@@ -14,14 +14,21 @@ BUILD = "rmb_"
 
 TABLES: dict[str, str] = {
     "tracking": "name TEXT PRIMARY KEY, position BIGINT NOT NULL",
-    "orgs": "org_id TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, parent_id TEXT, path TEXT NOT NULL",
+    "orgs": (
+        "org_id TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, "
+        "parent_id TEXT, path TEXT NOT NULL"
+    ),
     "programmes": (
-        "code TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, title TEXT NOT NULL, level TEXT NOT NULL, form TEXT NOT NULL, "
+        "code TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, title TEXT NOT NULL, level TEXT NOT NULL, "
+        "form TEXT NOT NULL, "
         "selection TEXT NOT NULL, school_based_content TEXT, hours_x10 BIGINT NOT NULL, provider_id TEXT NOT NULL, "
         "owner_org_id TEXT NOT NULL, starts_on TEXT NOT NULL, ends_on TEXT NOT NULL, session_count INTEGER NOT NULL, "
         "capacity INTEGER, decision TEXT, needs_approval INTEGER NOT NULL"
     ),
-    "teachers": "teacher_no TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, name TEXT NOT NULL, school_id TEXT NOT NULL, hired_on TEXT",
+    "teachers": (
+        "teacher_no TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, name TEXT NOT NULL, school_id TEXT NOT NULL, "
+        "hired_on TEXT"
+    ),
     "postings": (
         "teacher_no TEXT NOT NULL, seq INTEGER NOT NULL, school_id TEXT NOT NULL, from_date TEXT, "
         "event_id TEXT NOT NULL, PRIMARY KEY (teacher_no, seq)"
@@ -35,7 +42,8 @@ TABLES: dict[str, str] = {
         "PRIMARY KEY (programme_code, teacher_no)"
     ),
     "attendance": (
-        "programme_code TEXT NOT NULL, teacher_no TEXT NOT NULL, session_no INTEGER NOT NULL, present INTEGER NOT NULL, "
+        "programme_code TEXT NOT NULL, teacher_no TEXT NOT NULL, session_no INTEGER NOT NULL, "
+        "present INTEGER NOT NULL, "
         "event_id TEXT NOT NULL, PRIMARY KEY (programme_code, teacher_no, session_no)"
     ),
     "credits": (

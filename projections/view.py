@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from psycopg.errors import LockNotAvailable
+
 from projections.db import ReadModelDB, open_read_model_db
 from projections.records import RecordsProjection
 from projections.schema import BUILD, LIVE, TABLES, create_statements
@@ -117,12 +119,29 @@ class ReadModel:
         position = self._catch_up(BUILD, building, None, PAGE * 5, progress)
         with self._lock:
             position = self._catch_up(BUILD, building, None, PAGE, progress)
-            with self.db.transaction() as tx:
-                for name in TABLES:
-                    tx.execute(f"DROP TABLE IF EXISTS {self.prefix}{name}")
-                    tx.execute(f"ALTER TABLE {BUILD}{name} RENAME TO {self.prefix}{name}")
+            self._swap()
             self.projection = RecordsProjection(self.prefix)
         return position
+
+    def _swap(self, attempts: int = 100) -> None:
+        """Replace the live tables by the built ones in one transaction. On PostgreSQL the swap takes
+        every table lock up front with a short lock timeout and retries, so it never deadlocks with
+        readers (it gives way long before the deadlock detector would pick a victim)."""
+        for attempt in range(attempts):
+            try:
+                with self.db.transaction() as tx:
+                    if self.db.backend == "postgres":
+                        tx.execute("SET LOCAL lock_timeout = '200ms'")
+                        names = ", ".join(f"{p}{name}" for p in (self.prefix, BUILD) for name in TABLES)
+                        tx.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
+                    for name in TABLES:
+                        tx.execute(f"DROP TABLE IF EXISTS {self.prefix}{name}")
+                        tx.execute(f"ALTER TABLE {BUILD}{name} RENAME TO {self.prefix}{name}")
+                return
+            except LockNotAvailable:
+                time.sleep(0.01 * (attempt + 1))
+        msg = "could not take the table locks to swap in the rebuilt tables"
+        raise RuntimeError(msg)
 
     def close(self) -> None:
         self.db.close()

@@ -17,7 +17,7 @@ from domain.vocabulary import Role
 ISSUER = "trainrec"
 ALGORITHM = "HS256"
 DEFAULT_TTL = timedelta(hours=12)
-SECRET_FILE = "secret.key"
+SECRET_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 ROLES_WITH_ORG = (Role.SUPERVISOR, Role.SCHOOL_ADMIN, Role.PROVIDER, Role.AUDITOR)
 
@@ -86,7 +86,7 @@ def read_token(secret: str, token: str) -> Actor:
     except jwt.PyJWTError:
         raise Unauthenticated("invalid_token", "the bearer token is not valid") from None
     try:
-        role = Role(claims.get("role"))
+        role = Role(str(claims.get("role")))
         return actor_for(role, str(claims["sub"]), claims.get("org"), claims.get("teacher_no"))
     except (ValueError, Invalid):
         raise Unauthenticated("invalid_token", "the bearer token does not name a valid role and scope") from None

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_reports, routes_staff
 from projections.view import CatchUpThread
+from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_reports, routes_staff
 from service.app import TrainRec
 from service.tokens import load_secret
 
@@ -96,5 +96,5 @@ def create_app(service: TrainRec | None = None, secret: str | None = None, catch
         return {"ok": True, "backend": trainrec.storage.backend, "events": model.head(),
                 "read_model_position": model.position()}
 
-    app.add_middleware(BodyLimit)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit)
     return app

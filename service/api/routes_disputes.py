@@ -34,6 +34,8 @@ def open_dispute(
 
 
 @router.post("/disputes/{dispute_id}/resolution", status_code=201)
-def resolve(dispute_id: Id, body: ResolutionIn, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
+def resolve(
+    dispute_id: Id, body: ResolutionIn, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
     return answer(service.resolve_dispute(actor, dispute_id, body.decision, body.reason, body.award_hours,
                                           idempotency_key=key))

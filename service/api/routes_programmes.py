@@ -81,17 +81,23 @@ def attendance(
 
 
 @router.post("/{code}/assessments", status_code=201)
-def assess(code: Code, body: AssessmentIn, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
+def assess(
+    code: Code, body: AssessmentIn, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
     return answer(service.assess(actor, code, body.teacher_no, body.attitude, body.assignments, body.result,
                                  idempotency_key=key))
 
 
 @router.post("/{code}/evaluations", status_code=201)
-def evaluate(code: Code, body: EvaluationIn, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
+def evaluate(
+    code: Code, body: EvaluationIn, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
     return answer(service.evaluate(actor, code, body.teacher_no, body.form, body.instructors, body.management,
                                    body.comment, idempotency_key=key))
 
 
 @router.post("/{code}/credits", status_code=201)
-def award_credit(code: Code, body: CreditIn, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
+def award_credit(
+    code: Code, body: CreditIn, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
     return answer(service.award_credit(actor, code, body.teacher_no, body.hours, idempotency_key=key))

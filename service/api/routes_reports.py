@@ -12,7 +12,9 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 
 @router.get("/programmes/{code}/roster")
-def roster(code: Annotated[str, Path(min_length=1, max_length=64)], actor: CurrentActor, service: Service) -> dict[str, Any]:
+def roster(
+    code: Annotated[str, Path(min_length=1, max_length=64)], actor: CurrentActor, service: Service
+) -> dict[str, Any]:
     return service.roster(actor, code)
 
 

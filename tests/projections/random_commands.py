@@ -60,7 +60,7 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
     accepted = 0
     disputes: list[str] = []
     enrolled: dict[str, list[str]] = {code: [] for code in codes}
-    credits: list[tuple[str, str]] = []
+    awarded: list[tuple[str, str]] = []
     kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
     for n in range(commands):
         code = rng.choice(codes)
@@ -98,11 +98,11 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
                              rng.randint(1, 5), rng.choice([None, "很好", "一般"]))
             elif kind == "credit":
                 result = app.award_credit(ADMIN, code, teacher_no, Decimal(rng.randint(1, 48)) / 2)
-                credits.append((teacher_no, str(result.body["credit_id"])))
+                awarded.append((teacher_no, str(result.body["credit_id"])))
             elif kind == "revoke":
-                if not credits:
+                if not awarded:
                     continue
-                owner, credit_id = rng.choice(credits)
+                owner, credit_id = rng.choice(awarded)
                 app.revoke_credit(ADMIN, owner, credit_id, "核查不实")
             elif kind == "dispute":
                 result = app.open_dispute(teacher_actor(teacher_no), teacher_no, code, "学时有误",
@@ -112,7 +112,8 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
                 if not disputes:
                     continue
                 decision = rng.choice(list(DisputeDecision))
-                hours = Decimal(rng.randint(1, 16)) if decision is DisputeDecision.UPHELD and rng.random() < 0.7 else None
+                upheld = decision is DisputeDecision.UPHELD
+                hours = Decimal(rng.randint(1, 16)) if upheld and rng.random() < 0.7 else None
                 app.resolve_dispute(ADMIN, rng.choice(disputes), decision, "复核", hours)
             elif kind == "transfer":
                 app.transfer_teacher(ADMIN, teacher_no, rng.choice(SCHOOLS), app.policy.local_date(clock.now))

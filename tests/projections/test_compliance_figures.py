@@ -51,9 +51,9 @@ def attend(app: TrainRec, clock: Clock, code: str, actor: Any, sessions: int, pr
         app.record_attendance(actor, code, session["no"], present, absent or [])
 
 
-def finish(app: TrainRec, clock: Clock, code: str, actor: Any, day: date, credits: dict[str, int]) -> None:
+def finish(app: TrainRec, clock: Clock, code: str, actor: Any, day: date, awards: dict[str, int]) -> None:
     clock.set(day)
-    for teacher_no, hours in credits.items():
+    for teacher_no, hours in awards.items():
         app.assess(actor, code, teacher_no, 4, 4, PASS)
         app.award_credit(actor, code, teacher_no, Decimal(hours))
 
@@ -185,7 +185,8 @@ def test_roster_shows_absences_substitutes_and_participation(county_2024: TrainR
     roster = county_2024.roster(PROVIDER, "SUB")
     by_teacher = {e["teacher_no"]: e for e in roster["enrolled"]}
     assert by_teacher["A002"]["substitutes_for"] == "A003"
-    assert by_teacher["A003"]["absence"] == {"kind": "substitution", "status": "approved", "substitute_teacher_no": "A002"}
+    assert by_teacher["A003"]["absence"] == {
+        "kind": "substitution", "status": "approved", "substitute_teacher_no": "A002"}
     assert roster["participation_rate"] == 1.0
     assert roster["overdue_evaluations"] == ["A002"]
     nye = county_2024.roster(PROVIDER, "NYE")
