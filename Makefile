@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint run clean
+.PHONY: setup test lint run demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check domain projections service tests
 	$(BIN)/mypy domain projections service
+
+# Load the demo county into the default SQLite file (once), print a token and examples, serve.
+run: $(STAMP)
+	$(BIN)/trainrec serve --demo --host 127.0.0.1 --port 8000
+
+demo: $(STAMP)
+	$(BIN)/trainrec demo
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
@@ -32,6 +33,12 @@ from service.scopes import Scopes
 A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 5
+CACHE_SIZE = "5000"
+
+
+def new_id(prefix: str) -> str:
+    """Ids of credits and disputes: random, short enough to read out on the phone."""
+    return f"{prefix}-{uuid4().hex[:16]}"
 
 
 class DateAsISO(Transcoding):
@@ -102,7 +109,7 @@ class Unit:
     def exists(self, aggregate_id: UUID) -> bool:
         if aggregate_id in self.loaded:
             return True
-        return aggregate_id in self.app.repository
+        return bool(self.app.recorder.select_events(aggregate_id, limit=1))
 
 
 Handler = Callable[[Unit], tuple[int, dict[str, Any]]]
@@ -121,7 +128,12 @@ class TrainRecBase(Application[UUID]):
         self.policy = policy
         self.clock = clock
         self._parents: dict[str, str | None] = {}
-        super().__init__(env=self.storage.env)
+        self.new_id: Callable[[str], str] = new_id
+        # Aggregates stay cached between commands, fast-forwarded from the store on every get
+        # (so other processes' writes are seen) and deep-copied out (so a refused command
+        # cannot corrupt the cached state).
+        env = {"AGGREGATE_CACHE_MAXSIZE": CACHE_SIZE, **self.storage.env}
+        super().__init__(env=env)
         self.scopes = Scopes(self.org_chain)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -175,7 +187,11 @@ class TrainRecBase(Application[UUID]):
                 if replay is not None:
                     return replay
             unit = Unit(self, actor, self.clock())
-            status, body = handler(unit)
+            try:
+                status, body = handler(unit)
+            except BaseException:
+                self._evict(unit)
+                raise
             aggregates = list(unit.touched.values())
             body = {**body, "events": [describe_event(e, a) for a in aggregates for e in a.pending_events]}
             if idempotency_key is not None:
@@ -185,10 +201,38 @@ class TrainRecBase(Application[UUID]):
             try:
                 recordings = self.save(*unit.touched.values())
             except IntegrityError:
+                self._evict(unit)
                 continue
+            except BaseException:
+                self._evict(unit)
+                raise
             last = max((r.notification.id for r in recordings), default=None)
             return CommandResult(status, body, last)
         raise Conflict("concurrent_update", "the records changed while this command ran; try again")
+
+    def _evict(self, unit: Unit) -> None:
+        """Drop what a failed command loaded from the cache: in single-writer mode the cached
+        objects themselves were changed."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for aggregate_id in unit.loaded:
+            with suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+
+    @contextmanager
+    def single_writer(self) -> Iterator[None]:
+        """For a bulk loader that is the store's only writer: hand out cached aggregates without
+        deep copies (several times faster). Not for a server with concurrent requests."""
+        if self.repository.cache is None:
+            yield
+            return
+        previous = self.repository.deepcopy_from_cache
+        self.repository.deepcopy_from_cache = False
+        try:
+            yield
+        finally:
+            self.repository.deepcopy_from_cache = previous
 
     def _replay(self, actor: Actor, key: str, digest: str) -> CommandResult | None:
         try:

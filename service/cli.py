@@ -1,10 +1,10 @@
-"""The `trainrec` command: serve, token issue, demo."""
+"""The `trainrec` command: serve, token issue, demo, projections rebuild|check."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from domain.errors import DomainError
@@ -27,50 +27,28 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.api.main import create_app
+    from service.app import TrainRec
+    from service.cli_demo import load_demo_if_empty, print_examples
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    if args.demo and load_demo_if_empty(600) != 0:
+        return 1
+    app = TrainRec()
+    if args.demo:
+        print_examples(app, args.host, args.port)
+    uvicorn.run(create_app(app), host=args.host, port=args.port, log_level="info")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from service.app import TrainRec
-    from service.demo import DemoClock, load_demo
+    from service.cli_demo import load_demo_if_empty
 
-    clock = DemoClock()
-    app = TrainRec(clock=clock)
-    if (app.recorder.max_notification_id() or 0) > 0 and not args.if_empty:
-        print("trainrec: the database is not empty; the demo loads into an empty one", file=sys.stderr)
-        return 1
-    if (app.recorder.max_notification_id() or 0) > 0:
-        print("demo: the database already holds records; nothing loaded")
-        return 0
-
-    def progress(stage: str, done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        print(f"\r{stage:<24} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", flush=True)
-        if done >= total:
-            print()
-
-    summary = load_demo(app, clock, teachers=args.teachers, progress=progress)
-    print(f"demo: {summary}")
-    return 0
-
-
-def _bar(label: str) -> Callable[[int, int], None]:
-    def show(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        print(f"\r{label:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", flush=True)
-        if done >= total:
-            print()
-
-    return show
+    return load_demo_if_empty(args.teachers, refuse_if_not_empty=not args.if_empty)
 
 
 def _rebuild(args: argparse.Namespace) -> int:
     from projections.schema import PROJECTIONS
     from service.app import TrainRec
+    from service.cli_demo import progress_bar
 
     names = [args.name] if args.name else list(PROJECTIONS)
     unknown = [n for n in names if n not in PROJECTIONS]
@@ -79,7 +57,7 @@ def _rebuild(args: argparse.Namespace) -> int:
         return 2
     app = TrainRec()
     for name in names:
-        position = app.read_model.rebuild(progress=_bar(name))
+        position = app.read_model.rebuild(progress=progress_bar(name))
         print(f"{name}: rebuilt up to event {position}; the old tables served reads until the swap")
     app.close()
     return 0
@@ -88,9 +66,10 @@ def _rebuild(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from projections.check import check
     from service.app import TrainRec
+    from service.cli_demo import progress_bar
 
     app = TrainRec()
-    app.read_model.catch_up(progress=_bar("catch-up"))
+    app.read_model.catch_up(progress=progress_bar("catch-up"))
     position, differences = check(app.read_model)
     app.close()
     for difference in differences:
@@ -106,6 +85,8 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true",
+                       help="load the demo county into an empty database first; print an admin token and examples")
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="bearer tokens")

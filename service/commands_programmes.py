@@ -98,6 +98,7 @@ class ProgrammeCommands(TrainRecBase):
             if actor.role is Role.TEACHER and programme.selection != Selection.SELF_SELECTED:
                 raise Forbidden("forbidden_scope", f"{code} is {programme.selection}: your school enrols you")
             programme.ensure_open_for_enrolment(unit.today)
+            programme.ensure_seat_free(teacher_no)
             teacher.enrol(programme.facts(), self.policy, actor, unit.now)
             programme.take_seat(teacher_no, actor, unit.now)
             unit.add(teacher)

@@ -5,17 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
 
 from domain.actor import Actor
 from domain.ids import dispute_uuid
 from domain.vocabulary import AssessmentResult, DisputeDecision
 from service.application import CommandResult, TrainRecBase, Unit
 from service.records import DisputeIndex
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid4().hex[:16]}"
 
 
 class RecordCommands(TrainRecBase):
@@ -77,7 +72,7 @@ class RecordCommands(TrainRecBase):
             programme = unit.programme(code)
             self.scopes.ensure_programme_provider(actor, programme)
             teacher = unit.teacher(teacher_no)
-            credit_id = new_id("C")
+            credit_id = self.new_id("C")
             teacher.award_credit(credit_id, code, hours, self.policy, actor, unit.now)
             unit.add(teacher)
             return 201, {"credit_id": credit_id}
@@ -112,7 +107,7 @@ class RecordCommands(TrainRecBase):
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_teacher_self_or_staff(actor, teacher)
-            dispute_id = new_id("D")
+            dispute_id = self.new_id("D")
             teacher.open_dispute(dispute_id, programme_code, claim, evidence, actor, unit.now)
             unit.add(teacher)
             unit.add(DisputeIndex.index(dispute_id, teacher_no, actor, unit.now))
@@ -136,7 +131,7 @@ class RecordCommands(TrainRecBase):
             teacher = unit.teacher(index.teacher_no)
             self.scopes.ensure_supervisor_of_teacher(actor, teacher)
             credit_id = teacher.resolve_dispute(
-                dispute_id, decision, reason, award_hours, new_id("C"), self.policy, actor, unit.now
+                dispute_id, decision, reason, award_hours, self.new_id("C"), self.policy, actor, unit.now
             )
             unit.add(teacher)
             body: dict[str, Any] = {"dispute_id": dispute_id, "decision": decision.value}

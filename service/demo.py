@@ -8,7 +8,10 @@ shows) every rule: deadlines, gating, the two approvals of an absence, scopes.
 
 The clock moves through calendar 2025 and 2026 in Asia/Shanghai time, one command at a time, in the
 order things happen; the load ends on 2026-11-23 10:00, with the autumn 2026 programmes under way.
-Randomness comes from `random.Random(seed)` only, so one seed always gives the same store.
+Randomness comes from `random.Random(seed)` only, so one seed always gives the same store, byte
+for byte: for the duration of the load, credit and dispute ids are drawn from the seed too
+(`_seeded_ids`), and the app runs in single-writer mode (`TrainRec.single_writer`: cached aggregates
+without deep copies) so the load takes seconds, not minutes; both are put back afterwards.
 
     clock = DemoClock()
     app = TrainRec(storage, clock=clock)
@@ -46,7 +49,6 @@ from domain.vocabulary import (
     SchoolBasedContent,
     Selection,
 )
-from service import commands_records
 from service.app import TrainRec
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -177,14 +179,20 @@ SURNAMES = (
     "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
 COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛")
-FEMALE_GIVEN = (
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FEMALE_GIVEN = _words(
     "芳 娜 敏 静 丽 艳 娟 霞 婷 雪 慧 琳 颖 洁 燕 红 萍 玲 晓燕 丽娟 秀英 桂英 玉兰 春梅 海燕 雪梅 丽华 美玲 婷婷 "
     "静怡 欣怡 雨萱 佳琪 思雨 梦瑶 晓丽 丽萍 文静 慧敏 淑芬 红梅 艳萍 晓红 玉梅 秀兰 雅琴 晓霞 凤英 春燕 丹丹 莉莉 倩倩"
-).split()
-MALE_GIVEN = (
+)
+MALE_GIVEN = _words(
     "伟 强 磊 军 勇 杰 涛 明 超 刚 平 辉 鹏 华 飞 斌 波 建国 建华 志强 志刚 永刚 海涛 俊杰 浩然 子轩 宇航 国强 文斌 "
     "晓东 建军 立新 春雷 振华 海波 志明 成龙 伟东 红军 德明 家豪 一鸣 嘉伟 天宇 思远 鹏飞 文涛 国华 卫东 小龙"
-).split()
+)
 
 ELECTIVE_TOPICS = (
     "大单元教学设计实践", "作业设计与减负增效", "课堂观察与议课", "信息技术与学科教学融合", "整本书阅读教学策略",
@@ -317,22 +325,19 @@ def _sha256(*parts: str) -> str:
 
 
 @contextmanager
-def _seeded_ids(rng: random.Random) -> Iterator[None]:
-    """Credit and dispute ids come from `service.commands_records.new_id` (uuid4); during the load
-    they are drawn from the seeded generator instead, so the same seed gives the same ids."""
-    original = getattr(commands_records, "new_id", None)
-    if original is None:  # pragma: no cover - the service changed how it makes ids
-        yield
-        return
+def _seeded_ids(app: TrainRec, rng: random.Random) -> Iterator[None]:
+    """Credit and dispute ids come from the app's id factory; during the load they are drawn from
+    the seeded generator instead, so the same seed gives the same ids."""
 
     def seeded(prefix: str) -> str:
         return f"{prefix}-{rng.getrandbits(64):016x}"
 
-    commands_records.new_id = seeded
+    original = app.new_id
+    app.new_id = seeded
     try:
         yield
     finally:
-        commands_records.new_id = original
+        app.new_id = original
 
 
 # --- the loader --------------------------------------------------------------------------------
@@ -359,7 +364,9 @@ class _Demo:
         self.forced_absent: dict[tuple[str, int], str] = {}
         self.protected: set[str] = set()
         self.credits: dict[tuple[str, str], str] = {}  # (teacher_no, code) → valid credit id
-        self.unevaluated: dict[str, dict[str, date]] = defaultdict(dict)
+        self.passed: set[tuple[str, str]] = set()  # (teacher_no, code) assessed with a passing result
+        self.evaluated: set[tuple[str, str]] = set()
+        self.unevaluated: dict[str, dict[str, date]] = defaultdict(dict)  # assessed, not yet evaluated
         self.refused: Counter[str] = Counter()
         # the special cases, filled in as they happen
         self.dispute_plan: dict[str, str] = {}  # code → "resolve" or "open"
@@ -390,7 +397,8 @@ class _Demo:
                 self.report("calendar", (last_day - DEMO_START).days, total)
             action()
         self.queue.clear()  # what would happen after "now" has not happened yet
-        self.report("calendar", total, total)
+        if last_day is None or (last_day - DEMO_START).days < total:
+            self.report("calendar", total, total)
 
     def report(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -415,9 +423,9 @@ class _Demo:
                 self.orgs += 1
             self.report("orgs", i + 1, len(rows))
         rural = {tid: is_rural for tid, _, is_rural in TOWNS}
-        for sid, name, town, kind, weight in SCHOOLS:
-            keen = self.rng.uniform(0.35, 0.85) if rural[town] else self.rng.uniform(0.85, 1.25)
-            self.schools[sid] = _School(sid, name, town, kind, rural[town], weight, keen)
+        for sid, school_name, town, school_kind, weight in SCHOOLS:
+            keen = self.rng.uniform(0.2, 0.65) if rural[town] else self.rng.uniform(0.75, 1.2)
+            self.schools[sid] = _School(sid, school_name, town, school_kind, rural[town], weight, keen)
 
     def make_teachers(self) -> None:
         hires = max(1, round(self.size * 0.03))
@@ -545,7 +553,7 @@ class _Demo:
                   defined_on=d25(3, 20), enrol_on=d25(4, 18), audience=_self_selected(0.02, middle=0.32)),
             _Plan("SP2025-01", "省培计划(2025)——新课标学科教学能力提升集中研修", Level.PROVINCIAL,
                   Form.CONCENTRATED, Selection.MANDATED, "P03", c, _sessions(_weekdays(d25(7, 7), 12), "8"),
-                  defined_on=d25(5, 20), enrol_on=d25(6, 30), audience=_mandated(0.13), minimum=3,
+                  defined_on=d25(5, 20), enrol_on=d25(6, 30), audience=_mandated(0.15), minimum=3,
                   absence_rate=0.015, noshow_rate=0.0),
             _Plan("XP2025-04", "2025年新入职教师岗前培训", Level.COUNTY, Form.CONCENTRATED, Selection.MANDATED,
                   "P01", c, _sessions(_weekdays(d25(8, 18), 15), "8"), defined_on=d25(7, 15),
@@ -564,10 +572,10 @@ class _Demo:
                   audience=_self_selected(0.08, rural=0.18), capacity=max(6, round(n * 0.1)), absence_rate=0.015),
             _Plan("XP2025-06", "送教下乡:农村小学课堂教学诊断与改进", Level.COUNTY, Form.OUTREACH,
                   Selection.MANDATED, "P01", c, _sessions([d25(10, 15), d25(10, 16)], "6"),
-                  defined_on=d25(9, 10), enrol_on=d25(10, 9), audience=_mandated(0.45, rural_only=True)),
+                  defined_on=d25(9, 10), enrol_on=d25(10, 9), audience=_mandated(0.35, rural_only=True)),
             _Plan("SX2025-02", "市级名师送教下乡活动", Level.CITY, Form.OUTREACH, Selection.MANDATED, "P04", c,
                   _sessions([d25(11, 12), d25(11, 13)], "6"), defined_on=d25(10, 10), enrol_on=d25(11, 5),
-                  audience=_mandated(0.3, rural_only=True)),
+                  audience=_mandated(0.25, rural_only=True)),
             _Plan("XP2025-07", "班主任工作坊:班级管理与家校共育", Level.COUNTY, Form.WORKSHOP,
                   Selection.SELF_SELECTED, "P01", c, _sessions([d25(10, 25), d25(11, 22), d25(12, 13)], "6"),
                   defined_on=d25(9, 20), enrol_on=d25(10, 24), audience=_self_selected(0.16)),
@@ -602,17 +610,17 @@ class _Demo:
         topics = self.rng.sample(ELECTIVE_TOPICS, 3)
         plans = [
             _Plan(f"XB2025-{sid}-D", f"{short}2025年校本研修(指定内容):师德规范与依法执教", Level.SCHOOL,
-                  Form.SCHOOL_BASED, Selection.SCHOOL_BASED, sid, sid, _sessions(_every(d25(3, 5), 4, 14), "2"),
+                  Form.SCHOOL_BASED, Selection.SCHOOL_BASED, sid, sid, _sessions(_every(d25(3, 5), 2, 28), "4"),
                   defined_on=d25(2, 12), enrol_on=d25(2, 26), content=SchoolBasedContent.DESIGNATED,
-                  absence_rate=0.04, noshow_rate=0.0),
+                  absence_rate=0.015, noshow_rate=0.0),
             _Plan(f"XB2026-{sid}-D", f"{short}2026年校本研修(指定内容):校园安全与心理健康", Level.SCHOOL,
-                  Form.SCHOOL_BASED, Selection.SCHOOL_BASED, sid, sid, _sessions(_every(d26(3, 4), 4, 14), "2"),
+                  Form.SCHOOL_BASED, Selection.SCHOOL_BASED, sid, sid, _sessions(_every(d26(3, 4), 2, 28), "4"),
                   defined_on=d26(2, 11), enrol_on=d26(2, 25), content=SchoolBasedContent.DESIGNATED,
-                  absence_rate=0.04, noshow_rate=0.0),
+                  absence_rate=0.015, noshow_rate=0.0),
             _Plan(f"XB2026-{sid}-E1", f"{short}2026年校本研修(自选内容):{topics[2]}", Level.SCHOOL,
-                  Form.SCHOOL_BASED, Selection.SCHOOL_BASED, sid, sid, _sessions(_every(d26(9, 16), 8, 14), "2"),
+                  Form.SCHOOL_BASED, Selection.SCHOOL_BASED, sid, sid, _sessions(_every(d26(9, 16), 4, 28), "4"),
                   defined_on=d26(8, 24), enrol_on=d26(9, 2), content=SchoolBasedContent.ELECTIVE,
-                  absence_rate=0.04, noshow_rate=0.0),
+                  absence_rate=0.015, noshow_rate=0.0),
         ]
         electives = 2 if staff >= SPLIT_ELECTIVES_FROM else 1
         for k in range(electives):
@@ -620,8 +628,8 @@ class _Demo:
             plans.append(_Plan(
                 f"XB2025-{sid}-E{k + 1}", f"{short}2025年校本研修(自选内容):{topics[k]}", Level.SCHOOL,
                 Form.SCHOOL_BASED, Selection.SCHOOL_BASED, sid, sid,
-                _sessions(_every(d25(9, 10), 8, 14), "2"), defined_on=d25(8, 25), enrol_on=d25(9, 3),
-                content=SchoolBasedContent.ELECTIVE, absence_rate=0.04, noshow_rate=0.0,
+                _sessions(_every(d25(9, 10), 4, 28), "4"), defined_on=d25(8, 25), enrol_on=d25(9, 3),
+                content=SchoolBasedContent.ELECTIVE, absence_rate=0.015, noshow_rate=0.0,
                 decision=Decision.REJECTED if rejected else Decision.APPROVED,
                 decision_reason=(
                     "研修内容与学校年度校本研修计划不一致,学时安排不合理,请修改后重新申报。"
@@ -632,8 +640,8 @@ class _Demo:
             plans.append(_Plan(
                 f"XB2025-{sid}-E1-R", f"{short}2025年校本研修(自选内容,修订):{topics[0]}", Level.SCHOOL,
                 Form.SCHOOL_BASED, Selection.SCHOOL_BASED, sid, sid,
-                _sessions(_every(d25(9, 17), 8, 7, skip=[d25(10, 1)]), "2"), defined_on=d25(9, 2),
-                enrol_on=d25(9, 10), content=SchoolBasedContent.ELECTIVE, absence_rate=0.04, noshow_rate=0.0,
+                _sessions(_every(d25(9, 24), 4, 28), "4"), defined_on=d25(9, 2),
+                enrol_on=d25(9, 10), content=SchoolBasedContent.ELECTIVE, absence_rate=0.015, noshow_rate=0.0,
             ))
         return plans
 
@@ -655,7 +663,7 @@ class _Demo:
             for session in plan.sessions:
                 hour = 18 if plan.selection is Selection.SCHOOL_BASED else 17
                 self.at(self.on(session.on, hour, self.rng.randint(0, 59)), partial(self.sheet, plan, session.no))
-            self.at(self.on(plan.ends_on, 21), partial(self.close, plan))
+            self.at(self.on(plan.ends_on, 19), partial(self.close, plan))
         for (sid, day), codes in school_based.items():
             self.at(self.on(day, 9), partial(self.enrol_school_based, sid, codes))
 
@@ -702,19 +710,20 @@ class _Demo:
         chosen: list[_Teacher] = []
         for sid, school in self.schools.items():
             chosen += [t for t in self.staff_of(sid) if self.rng.random() < plan.audience(t, school)]
-        if len(chosen) < plan.minimum:
+        if len(chosen) < plan.minimum:  # one more from each of the biggest schools, as needed
             biggest = sorted(self.schools.values(), key=lambda s: (-len(self.staff_of(s.org_id)), s.org_id))
             for school in biggest:
-                for teacher in self.staff_of(school.org_id):
-                    if len(chosen) < plan.minimum and teacher not in chosen and teacher.no not in self.new_hires:
-                        chosen.append(teacher)
+                extra = next((t for t in self.staff_of(school.org_id) if t not in chosen), None)
+                if len(chosen) < plan.minimum and extra is not None:
+                    chosen.append(extra)
         by_school: dict[str, list[_Teacher]] = defaultdict(list)
         for teacher in chosen:
             by_school[teacher.school_id].append(teacher)
         for i, (sid, staff) in enumerate(sorted(by_school.items())):
             start = self.on(self.clock.local.date(), 9, 10 * (i % 6)) + timedelta(hours=i // 6)
             for k, teacher in enumerate(staff):
-                self.at(start + timedelta(seconds=40 * k), partial(self.enrol, school_admin(sid), plan.code, teacher.no))
+                enrol = partial(self.enrol, school_admin(sid), plan.code, teacher.no)
+                self.at(start + timedelta(seconds=40 * k), enrol)
 
     def enrol_school_based(self, school_id: str, codes: list[str]) -> None:
         """校本: the school enrols all its staff, each in one of its approved programmes of the term."""
@@ -796,14 +805,16 @@ class _Demo:
             else:
                 result, attitude, assignments = AssessmentResult.PASS, rng.randint(3, 4), 3
         self.app.assess(provider, plan.code, teacher_no, attitude, assignments, result)
-        self.marks[plan.code].setdefault(teacher_no, {})[0] = result is not AssessmentResult.FAIL  # 0: passed
-        self.unevaluated[teacher_no][plan.code] = plan.ends_on
+        if result is not AssessmentResult.FAIL:
+            self.passed.add((teacher_no, plan.code))
+        if (teacher_no, plan.code) not in self.evaluated:
+            self.unevaluated[teacher_no][plan.code] = plan.ends_on
 
     def certify(self, provider: Actor, plan: _Plan, teacher_no: str) -> None:
         """学时认定: the hours of the sessions attended, for a passing assessment."""
-        marks = self.marks[plan.code].get(teacher_no, {})
-        if not marks.get(0):
+        if (teacher_no, plan.code) not in self.passed:
             return
+        marks = self.marks[plan.code].get(teacher_no, {})
         hours = sum((s.hours for s in plan.sessions if marks.get(s.no)), Decimal(0))
         result = self.app.award_credit(provider, plan.code, teacher_no, hours)
         self.credits[(teacher_no, plan.code)] = str(result.body["credit_id"])
@@ -821,9 +832,10 @@ class _Demo:
 
     def evaluate(self, plan: _Plan, teacher_no: str) -> None:
         rng = self.rng
-        scores = [rng.choices((2, 3, 4, 5), weights=(1, 6, 40, 53))[0] for _ in range(3)]
+        form, instructors, management = (rng.choices((2, 3, 4, 5), weights=(1, 6, 40, 53))[0] for _ in range(3))
         comment = rng.choice(COMMENTS) if rng.random() < 0.35 else None
-        self.app.evaluate(teacher_actor(teacher_no), plan.code, teacher_no, *scores, comment=comment)
+        self.app.evaluate(teacher_actor(teacher_no), plan.code, teacher_no, form, instructors, management, comment)
+        self.evaluated.add((teacher_no, plan.code))
         self.unevaluated[teacher_no].pop(plan.code, None)
 
     # --- the special cases ---------------------------------------------------------------------
@@ -868,7 +880,8 @@ class _Demo:
             sid = self.teachers[absentee].school_id
             substitute = next(
                 (t.no for t in self.staff_of(sid)
-                 if t.no not in self.enrolled[code] and t.no not in self.protected and not self.blocked(t.no, starts_on)),
+                 if t.no not in self.enrolled[code] and t.no not in self.protected
+                 and not self.blocked(t.no, starts_on)),
                 None,
             )
             if substitute is None:
@@ -958,8 +971,10 @@ class _Demo:
         if missing:
             msg = f"the demo could not stage: {', '.join(missing)} (try more teachers or another seed)"
             raise RuntimeError(msg)
-        assert self.revoked is not None and self.leave is not None
-        assert self.substitution is not None and self.transfer is not None
+        assert self.revoked is not None
+        assert self.leave is not None
+        assert self.substitution is not None
+        assert self.transfer is not None
         per_teacher = Counter(no for (no, _) in self.credits)
         teacher_no = min(per_teacher, key=lambda no: (-per_teacher[no], no))
         return DemoSummary(
@@ -1006,5 +1021,5 @@ def load_demo(
         msg = "the demo loads into an empty store only"
         raise ValueError(msg)
     demo = _Demo(app, clock, seed, teachers, progress)
-    with _seeded_ids(demo.id_rng):
+    with _seeded_ids(app, demo.id_rng), app.single_writer():
         return demo.load()
