@@ -200,12 +200,15 @@ class Programme(ChainedAggregate):
         if today > self.ends_on:
             raise Conflict("programme_ended", f"programme {self.code} ended on {self.ends_on}")
 
-    def take_seat(self, teacher_no: str, actor: Actor, now: datetime) -> None:
+    def ensure_seat_free(self, teacher_no: str) -> None:
         """Rule: no more enrolments than capacity (only counted where a capacity is set)."""
+        if self.capacity is not None and teacher_no not in self.seats and len(self.seats) >= self.capacity:
+            raise Conflict("programme_full", f"programme {self.code} is full ({self.capacity})")
+
+    def take_seat(self, teacher_no: str, actor: Actor, now: datetime) -> None:
         if self.capacity is None:
             return
-        if len(self.seats) >= self.capacity:
-            raise Conflict("programme_full", f"programme {self.code} is full ({self.capacity})")
+        self.ensure_seat_free(teacher_no)
         self.trigger_event(self.SeatTaken, timestamp=now, teacher_no=teacher_no, actor=actor.as_record(), reason="")
 
     def pass_seat(self, from_teacher_no: str, to_teacher_no: str, actor: Actor, now: datetime, reason: str) -> None:
