@@ -11,18 +11,33 @@ from service.app import TrainRec
 
 
 def progress_bar(label: str) -> Callable[[int, int], None]:
+    """A bar redrawn in place on a terminal, or a line per 10 % when the output is a log."""
+    width = 30
+    shown = {"step": -1}
+    terminal = sys.stdout.isatty()
+
     def show(done: int, total: int) -> None:
-        width = 30
+        step = 100 * done // max(total, 1) if terminal else 10 * (10 * done // max(total, 1))
+        if step == shown["step"] and done < total:
+            return
+        shown["step"] = step
         filled = width * done // max(total, 1)
-        print(f"\r{label:<24} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", flush=True)
-        if done >= total:
-            print()
+        line = f"{label:<24} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        if terminal:
+            print(f"\r{line}", end="" if done < total else "\n", flush=True)
+        else:
+            print(line, flush=True)
 
     return show
 
 
+_bars: dict[str, Callable[[int, int], None]] = {}
+
+
 def _stage_progress(stage: str, done: int, total: int) -> None:
-    progress_bar(stage)(done, total)
+    if stage not in _bars:
+        _bars[stage] = progress_bar(stage)
+    _bars[stage](done, total)
 
 
 def load_demo_if_empty(teachers: int, *, refuse_if_not_empty: bool = False) -> int:
@@ -63,7 +78,8 @@ def print_examples(app: TrainRec, host: str, port: int) -> None:
     programme = model.db.query(
         f"SELECT programme_code FROM {p}enrolments GROUP BY programme_code "  # noqa: S608
         "ORDER BY COUNT(*) DESC, programme_code LIMIT 1")
-    year = model.db.query(f"SELECT MAX(year) FROM {p}credits")[0][0]  # noqa: S608
+    busiest = model.db.query(f"SELECT year FROM {p}credits GROUP BY year ORDER BY COUNT(*) DESC LIMIT 1")  # noqa: S608
+    year = busiest[0][0] if busiest else None
     if not (county and teacher and programme):
         return
     token = issue_token(load_secret(), Actor("demo-admin", Role.ADMIN))
