@@ -116,7 +116,8 @@ def test_programme_lifecycle_over_http(client: TestClient, clock: Clock) -> None
 
     trainee = bearer(teacher_actor("A001"))
     hidden = client.get("/api/v1/teachers/A001/transcript", headers=trainee).json()
-    assert hidden["lines"] == [] and hidden["pending_evaluation"] == ["K1"]
+    assert hidden["lines"] == []
+    assert hidden["pending_evaluation"] == ["K1"]
     evaluated = client.post("/api/v1/programmes/K1/evaluations", json={"teacher_no": "A001", "form": 5,
                             "instructors": 5, "management": 4, "comment": "很有收获"}, headers=trainee)
     assert evaluated.status_code == 201
@@ -153,7 +154,8 @@ def test_programme_lifecycle_over_http(client: TestClient, clock: Clock) -> None
 
     feed = client.get("/api/v1/audit/events", params={"teacher_no": "A001", "limit": 3}, headers=bearer(AUDITOR))
     page = feed.json()
-    assert len(page["events"]) == 3 and page["next"] is not None
+    assert len(page["events"]) == 3
+    assert page["next"] is not None
     rest = client.get("/api/v1/audit/events", params={"teacher_no": "A001", "after": page["next"]},
                       headers=bearer(AUDITOR)).json()
     assert [e["type"] for e in page["events"] + rest["events"]] == [
@@ -162,7 +164,9 @@ def test_programme_lifecycle_over_http(client: TestClient, clock: Clock) -> None
     assert [e["teacher_no"] for e in credits_only] == ["A001", "A001"]
     problem(client.get("/api/v1/audit/events", params={"type": "Nope"}, headers=A), 422, "unknown_event_type")
     verify = client.get("/api/v1/audit/verify", headers=bearer(AUDITOR)).json()
-    assert verify["ok"] is True and verify["first_broken"] is None and verify["checked_events"] > 20
+    assert verify["ok"] is True
+    assert verify["first_broken"] is None
+    assert verify["checked_events"] > 20
 
 
 def test_idempotency_key_replays_the_answer_and_records_nothing(client: TestClient, service: TrainRec) -> None:
