@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -27,12 +29,13 @@ from domain.policy import DEFAULT_POLICY, Policy
 from domain.programme import Programme
 from domain.teacher import Teacher
 from service.config import Storage, storage_from_environment
+from service.group_commit import GroupCommitter
 from service.records import IdempotencyRecord
 from service.scopes import Scopes
 
 A = TypeVar("A", bound=Aggregate)
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 30
 CACHE_SIZE = "5000"
 
 
@@ -129,6 +132,7 @@ class TrainRecBase(Application[UUID]):
         self.clock = clock
         self._parents: dict[str, str | None] = {}
         self.new_id: Callable[[str], str] = new_id
+        self.group_committer: GroupCommitter | None = None
         # Aggregates stay cached between commands, fast-forwarded from the store on every get
         # (so other processes' writes are seen) and deep-copied out (so a refused command
         # cannot corrupt the cached state).
@@ -181,7 +185,7 @@ class TrainRecBase(Application[UUID]):
         transaction, and a retry with the same key and request replays it, recording nothing.
         """
         digest = fingerprint(request)
-        for _attempt in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             if idempotency_key is not None:
                 replay = self._replay(actor, idempotency_key, digest)
                 if replay is not None:
@@ -199,9 +203,11 @@ class TrainRecBase(Application[UUID]):
                     IdempotencyRecord.record(actor, idempotency_key, digest, status, json_safe(body), unit.now)
                 )
             try:
-                recordings = self.save(*unit.touched.values())
+                recordings = self._save_unit(unit)
             except IntegrityError:
                 self._evict(unit)
+                # Another writer got there first: re-run on fresh state after a short, jittered pause.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 - jitter, not secrecy
                 continue
             except BaseException:
                 self._evict(unit)
@@ -209,6 +215,25 @@ class TrainRecBase(Application[UUID]):
             last = max((r.notification.id for r in recordings), default=None)
             return CommandResult(status, body, last)
         raise Conflict("concurrent_update", "the records changed while this command ran; try again")
+
+    def enable_group_commit(self) -> GroupCommitter:
+        """Share transactions between concurrent commands (for a server; see service.group_commit)."""
+        if self.group_committer is None:
+            self.group_committer = GroupCommitter(self)
+        return self.group_committer
+
+    def _save_unit(self, unit: Unit) -> list[Any]:
+        aggregates = list(unit.touched.values())
+        if self.group_committer is None:
+            return self.save(*aggregates)
+        events = [e for a in aggregates for e in a.collect_events()]
+        return self.group_committer.commit(events)
+
+    def close(self) -> None:
+        if self.group_committer is not None:
+            self.group_committer.close()
+            self.group_committer = None
+        super().close()
 
     def _evict(self, unit: Unit) -> None:
         """Drop what a failed command loaded from the cache: in single-writer mode the cached

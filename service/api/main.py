@@ -69,6 +69,7 @@ def create_app(service: TrainRec | None = None, secret: str | None = None, catch
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """Keep the read model close to the log while serving (reads also catch up on demand)."""
+        trainrec.enable_group_commit()
         worker = CatchUpThread(trainrec.read_model) if catch_up else None
         if worker is not None:
             worker.start()
