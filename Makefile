@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint run demo clean
+.PHONY: setup test lint run demo bench clean
+N ?= 10000
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,10 @@ run: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/trainrec demo
+
+# Every hot path on PostgreSQL beside its baseline; writes bench/RESULTS.md. `make bench N=1000000` for the long run.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --teachers $(N)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

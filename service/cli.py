@@ -78,6 +78,38 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if differences else 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.app import TrainRec
+    from service.cli_demo import progress_bar
+    from service.importer import ImportFileError, import_file
+    from service.tokens import actor_for
+
+    try:
+        actor = actor_for(Role(args.role), args.subject, args.org, None)
+    except DomainError as error:
+        print(f"trainrec: {error.detail}", file=sys.stderr)
+        return 2
+    app = TrainRec()
+    try:
+        report = import_file(app, args.kind, Path(args.file), actor, progress=progress_bar(f"import {args.kind}"))
+    except ImportFileError as error:
+        print(f"trainrec: {error.code}: {error.detail}", file=sys.stderr)
+        return 2
+    finally:
+        app.close()
+    if report.ignored_columns:
+        print(f"ignored columns: {', '.join(report.ignored_columns)}")
+    for rejected in report.rejected:
+        print(f"row {rejected.row}: {rejected.code}: {rejected.reason}")
+    print(report.summary())
+    if args.report:
+        report.write_csv(Path(args.report))
+        print(f"rejected rows written to {args.report}")
+    return 1 if report.rejected else 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="trainrec", description="Teachers' continuing-education records")
     commands = top.add_subparsers(dest="command", required=True)
@@ -111,6 +143,16 @@ def parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(run=_rebuild)
     checking = projection_commands.add_parser("check", help="compare every projection with a replay")
     checking.set_defaults(run=_check)
+
+    importing = commands.add_parser("import", help="import rows from a CSV or XLSX file (docs/import.md)")
+    importing.add_argument("kind", choices=["teachers", "programmes", "enrolments", "attendance", "assessments",
+                                            "credits"])
+    importing.add_argument("file")
+    importing.add_argument("--as", dest="subject", default="import", help="the acting subject (default import)")
+    importing.add_argument("--role", default="admin", choices=[r.value for r in Role])
+    importing.add_argument("--org", default=None, help="the org the role acts for (all roles but admin)")
+    importing.add_argument("--report", default=None, help="write the rejected rows to this CSV (UTF-8 with BOM)")
+    importing.set_defaults(run=_import)
     return top
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -69,7 +70,8 @@ def create_app(service: TrainRec | None = None, secret: str | None = None, catch
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """Keep the read model close to the log while serving (reads also catch up on demand)."""
-        trainrec.enable_group_commit()
+        if os.environ.get("TRAINREC_GROUP_COMMIT", "1") != "0":  # 0: one transaction per command
+            trainrec.enable_group_commit()
         worker = CatchUpThread(trainrec.read_model) if catch_up else None
         if worker is not None:
             worker.start()

@@ -1,0 +1,252 @@
+"""`make bench [N=…]`: every hot path on PostgreSQL beside its physical baseline, measured in one run.
+
+Prints a table and writes bench/RESULTS.md (date, machine, N, each figure, its baseline and the
+ratio against the issue's target). Needs the PostgreSQL of TRAINREC_BENCH_POSTGRES_URL
+(default postgresql://postgres@127.0.0.1:5432/test); works in a schema of its own, dropped after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench.region import ADMIN, load, sample
+from service.app import TrainRec
+from service.config import storage_from_url
+from service.tokens import issue_token
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    target: str = ""
+    met: bool | None = None
+
+    def ratio(self) -> float | None:
+        return None if not self.baseline else self.value / self.baseline
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def timed(calls: list[Callable[[], Any]]) -> list[float]:
+    spent = []
+    for call in calls:
+        started = time.perf_counter()
+        call()
+        spent.append((time.perf_counter() - started) * 1000)
+    return spent
+
+
+def raw_copy_baseline(conn: psycopg.Connection[Any], schema: str) -> tuple[int, float]:
+    """COPY the same stored rows into a table shaped like the event table."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT originator_id, originator_version, topic, state FROM {schema}.trainrec_events")
+        rows = cur.fetchall()
+        cur.execute(f"CREATE TABLE {schema}.copy_baseline (originator_id uuid NOT NULL, originator_version "
+                    "bigint NOT NULL, topic text, state bytea, notification_id bigserial, "
+                    "PRIMARY KEY (originator_id, originator_version))")
+        conn.commit()
+        started = time.perf_counter()
+        with cur.copy(f"COPY {schema}.copy_baseline (originator_id, originator_version, topic, state) "
+                      "FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        return len(rows), time.perf_counter() - started
+
+
+def raw_read_baseline(conn: psycopg.Connection[Any], schema: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    count = 0
+    with conn.cursor(name="raw_read") as cur:
+        cur.itersize = 5000
+        cur.execute(f"SELECT originator_id, originator_version, topic, state FROM {schema}.trainrec_events "
+                    "ORDER BY notification_id")
+        for _ in cur:
+            count += 1
+    conn.commit()
+    return count, time.perf_counter() - started
+
+
+def http_writes(url: str, clients: int, per_client: int, group_commit: bool, secret: str) -> tuple[float, list[float], int]:
+    """Start a server on the bench store and register new teachers from `clients` threads."""
+    port = 18000 + (1 if group_commit else 2)
+    env = {**os.environ, "TRAINREC_DATABASE_URL": url, "TRAINREC_SECRET": secret,
+           "TRAINREC_GROUP_COMMIT": "1" if group_commit else "0", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "service.api.asgi:app", "--port", str(port), "--log-level", "warning",
+         "--limit-concurrency", "256"], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    token = issue_token(secret, ADMIN)
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        latencies: list[float] = []
+        lock = threading.Lock()
+        tag = "G" if group_commit else "O"
+
+        def client(c: int) -> None:
+            mine = []
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+                for i in range(per_client):
+                    body = {"teacher_no": f"H{tag}{c:02d}{i:05d}", "name": "压测教师", "school_id": "BS00000"}
+                    started = time.perf_counter()
+                    response = http.post("/api/v1/teachers", json=body)
+                    mine.append((time.perf_counter() - started) * 1000)
+                    if response.status_code != 201:
+                        raise RuntimeError(response.text)
+            with lock:
+                latencies.extend(mine)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        peak = peak_rss_kib(server.pid)
+        return clients * per_client / elapsed, latencies, peak
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--teachers", type=int, default=int(os.environ.get("N", "10000")))
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=60, help="HTTP writes per client")
+    parser.add_argument("--keep", action="store_true", help="keep the bench schema")
+    args = parser.parse_args()
+    pg = os.environ.get("TRAINREC_BENCH_POSTGRES_URL", DEFAULT_PG)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    url = f"{pg}?schema={schema}"
+    secret = uuid.uuid4().hex * 2
+    figures: list[Figure] = []
+    n = args.teachers
+    try:
+        app = TrainRec(storage_from_url(url))
+        print(f"bench: {n} teachers into schema {schema} …", flush=True)
+        started = time.perf_counter()
+        _, saved, save_seconds = load(app, n)
+        total_seconds = time.perf_counter() - started
+        import_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with psycopg.connect(pg) as conn:
+            copied, copy_seconds = raw_copy_baseline(conn, schema)
+            read, read_seconds = raw_read_baseline(conn, schema)
+            size = conn.execute(f"SELECT pg_total_relation_size('{schema}.trainrec_events')").fetchone()
+        copy_rate = copied / copy_seconds
+        figures.append(Figure("bulk import, events/s (rules + hashing + save)", saved / total_seconds, "events/s",
+                              copy_rate, "raw COPY of the same rows", "≥ 0.4 × COPY"))
+        figures.append(Figure("  of which the save alone", saved / save_seconds, "events/s", copy_rate,
+                              "raw COPY of the same rows", ""))
+        started = time.perf_counter()
+        position = app.read_model.rebuild()
+        rebuild_seconds = time.perf_counter() - started
+        figures.append(Figure("projection rebuild, events/s", position / rebuild_seconds, "events/s",
+                              read / read_seconds, "raw sequential read", "≥ 0.3 × read"))
+        teachers = sample([f"B{i:07d}" for i in range(n)], 300)
+        schools = sample([f"BS{s:05d}" for s in range(max(1, n // 50))], 40)
+        transcript = timed([lambda t=t: app.transcript(ADMIN, t) for t in teachers])
+        school = timed([lambda s=s: app.compliance(ADMIN, s, 2025) for s in schools])
+        county = timed([lambda: app.compliance(ADMIN, "BC", 2025) for _ in range(15)])
+        for label, values, target in (("transcript read", transcript, 10.0), ("school compliance read", school, 25.0),
+                                      ("county compliance read", county, 100.0)):
+            figures.append(Figure(f"{label} p50, ms", statistics.median(values), "ms"))
+            p99 = percentile(values, 0.99)
+            figures.append(Figure(f"{label} p99, ms", p99, "ms", target=f"≤ {target:g} ms", met=p99 <= target))
+        app.close()
+        assert size is not None
+        figures.append(Figure("disk bytes per event (events table + indexes)", size[0] / saved, "bytes"))
+        figures.append(Figure("peak memory of the import (bench process), MiB", import_peak / 1024, "MiB"))
+        one_rate, one_lat, _ = http_writes(url, args.clients, args.requests, False, secret)
+        group_rate, group_lat, server_peak = http_writes(url, args.clients, args.requests, True, secret)
+        figures.append(Figure(f"HTTP writes, {args.clients} clients, commands/s", group_rate, "cmd/s", one_rate,
+                              "one commit per command", "≥ 3 × one-per-commit"))
+        figures.append(Figure("HTTP write p50, ms (group commit)", statistics.median(group_lat), "ms"))
+        p99 = percentile(group_lat, 0.99)
+        figures.append(Figure("HTTP write p99, ms (group commit)", p99, "ms", target="≤ 100 ms", met=p99 <= 100))
+        figures.append(Figure("HTTP write p99, ms (one commit per command)", percentile(one_lat, 0.99), "ms"))
+        figures.append(Figure("peak memory of the server, MiB", server_peak / 1024, "MiB"))
+    finally:
+        if not args.keep:
+            with psycopg.connect(pg, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    report(figures, n, saved)
+    return 0
+
+
+def judge(figure: Figure) -> str:
+    if figure.met is not None:
+        return "met" if figure.met else "NOT met"
+    if figure.target and figure.ratio() is not None:
+        wanted = float(figure.target.split("×")[0].strip("≥ "))
+        return "met" if (figure.ratio() or 0) >= wanted else "NOT met"
+    return ""
+
+
+def report(figures: list[Figure], n: int, events: int) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- date: {datetime.now(tz=UTC).isoformat(timespec='seconds')}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}",
+        f"- N: {n} teachers, {events} events; PostgreSQL at 127.0.0.1",
+        "- command: `make bench N=…` (baselines are measured in the same run)",
+        "",
+        "| figure | value | baseline (same run) | ratio | target | verdict |",
+        "|---|---:|---|---:|---|---|",
+    ]
+    for f in figures:
+        ratio = f.ratio()
+        baseline = f"{f.baseline:,.0f} ({f.baseline_name})" if f.baseline else ""
+        lines.append(f"| {f.name} | {f.value:,.1f} {f.unit} | {baseline} | "
+                     f"{'' if ratio is None else f'{ratio:.2f}'} | {f.target} | {judge(f)} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (ROOT / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
