@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check domain projections service tests
+	$(BIN)/ruff check domain projections service tests bench
 	$(BIN)/mypy domain projections service
 
 # Load the demo county into the default SQLite file (once), print a token and examples, serve.

@@ -94,7 +94,9 @@ def raw_read_baseline(conn: psycopg.Connection[Any], schema: str) -> tuple[int, 
     return count, time.perf_counter() - started
 
 
-def http_writes(url: str, clients: int, per_client: int, group_commit: bool, secret: str) -> tuple[float, list[float], int]:
+def http_writes(
+    url: str, clients: int, per_client: int, group_commit: bool, secret: str
+) -> tuple[float, list[float], int]:
     """Start a server on the bench store and register new teachers from `clients` threads."""
     port = 18000 + (1 if group_commit else 2)
     env = {**os.environ, "TRAINREC_DATABASE_URL": url, "TRAINREC_SECRET": secret,

@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from domain.canonical import GENESIS, canonical_bytes, chain_digest
+from domain.text import ensure_clean_values
 
 
 def seal(event: Any) -> Any:
@@ -55,6 +56,7 @@ class ChainedAggregate(Aggregate):
         id: UUID,  # noqa: A002
         **kwargs: Any,
     ) -> Self:
+        ensure_clean_values(kwargs)
         kwargs.update(
             originator_topic=get_topic(cls),
             originator_id=id,
@@ -69,6 +71,7 @@ class ChainedAggregate(Aggregate):
         return agg
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
+        ensure_clean_values(kwargs)
         kwargs.update(
             originator_id=self.id,
             originator_version=self.version + 1,

@@ -18,6 +18,14 @@ from service.config import Storage
 
 Row = tuple[Any, ...]
 
+LIKE_ESCAPE = "ESCAPE '!'"
+
+
+def like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching strings that start with `prefix`, its `%` and `_` taken literally."""
+    escaped = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"{escaped}%"
+
 
 class Tx(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from domain.policy import Policy
-from projections.db import ReadModelDB
+from projections.db import LIKE_ESCAPE, ReadModelDB, like_prefix
 
 TENTH = Decimal("0.1")
 
@@ -178,12 +178,12 @@ class Reports:
         first, last = self.policy.year_bounds(year)
         end = min(last, today) if first <= today <= last else last
         cycle_start, _ = self.policy.cycle_of(year)
-        like = path + "%"
+        like = like_prefix(path)
         member_sql = (
             f"SELECT ps.teacher_no FROM {p}postings ps "
             f"JOIN (SELECT teacher_no, MAX(seq) AS seq FROM {p}postings WHERE from_date IS NULL OR from_date <= ? "
             "GROUP BY teacher_no) latest ON latest.teacher_no = ps.teacher_no AND latest.seq = ps.seq "
-            f"JOIN {p}orgs o ON o.org_id = ps.school_id WHERE o.path LIKE ?"
+            f"JOIN {p}orgs o ON o.org_id = ps.school_id WHERE o.path LIKE ? {LIKE_ESCAPE}"
         )
         members = self.db.query(member_sql, (end.isoformat(), like))
         facts = Facts(year=year, cycle_start=cycle_start, teachers=sorted(r[0] for r in members))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -22,7 +23,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from domain.actor import Actor
 from domain.chained import ChainedAggregate
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, Invalid, NotFound
 from domain.ids import event_id, idempotency_uuid, org_uuid, programme_uuid, teacher_uuid
 from domain.org import OrgUnit
 from domain.policy import DEFAULT_POLICY, Policy
@@ -55,13 +56,36 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def ensure_instant(value: datetime, name: str = "instant") -> datetime:
+    """An instant a query may ask about: with an offset, between 1900 and 2200."""
+    if value.tzinfo is None:
+        raise Invalid("invalid_instant", f"{name} needs a UTC offset, e.g. 2025-01-01T00:00:00+08:00")
+    try:
+        in_range = EARLIEST <= value.astimezone(UTC) < LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise Invalid("invalid_instant", f"{name} must lie between 1900 and 2200")
+    return value
+
+
 def utc_now() -> datetime:
     return datetime.now(tz=UTC)
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")  # 24, 24.0 and 24.00 are the same request
+    return str(value)
+
+
 def fingerprint(payload: Any) -> str:
     """A stable digest of a command's input, to tell a retry from a different request."""
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=_plain)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -184,7 +208,7 @@ class TrainRecBase(Application[UUID]):
         re-run on fresh state. With an idempotency key, the first answer is stored in the same
         transaction, and a retry with the same key and request replays it, recording nothing.
         """
-        digest = fingerprint(request)
+        digest = fingerprint({"actor": actor.as_record(), "request": request})
         for attempt in range(MAX_ATTEMPTS):
             if idempotency_key is not None:
                 replay = self._replay(actor, idempotency_key, digest)

@@ -50,11 +50,11 @@ class ProgrammeCommands(TrainRecBase):
         idempotency_key: str | None = None,
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.ensure_programme_define(actor, owner_org_id, provider_id)
             provider = unit.org(provider_id)
             owner = unit.org(owner_org_id)
             ensure_provider_kind(OrgKind(provider.kind))
             ensure_school_based_level(selection, level, OrgKind(owner.kind))
-            self.scopes.ensure_programme_define(actor, owner_org_id, provider_id)
             if unit.exists(programme_uuid(code)):
                 raise Conflict("programme_exists", f"programme {code} already exists")
             programme = Programme.define(

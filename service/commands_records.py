@@ -106,7 +106,7 @@ class RecordCommands(TrainRecBase):
 
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             teacher = unit.teacher(teacher_no)
-            self.scopes.ensure_teacher_self_or_staff(actor, teacher)
+            self.scopes.ensure_dispute_opener(actor, teacher)
             dispute_id = self.new_id("D")
             teacher.open_dispute(dispute_id, programme_code, claim, evidence, actor, unit.now)
             unit.add(teacher)

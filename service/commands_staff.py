@@ -57,9 +57,8 @@ class StaffCommands(TrainRecBase):
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             ensure_teacher_no(teacher_no)
-            school = unit.org(school_id)
-            ensure_school(school)
             self.scopes.ensure_staff_write(actor, school_id)
+            ensure_school(unit.org(school_id))
             if unit.exists(teacher_uuid(teacher_no)):
                 raise Conflict("teacher_exists", f"teacher {teacher_no} is already registered")
             teacher = Teacher.register(teacher_no, name, school_id, hired_on, actor, unit.now)

@@ -7,13 +7,13 @@ from typing import Any
 from uuid import UUID
 
 from domain.actor import Actor
-from domain.errors import Invalid, NotFound, Unavailable
+from domain.errors import NotFound, Unavailable
 from domain.ids import event_id, org_uuid, programme_uuid, teacher_uuid
 from domain.org import OrgUnit
 from domain.programme import Programme
 from domain.teacher import Teacher
 from projections.transcript import transcript_of
-from service.application import json_safe
+from service.application import ensure_instant, json_safe
 from service.queries_reports import ReportQueries
 from service.verify import Verification, verify_store
 
@@ -27,8 +27,7 @@ class Queries(ReportQueries):
 
     def teacher_as_of(self, teacher_no: str, as_of: datetime) -> Teacher:
         """The teacher exactly as recorded at `as_of`: a replay of the events recorded up to then."""
-        if as_of.tzinfo is None:
-            raise Invalid("invalid_instant", "as_of needs a UTC offset, e.g. 2024-07-01T00:00:00+08:00")
+        ensure_instant(as_of, "as_of")
         aggregate: Any = None
         event: Any
         for event in self.events.get(teacher_uuid(teacher_no)):
@@ -42,6 +41,8 @@ class Queries(ReportQueries):
 
     def programme(self, actor: Actor, code: str) -> dict[str, Any]:
         programme = self.load(Programme, programme_uuid(code), "programme_not_found", f"no programme {code}")
+        school = self._teacher(actor.teacher_no).school_id if actor.teacher_no else None
+        self.scopes.ensure_programme_read(actor, programme, school)
         return {
             **programme.facts(),
             "sessions": programme.sessions,

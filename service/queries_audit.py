@@ -5,6 +5,7 @@ events of aggregates in their org subtree (a teacher's event belongs to their sc
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,10 @@ from domain.errors import Invalid
 from domain.org import OrgUnit
 from domain.programme import Programme
 from domain.teacher import Teacher
+from domain.text import ensure_clean_text
 from domain.vocabulary import Role
+from projections.db import LIKE_ESCAPE, like_prefix
+from service.application import ensure_instant
 from service.queries import Queries
 
 AGGREGATES: tuple[type[Any], ...] = (Teacher, Programme, OrgUnit)
@@ -31,10 +35,11 @@ def event_types() -> set[str]:
 EVENT_TYPES = event_types()
 
 
+CURSOR = re.compile(r"^[0-9]{1,18}$")
+
+
 def _utc(value: datetime, name: str) -> str:
-    if value.tzinfo is None:
-        raise Invalid("invalid_instant", f"{name} needs a UTC offset, e.g. 2025-01-01T00:00:00+08:00")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return ensure_instant(value, name).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class AuditQueries(Queries):
@@ -50,13 +55,15 @@ class AuditQueries(Queries):
         after: str | None = None,
         limit: int = 100,
     ) -> dict[str, Any]:
-        self.scopes.ensure_audit_read(actor)
+        self.scopes.ensure_feed_read(actor)
+        for label, text in (("teacher_no", teacher_no), ("actor", actor_sub), ("type", event_type)):
+            if text is not None:
+                ensure_clean_text(text, label)
         if event_type is not None and event_type not in EVENT_TYPES:
             raise Invalid("unknown_event_type", f"unknown type {event_type!r}; known: {', '.join(sorted(EVENT_TYPES))}")
-        try:
-            cursor = int(after) if after else 0
-        except ValueError:
-            raise Invalid("invalid_cursor", "after is the `next` cursor of a previous page") from None
+        if after and not CURSOR.match(after):
+            raise Invalid("invalid_cursor", "after is the `next` cursor of a previous page")
+        cursor = int(after) if after else 0
         if not 1 <= limit <= 1000:
             raise Invalid("invalid_limit", "limit is between 1 and 1000")
         _, freshness = self.fresh_reports()
@@ -69,8 +76,8 @@ class AuditQueries(Queries):
             if not org_path:
                 return {"events": [], "next": None, **freshness}
             join = f"JOIN {p}orgs o ON o.org_id = a.org_id"
-            where.append("o.path LIKE ?")
-            params.append(f"{org_path[0][0]}%")
+            where.append(f"o.path LIKE ? {LIKE_ESCAPE}")
+            params.append(like_prefix(org_path[0][0]))
         for column, value in (("a.teacher_no", teacher_no), ("a.actor_sub", actor_sub), ("a.type", event_type)):
             if value is not None:
                 where.append(f"{column} = ?")

@@ -59,6 +59,17 @@ class Scopes:
             raise _deny("a teacher acts only on their own records")
         self.ensure_staff_write(actor, teacher.school_id)
 
+    def ensure_dispute_opener(self, actor: Actor, teacher: Teacher) -> None:
+        """A dispute is opened by the teacher or their school (a supervisor resolves it, so it does not open it)."""
+        self.ensure_writer(actor)
+        if actor.role is Role.ADMIN:
+            return
+        if actor.role is Role.TEACHER and actor.teacher_no == teacher.teacher_no:
+            return
+        if actor.role is Role.SCHOOL_ADMIN and actor.org_id == teacher.school_id:
+            return
+        raise _deny("a dispute is opened by the teacher or their school")
+
     def ensure_teacher_self(self, actor: Actor, teacher: Teacher) -> None:
         """Only the teacher themself (evaluations are the trainee's own voice)."""
         self.ensure_writer(actor)
@@ -127,7 +138,36 @@ class Scopes:
         raise _deny(f"org {org_id} is outside your scope")
 
     def ensure_audit_read(self, actor: Actor) -> None:
-        """The whole-store audit (verify, feed) is for admins and auditors."""
+        """The whole-store check (verify) is for admins and auditors."""
         if actor.role in (Role.ADMIN, Role.AUDITOR):
             return
         raise _deny("audit reads are for auditors and admins")
+
+    def ensure_feed_read(self, actor: Actor) -> None:
+        """The audit feed, filtered to the reader's subtree: admins, auditors and supervisors."""
+        if actor.role in (Role.ADMIN, Role.AUDITOR, Role.SUPERVISOR):
+            return
+        raise _deny("the audit feed is for auditors, supervisors and admins")
+
+    def ensure_programme_read(self, actor: Actor, programme: Programme, teacher_school: str | None) -> None:
+        """A programme's definition: its provider and owner, supervisors and auditors above either,
+        and teachers of schools below its owner (who may enrol)."""
+        if actor.role is Role.ADMIN:
+            return
+        if actor.role in (Role.SUPERVISOR, Role.AUDITOR) and (
+            self.within(actor, programme.owner_org_id) or self.within(actor, programme.provider_id)
+        ):
+            return
+        if actor.role in (Role.PROVIDER, Role.SCHOOL_ADMIN) and actor.org_id in (
+            programme.provider_id, programme.owner_org_id
+        ):
+            return
+        if actor.role is Role.SCHOOL_ADMIN and actor.org_id is not None and programme.owner_org_id in self._chain(
+            actor.org_id
+        ):
+            return
+        if actor.role is Role.TEACHER and teacher_school is not None and programme.owner_org_id in self._chain(
+            teacher_school
+        ):
+            return
+        raise _deny(f"programme {programme.code} is outside your scope")

@@ -11,7 +11,7 @@ Every request runs with an admin token so that it reaches validation and the dom
 answer must be: not 5xx; a 4xx is application/problem+json with a `code`; a refused write and any
 read record nothing. Runs on the in-memory backend (its read model is SQLite), derandomized.
 
-The bugs the fuzzing found are pinned by the explicit tests at the end (xfail, strict) and are
+The bugs the fuzzing found are pinned by the explicit tests at the end (now fixed) and were
 kept out of the random runs by `known_bug`, so that the random runs keep looking for new ones.
 """
 
@@ -160,7 +160,7 @@ def check_answer(method: str, status: int, headers: Any, body: bytes, before: in
         assert after == before, f"{what} → {status} recorded {after - before} events"
 
 
-# --- known bugs, pinned below by xfail tests; kept out of the random runs --------------------------------
+# --- bugs once found (fixed, pinned by the tests at the end) --------------------------------
 _INSTANT = TypeAdapter(datetime)
 
 
@@ -187,11 +187,8 @@ def _huge_cursor(value: Any) -> bool:
 
 
 def known_bug(query: dict[str, Any] | None) -> bool:
-    query = query or {}
-    return (
-        any(_overflowing_instant(query.get(name)) for name in ("as_of", "since", "until") if name in query)
-        or ("after" in query and _huge_cursor(query["after"]))
-    )
+    """No known bug is left to keep out of the random runs (they were fixed; the pinned tests stay)."""
+    return False
 
 
 # --- 1. schemathesis, stateless ---------------------------------------------------------------------
@@ -603,28 +600,20 @@ def test_a_body_over_the_limit_is_413_problem_and_records_nothing(fuzz: Fuzz) ->
 
 
 # --- 5. the bugs found: pinned, strict -----------------------------------------------------------------
-_OVERFLOW = ("BUG: an instant near year 1 or 9999 with an offset overflows datetime.astimezone (OverflowError) "
+_OVERFLOW = ("Was a bug: an instant near year 1 or 9999 with an offset overflows datetime.astimezone (OverflowError) "
              "→ 500; validate the range (e.g. years 1900–2200) and answer 422 invalid_instant")
 
 
 @pytest.mark.parametrize(
     ("path", "name", "value"),
     [
-        pytest.param("/api/v1/teachers/A001/transcript", "as_of", "9999-12-31T23:59:59-12:00", id="as_of-max",
-                     marks=pytest.mark.xfail(strict=True, reason=_OVERFLOW + " (service/queries.py transcript → "
-                                             "policy.local_date, domain/policy.py:142)")),
-        pytest.param("/api/v1/teachers/A001/transcript", "as_of", "9999-12-31T23:59:59Z", id="as_of-max-utc",
-                     marks=pytest.mark.xfail(strict=True, reason=_OVERFLOW + " (service/queries.py transcript → "
-                                             "policy.local_date, domain/policy.py:142)")),
+        pytest.param("/api/v1/teachers/A001/transcript", "as_of", "9999-12-31T23:59:59-12:00", id="as_of-max"),
+        pytest.param("/api/v1/teachers/A001/transcript", "as_of", "9999-12-31T23:59:59Z", id="as_of-max-utc"),
         pytest.param("/api/v1/teachers/A001/transcript", "as_of", "0001-01-01T00:00:00+14:00", id="as_of-min"),
-        pytest.param("/api/v1/audit/events", "since", "9999-12-31T23:59:59-12:00", id="since-max",
-                     marks=pytest.mark.xfail(strict=True, reason=_OVERFLOW + " (service/queries_audit.py _utc)")),
-        pytest.param("/api/v1/audit/events", "since", "0001-01-01T00:00:00+14:00", id="since-min",
-                     marks=pytest.mark.xfail(strict=True, reason=_OVERFLOW + " (service/queries_audit.py _utc)")),
-        pytest.param("/api/v1/audit/events", "until", "9999-12-31T23:59:59-12:00", id="until-max",
-                     marks=pytest.mark.xfail(strict=True, reason=_OVERFLOW + " (service/queries_audit.py _utc)")),
-        pytest.param("/api/v1/audit/events", "until", "0001-01-01T00:00:00+14:00", id="until-min",
-                     marks=pytest.mark.xfail(strict=True, reason=_OVERFLOW + " (service/queries_audit.py _utc)")),
+        pytest.param("/api/v1/audit/events", "since", "9999-12-31T23:59:59-12:00", id="since-max"),
+        pytest.param("/api/v1/audit/events", "since", "0001-01-01T00:00:00+14:00", id="since-min"),
+        pytest.param("/api/v1/audit/events", "until", "9999-12-31T23:59:59-12:00", id="until-max"),
+        pytest.param("/api/v1/audit/events", "until", "0001-01-01T00:00:00+14:00", id="until-min"),
     ],
 )
 def test_extreme_instants_are_refused_not_500(fuzz: Fuzz, path: str, name: str, value: str) -> None:
@@ -651,7 +640,7 @@ def any_backend_client(request: pytest.FixtureRequest, tmp_path: Path, clock: Cl
 
 def _backends(postgres_bug: str | None = None, sqlite_bug: str | None = None) -> list[Any]:
     def marks(reason: str | None) -> list[Any]:
-        return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        return []  # the bugs these reasons named are fixed; the tests now pin the fix
 
     return [
         pytest.param("memory", marks=marks(sqlite_bug), id="memory"),

@@ -1,0 +1,30 @@
+"""Text that may enter the records: no control characters (a NUL, for one, breaks PostgreSQL text)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from domain.errors import Invalid
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def ensure_clean_text(value: str, name: str = "text") -> str:
+    """Refuse control characters other than tab and line breaks."""
+    if CONTROL.search(value):
+        raise Invalid("invalid_text", f"{name} contains a control character")
+    return value
+
+
+def ensure_clean_values(values: Any, name: str = "text") -> None:
+    """Apply `ensure_clean_text` to every string inside `values` (dicts, lists, keys included)."""
+    if isinstance(values, str):
+        ensure_clean_text(values, name)
+    elif isinstance(values, dict):
+        for key, value in values.items():
+            ensure_clean_values(key, name)
+            ensure_clean_values(value, f"{key}")
+    elif isinstance(values, (list, tuple)):
+        for value in values:
+            ensure_clean_values(value, name)
