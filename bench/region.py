@@ -113,7 +113,7 @@ def teacher_batches(
 
 
 def load(app: TrainRec, n: int, progress: Callable[[int, int], None] | None = None,
-         batch: int = 200) -> tuple[Region, int, float]:
+         batch: int = 20) -> tuple[Region, int, float]:
     """Build and save the region; returns it, the events saved and the seconds spent saving."""
     import time as clock
 

@@ -110,11 +110,21 @@ def _pg(sql: str) -> str:
 
 
 class _PostgresTx:
-    def __init__(self, cursor: Any) -> None:
+    SYNC_EVERY = 200
+
+    def __init__(self, cursor: Any, pipeline: Any) -> None:
         self.cursor = cursor
+        self.pipeline = pipeline
+        self.unsynced = 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.cursor.execute(_pg(sql), tuple(params))
+        self.unsynced += 1
+        if self.unsynced >= self.SYNC_EVERY:
+            # Bound what is in flight: psycopg's pipeline can deadlock when the client keeps sending
+            # while the server's results fill the socket (psycopg/psycopg#685).
+            self.pipeline.sync()
+            self.unsynced = 0
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
@@ -148,8 +158,10 @@ class PostgresDB:
 
     @contextmanager
     def transaction(self) -> Iterator[_PostgresTx]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            yield _PostgresTx(cursor)
+        # Pipeline mode: statements whose results nobody reads are sent without waiting for each one.
+        with self.pool.connection() as conn, conn.pipeline() as pipeline, conn.transaction(), \
+                conn.cursor() as cursor:
+            yield _PostgresTx(cursor, pipeline)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.pool.connection() as conn, conn.cursor() as cursor:

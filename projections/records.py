@@ -66,6 +66,9 @@ class RecordsProjection:
     def __init__(self, prefix: str) -> None:
         self.p = prefix
         self.names = Names(prefix)
+        self.school_of: dict[str, str] = {}
+        self.applied_up_to: int | None = None
+        self.owner_of: dict[str, str] = {}
         self.handlers: dict[type[Any], Callable[[Tx, Any], None]] = {
             OrgUnit.Registered: self._org_registered,
             OrgUnit.Renamed: self._org_renamed,
@@ -85,6 +88,11 @@ class RecordsProjection:
             Teacher.DisputeResolved: self._dispute_resolved,
         }
 
+    def forget(self) -> None:
+        """Drop the caches of mutable facts (a teacher's school), e.g. after a rolled-back page or
+        when another applier applied events this one did not see."""
+        self.school_of.clear()
+
     def apply(self, tx: Tx, position: int, event: Any) -> None:
         handler = self.handlers.get(type(event))
         if handler is not None:
@@ -102,11 +110,17 @@ class RecordsProjection:
         if isinstance(event, Teacher.Event):
             aggregate = "teacher"
             teacher_no = self._teacher(tx, event)
-            org_id = str(tx.query(f"SELECT school_id FROM {self.p}teachers WHERE teacher_no = ?", (teacher_no,))[0][0])
+            if teacher_no not in self.school_of:
+                rows = tx.query(f"SELECT school_id FROM {self.p}teachers WHERE teacher_no = ?", (teacher_no,))
+                self.school_of[teacher_no] = str(rows[0][0])
+            org_id = self.school_of[teacher_no]
         elif isinstance(event, Programme.Event):
             aggregate = "programme"
             code = self.names.lookup(tx, "programmes", "code", event.originator_id)
-            org_id = str(tx.query(f"SELECT owner_org_id FROM {self.p}programmes WHERE code = ?", (code,))[0][0])
+            if code not in self.owner_of:  # a programme's owner never changes
+                rows = tx.query(f"SELECT owner_org_id FROM {self.p}programmes WHERE code = ?", (code,))
+                self.owner_of[code] = str(rows[0][0])
+            org_id = self.owner_of[code]
         else:
             aggregate = "org"
             org_id = self.names.lookup(tx, "orgs", "org_id", event.originator_id)
@@ -138,6 +152,7 @@ class RecordsProjection:
     # --- programmes ----------------------------------------------------------------------
     def _programme_defined(self, tx: Tx, e: Any) -> None:
         self.names.remember("programmes", e.originator_id, e.code)
+        self.owner_of[e.code] = e.owner_org_id
         needs = int(e.selection == "school_based" or e.form == "school_based")
         tx.execute(
             f"INSERT INTO {self.p}programmes (code, aggregate_id, title, level, form, selection, school_based_content, "
@@ -155,6 +170,7 @@ class RecordsProjection:
     # --- teachers ------------------------------------------------------------------------
     def _teacher_registered(self, tx: Tx, e: Any) -> None:
         self.names.remember("teachers", e.originator_id, e.teacher_no)
+        self.school_of[e.teacher_no] = e.school_id
         hired = e.hired_on.isoformat() if e.hired_on else None
         tx.execute(
             f"INSERT INTO {self.p}teachers (teacher_no, aggregate_id, name, school_id, hired_on) VALUES (?,?,?,?,?)",
@@ -173,6 +189,7 @@ class RecordsProjection:
             (teacher_no, int(seq) + 1, e.to_school_id, e.effective_on.isoformat(), eid(e)),
         )
         tx.execute(f"UPDATE {self.p}teachers SET school_id = ? WHERE teacher_no = ?", (e.to_school_id, teacher_no))
+        self.school_of[teacher_no] = e.to_school_id
 
     def _enrolled(self, tx: Tx, e: Any) -> None:
         teacher_no = self._teacher(tx, e)

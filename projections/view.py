@@ -75,6 +75,8 @@ class ReadModel:
         self, prefix: str, projection: RecordsProjection, until: int | None, page: int, progress: Progress | None
     ) -> int:
         position = self.position(prefix)
+        if getattr(projection, "applied_up_to", None) != position:
+            projection.forget()  # someone else applied events since: cached facts may be stale
         target = self.head() if until is None else until
         lock = " FOR UPDATE" if self.db.backend == "postgres" else ""
         while position < target:
@@ -83,15 +85,22 @@ class ReadModel:
             )
             if not notifications:
                 break
-            with self.db.transaction() as tx:
-                current = int(tx.query(f"SELECT position FROM {prefix}tracking WHERE name = ?{lock}", (NAME,))[0][0])
-                if current != position:  # another applier got here first: start again from its position
-                    position = current
-                    continue
-                for notification in notifications:
-                    projection.apply(tx, notification.id, self.app.mapper.to_domain_event(notification))
-                position = notifications[-1].id
-                tx.execute(f"UPDATE {prefix}tracking SET position = ? WHERE name = ?", (position, NAME))
+            try:
+                with self.db.transaction() as tx:
+                    current = int(
+                        tx.query(f"SELECT position FROM {prefix}tracking WHERE name = ?{lock}", (NAME,))[0][0])
+                    if current != position:  # another applier got here first: start again from its position
+                        projection.forget()
+                        position = current
+                        continue
+                    for notification in notifications:
+                        projection.apply(tx, notification.id, self.app.mapper.to_domain_event(notification))
+                    position = notifications[-1].id
+                    tx.execute(f"UPDATE {prefix}tracking SET position = ? WHERE name = ?", (position, NAME))
+            except BaseException:
+                projection.forget()  # the page rolled back: facts cached while applying it are void
+                raise
+            projection.applied_up_to = position
             if progress is not None:
                 progress(position, target)
         return position

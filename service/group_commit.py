@@ -20,6 +20,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Recording
 
 MAX_GROUP = 256
+MAX_GROUP_EVENTS = 1000  # bounded transactions (large pipelined inserts can stall psycopg, #685)
 
 
 @dataclass
@@ -70,7 +71,8 @@ class GroupCommitter:
             if first is None:
                 return
             group = [first]
-            while len(group) < self.max_group:
+            events = len(first.events)
+            while len(group) < self.max_group and events < MAX_GROUP_EVENTS:
                 try:
                     following = self._queue.get_nowait()
                 except queue.Empty:
@@ -79,6 +81,7 @@ class GroupCommitter:
                     self._commit(group)
                     return
                 group.append(following)
+                events += len(following.events)
             self._commit(group)
 
     def _commit(self, group: list[_Request]) -> None:
