@@ -7,7 +7,7 @@ state. Corrections are new events that reference (`corrects`) the event they cor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -282,6 +282,8 @@ class Teacher(ChainedAggregate):
         name = name.strip()
         if not name or len(name) > MAX_NAME:
             raise Invalid("invalid_name", f"name must be 1–{MAX_NAME} characters")
+        if hired_on is not None and not date(1950, 1, 1) <= hired_on <= now.date() + timedelta(days=366):
+            raise Invalid("invalid_hired_on", "hired_on lies between 1950 and a year from now")
         return cls._create(
             cls.Registered,
             id=teacher_uuid(teacher_no),

@@ -31,7 +31,7 @@ from domain.programme import Programme
 from domain.teacher import Teacher
 from service.config import Storage, storage_from_environment
 from service.group_commit import GroupCommitter
-from service.records import IdempotencyRecord
+from service.records import DisputeIndex, IdempotencyRecord
 from service.scopes import Scopes
 
 A = TypeVar("A", bound=Aggregate)
@@ -221,7 +221,8 @@ class TrainRecBase(Application[UUID]):
                 self._evict(unit)
                 raise
             aggregates = list(unit.touched.values())
-            body = {**body, "events": [describe_event(e, a) for a in aggregates for e in a.pending_events]}
+            public = [a for a in aggregates if not isinstance(a, DisputeIndex)]  # an index is bookkeeping
+            body = {**body, "events": [describe_event(e, a) for a in public for e in a.pending_events]}
             if idempotency_key is not None:
                 unit.add(
                     IdempotencyRecord.record(actor, idempotency_key, digest, status, json_safe(body), unit.now)
