@@ -132,7 +132,8 @@ class _PostgresTx:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         self.cursor.execute(_pg(sql), tuple(params))
-        return list(self.cursor.fetchall())
+        # eventsourcing's own connections return dict rows; ours return tuples
+        return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in self.cursor.fetchall()]
 
 
 class PostgresDB:

@@ -72,14 +72,23 @@ def create_app(service: TrainRec | None = None, secret: str | None = None, catch
         """Keep the read model close to the log while serving (reads also catch up on demand)."""
         if os.environ.get("TRAINREC_GROUP_COMMIT", "1") != "0":  # 0: one transaction per command
             trainrec.enable_group_commit()
-        worker = CatchUpThread(trainrec.read_model) if catch_up else None
-        if worker is not None:
+        worker: CatchUpThread | None = None
+        runner: Any = None
+        if catch_up and trainrec.storage.backend == "postgres":
+            from projections.pg_runner import start_runner
+
+            trainrec.read_model.catch_up()  # the runner then follows the notifications live
+            runner = start_runner(trainrec)
+        elif catch_up:  # SQLite has no subscriptions: poll
+            worker = CatchUpThread(trainrec.read_model)
             worker.start()
         try:
             yield
         finally:
             if worker is not None:
                 worker.stop()
+            if runner is not None:
+                runner.stop()
 
     app = FastAPI(
         lifespan=lifespan,
