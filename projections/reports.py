@@ -16,6 +16,7 @@ from domain.policy import Policy
 from projections.db import LIKE_ESCAPE, ReadModelDB, like_prefix
 
 TENTH = Decimal("0.1")
+SMALL_UNIT = 500  # teachers; above this, one scan of the year's rows beats a long IN list
 
 
 def hours(x10: int) -> int | float:
@@ -156,57 +157,73 @@ class Reports:
         return (str(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
 
     def compliance(self, org_id: str, year: int, today: date, children: bool = True) -> dict[str, Any] | None:
+        """The unit's figures and, with `children`, each child unit's, from one read of the rows."""
         org = self.org(org_id)
         if org is None:
             return None
-        facts = self._facts(org[2], year, today)
+        kids = self.db.query(
+            f"SELECT org_id, name, kind FROM {self.p}orgs WHERE parent_id = ? AND kind <> 'provider' "
+            "ORDER BY org_id", (org_id,)) if children else []
+        units = [org[2]] + [f"{org[2]}{kid[0]}/" for kid in kids]
+        facts = self._facts(units, year, today)
         result = {"org_id": org_id, "name": org[0], "kind": org[1], "year": year,
-                  "policy_version": self.policy.version, **facts.summary(self.policy)}
+                  "policy_version": self.policy.version, **facts[0].summary(self.policy)}
         if children:
-            kids = self.db.query(
-                f"SELECT org_id, name, kind FROM {self.p}orgs WHERE parent_id = ? AND kind <> 'provider' "
-                "ORDER BY org_id", (org_id,))
             result["children"] = []
-            for kid_id, kid_name, kid_kind in kids:
-                kid = self._facts(f"{org[2]}{kid_id}/", year, today).summary(self.policy)
+            for (kid_id, kid_name, kid_kind), kid_facts in zip(kids, facts[1:], strict=True):
+                kid = kid_facts.summary(self.policy)
                 result["children"].append({"org_id": kid_id, "name": kid_name, "kind": kid_kind,
                                            "teachers": kid["teachers"], "figures": kid["figures"]})
         return result
 
-    def _facts(self, path: str, year: int, today: date) -> Facts:
+    def _facts(self, paths: list[str], year: int, today: date) -> list[Facts]:
+        """Facts for each unit of `paths` (the first contains the others)."""
         p = self.p
         first, last = self.policy.year_bounds(year)
         end = min(last, today) if first <= today <= last else last
         cycle_start, _ = self.policy.cycle_of(year)
-        like = like_prefix(path)
-        member_sql = (
-            f"SELECT ps.teacher_no FROM {p}postings ps "
+        members = self.db.query(
+            f"SELECT ps.teacher_no, o.path FROM {p}postings ps "
             f"JOIN (SELECT teacher_no, MAX(seq) AS seq FROM {p}postings WHERE from_date IS NULL OR from_date <= ? "
             "GROUP BY teacher_no) latest ON latest.teacher_no = ps.teacher_no AND latest.seq = ps.seq "
-            f"JOIN {p}orgs o ON o.org_id = ps.school_id WHERE o.path LIKE ? {LIKE_ESCAPE}"
+            f"JOIN {p}orgs o ON o.org_id = ps.school_id WHERE o.path LIKE ? {LIKE_ESCAPE}",
+            (end.isoformat(), like_prefix(paths[0])),
         )
-        members = self.db.query(member_sql, (end.isoformat(), like))
-        facts = Facts(year=year, cycle_start=cycle_start, teachers=sorted(r[0] for r in members))
-        if not facts.teachers:
-            return facts
+        path_of = {str(teacher_no): str(path) for teacher_no, path in members}
+        units = [
+            Facts(year=year, cycle_start=cycle_start,
+                  teachers=sorted(t for t, school_path in path_of.items() if school_path.startswith(unit)))
+            for unit in paths
+        ]
+        if not path_of:
+            return units
+        # A small unit asks for its teachers' rows; a large one reads the year's rows and keeps its own.
+        if len(path_of) <= SMALL_UNIT:
+            among = f" AND teacher_no IN ({', '.join('?' * len(path_of))})"
+            names: tuple[str, ...] = tuple(path_of)
+        else:
+            among, names = "", ()
         credit_rows = self.db.query(
-            f"SELECT c.teacher_no, c.year, c.form, c.selection, c.school_based_content, c.hours_x10 FROM {p}credits c "
-            f"WHERE c.status = 'valid' AND c.year BETWEEN ? AND ? AND c.teacher_no IN ({member_sql})",
-            (cycle_start, year, end.isoformat(), like),
+            f"SELECT teacher_no, year, form, selection, school_based_content, hours_x10 FROM {p}credits "
+            f"WHERE status = 'valid' AND year BETWEEN ? AND ?{among}",
+            (cycle_start, year, *names),
         )
-        for teacher_no, credit_year, form, selection, content, x10 in credit_rows:
-            facts.add_credit(teacher_no, int(credit_year), form, selection, content, int(x10), self.policy)
-        first_text, last_text = first.isoformat(), last.isoformat()
         enrolments = self.db.query(
-            f"SELECT e.teacher_no, e.programme_code, e.ends_on, e.absence_status, e.sessions_present, "
-            f"e.assessment_result, e.evaluated_at FROM {p}enrolments e WHERE e.ends_on BETWEEN ? AND ? "
-            f"AND e.teacher_no IN ({member_sql})",
-            (first_text, last_text, end.isoformat(), like),
+            f"SELECT teacher_no, programme_code, ends_on, absence_status, sessions_present, assessment_result, "
+            f"evaluated_at FROM {p}enrolments WHERE ends_on BETWEEN ? AND ?{among}",
+            (first.isoformat(), last.isoformat(), *names),
         )
+        units_of = {t: [units[i] for i, unit in enumerate(paths) if school_path.startswith(unit)]
+                    for t, school_path in path_of.items()}
+        for teacher_no, credit_year, form, selection, content, x10 in credit_rows:
+            for facts in units_of.get(teacher_no, ()):
+                facts.add_credit(teacher_no, int(credit_year), form, selection, content, int(x10), self.policy)
         for teacher_no, code, ends_on, absence, present, result, evaluated_at in enrolments:
-            facts.add_enrolment(teacher_no, code, date.fromisoformat(ends_on), absence == "approved", present > 0,
-                                result is not None, evaluated_at is not None, today, self.policy)
-        return facts
+            ends = date.fromisoformat(ends_on)
+            for facts in units_of.get(teacher_no, ()):
+                facts.add_enrolment(teacher_no, code, ends, absence == "approved", present > 0, result is not None,
+                                    evaluated_at is not None, today, self.policy)
+        return units
 
 
 @dataclass
