@@ -1,4 +1,4 @@
-"""The `trainrec` command: serve, token issue, demo, projections rebuild|check."""
+"""The `trainrec` command: serve, token issue, demo, import, projections rebuild|check."""
 
 from __future__ import annotations
 
