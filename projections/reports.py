@@ -182,14 +182,19 @@ class Reports:
         first, last = self.policy.year_bounds(year)
         end = min(last, today) if first <= today <= last else last
         cycle_start, _ = self.policy.cycle_of(year)
-        members = self.db.query(
-            f"SELECT ps.teacher_no, o.path FROM {p}postings ps "
-            f"JOIN (SELECT teacher_no, MAX(seq) AS seq FROM {p}postings WHERE from_date IS NULL OR from_date <= ? "
-            "GROUP BY teacher_no) latest ON latest.teacher_no = ps.teacher_no AND latest.seq = ps.seq "
-            f"JOIN {p}orgs o ON o.org_id = ps.school_id WHERE o.path LIKE ? {LIKE_ESCAPE}",
+        # Teachers ever posted in the unit, then each one's posting at the year's end (they may have left).
+        postings = self.db.query(
+            f"SELECT ps.teacher_no, ps.seq, o.path FROM {p}postings ps JOIN {p}orgs o ON o.org_id = ps.school_id "
+            "WHERE (ps.from_date IS NULL OR ps.from_date <= ?) AND ps.teacher_no IN "
+            f"(SELECT p2.teacher_no FROM {p}postings p2 JOIN {p}orgs o2 ON o2.org_id = p2.school_id "
+            f"WHERE o2.path LIKE ? {LIKE_ESCAPE})",
             (end.isoformat(), like_prefix(paths[0])),
         )
-        path_of = {str(teacher_no): str(path) for teacher_no, path in members}
+        latest: dict[str, tuple[int, str]] = {}
+        for teacher_no, seq, school_path in postings:
+            if teacher_no not in latest or seq > latest[teacher_no][0]:
+                latest[str(teacher_no)] = (int(seq), str(school_path))
+        path_of = {t: school_path for t, (_, school_path) in latest.items() if school_path.startswith(paths[0])}
         units = [
             Facts(year=year, cycle_start=cycle_start,
                   teachers=sorted(t for t, school_path in path_of.items() if school_path.startswith(unit)))
