@@ -313,7 +313,7 @@ class Teacher(ChainedAggregate):
         try:
             return self.enrolments[code]
         except KeyError:
-            raise NotFound("not_enrolled", f"teacher {self.teacher_no} is not enrolled in {code}") from None
+            raise Conflict("not_enrolled", f"teacher {self.teacher_no} is not enrolled in {code}") from None
 
     def credit(self, credit_id: str) -> Credit:
         try:

@@ -16,7 +16,7 @@ from uuid import UUID
 from domain.org import OrgUnit
 from domain.programme import Programme
 from domain.teacher import Teacher
-from projections.records import AUDIT_HIDDEN, eid, instant, x10, x100
+from projections.records import AUDIT_HIDDEN, eid, instant, registration_date, x10, x100
 from projections.schema import TABLES, columns
 from projections.view import ReadModel
 from service.application import json_safe
@@ -125,7 +125,8 @@ def _programme_rows(p: Programme, rows: dict[str, set[Row]]) -> None:
 def _teacher_rows(t: Teacher, rows: dict[str, set[Row]]) -> None:
     rows["teachers"].add((t.teacher_no, str(t.id), t.name, t.school_id, _date(t.hired_on)))
     for seq, posting in enumerate(t.postings, start=1):
-        rows["postings"].add((t.teacher_no, seq, posting.school_id, _date(posting.from_date), posting.event_id))
+        joined = _date(posting.from_date) or registration_date(t.created_on)
+        rows["postings"].add((t.teacher_no, seq, posting.school_id, joined, posting.event_id))
     for code, e in t.enrolments.items():
         absence = e.absence
         assessment = e.assessment or {}

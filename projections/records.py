@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.ids import event_id
 from domain.org import OrgUnit
+from domain.policy import DEFAULT_POLICY
 from domain.programme import Programme
 from domain.teacher import Teacher
 from projections.db import Tx
@@ -33,6 +34,11 @@ def x100(value: Decimal) -> int:
 
 def instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def registration_date(timestamp: datetime) -> str:
+    """The local (policy time zone) date of a registration, for a teacher without a hire date."""
+    return DEFAULT_POLICY.local_date(timestamp).isoformat()
 
 
 def eid(event: Any) -> str:
@@ -172,13 +178,15 @@ class RecordsProjection:
         self.names.remember("teachers", e.originator_id, e.teacher_no)
         self.school_of[e.teacher_no] = e.school_id
         hired = e.hired_on.isoformat() if e.hired_on else None
+        # Without a hire date, the teacher counts from the day they were registered.
+        joined = hired or registration_date(e.timestamp)
         tx.execute(
             f"INSERT INTO {self.p}teachers (teacher_no, aggregate_id, name, school_id, hired_on) VALUES (?,?,?,?,?)",
             (e.teacher_no, str(e.originator_id), e.name, e.school_id, hired),
         )
         tx.execute(
             f"INSERT INTO {self.p}postings (teacher_no, seq, school_id, from_date, event_id) VALUES (?,?,?,?,?)",
-            (e.teacher_no, 1, e.school_id, hired, eid(e)),
+            (e.teacher_no, 1, e.school_id, joined, eid(e)),
         )
 
     def _transferred(self, tx: Tx, e: Any) -> None:

@@ -69,7 +69,7 @@ class Reports:
                 continue
             totals = by_year[int(r[9])]
             totals["hours"] += r[7]
-            if r[5] == "self_selected":
+            if r[5] == "self_selected" and r[4] != "school_based":
                 totals["self_selected"] += r[7]
             if r[5] == "school_based" or r[4] == "school_based":
                 totals["school_based"] += r[7]
@@ -143,6 +143,8 @@ class Reports:
             "code": code, "title": title, "provider_id": provider_id, "owner_org_id": owner_org_id,
             "ends_on": ends_on_text, "sessions": session_count,
             "enrolled": enrolled, "absences": absences,
+            "assessed": [e["teacher_no"] for e in enrolled if e["assessment"] is not None],
+            "evaluated": [e["teacher_no"] for e in enrolled if e["evaluated"]],
             "counts": {"enrolled": len(rows), "approved_absences": excused, "attended": attended,
                        "assessed": assessed, "evaluated": evaluated},
             "attendance_rate": ratio(Decimal(present_total), Decimal(counted * session_count)),
@@ -185,7 +187,7 @@ class Reports:
         # Teachers ever posted in the unit, then each one's posting at the year's end (they may have left).
         postings = self.db.query(
             f"SELECT ps.teacher_no, ps.seq, o.path FROM {p}postings ps JOIN {p}orgs o ON o.org_id = ps.school_id "
-            "WHERE (ps.from_date IS NULL OR ps.from_date <= ?) AND ps.teacher_no IN "
+            "WHERE ps.from_date <= ? AND ps.teacher_no IN "
             f"(SELECT p2.teacher_no FROM {p}postings p2 JOIN {p}orgs o2 ON o2.org_id = p2.school_id "
             f"WHERE o2.path LIKE ? {LIKE_ESCAPE})",
             (end.isoformat(), like_prefix(paths[0])),
@@ -257,7 +259,7 @@ class Facts:
         if year != self.year:
             return
         self.year_hours[teacher_no] += x10
-        if selection == "self_selected":
+        if selection == "self_selected" and form != "school_based":  # 校本 hours never count as self-selected
             self.self_selected[teacher_no] += x10
         if selection == "school_based" or form == "school_based":
             if content == "designated":

@@ -56,7 +56,7 @@ def transcript_of(
             continue
         year = by_year[credit.year]
         year["hours"] += credit.hours
-        if credit.selection == Selection.SELF_SELECTED:
+        if credit.selection == Selection.SELF_SELECTED and credit.form != Form.SCHOOL_BASED:
             year["self_selected"] += credit.hours
         if credit.selection == Selection.SCHOOL_BASED or credit.form == Form.SCHOOL_BASED:
             year["school_based"] += credit.hours

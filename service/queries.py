@@ -17,6 +17,7 @@ from service.application import ensure_instant, json_safe
 from service.queries_reports import ReportQueries
 from service.verify import Verification, verify_store
 
+GATED_TYPES = ("Assessed", "CreditAwarded")
 HISTORY_HIDDEN = ("originator_id", "originator_version", "timestamp", "actor", "reason", "prev_hash",
                   "chain_hash", "originator_topic")
 
@@ -60,7 +61,16 @@ class Queries(ReportQueries):
         """Every event of the teacher, oldest first, with who acted and why."""
         teacher = self._teacher(teacher_no)
         self.scopes.ensure_teacher_read(actor, teacher)
-        return [history_line(event) for event in self.events.get(teacher.id)]
+        lines = [history_line(event) for event in self.events.get(teacher.id)]
+        if actor.teacher_no != teacher_no:
+            return lines
+        # Rule 6 (003): the trainee sees a programme's assessment and hours only after evaluating it.
+        pending = {e.code for e in teacher.enrolments.values() if e.assessment is not None and e.evaluation is None}
+        for line in lines:
+            code = line["data"].get("programme_code") or (line["data"].get("programme") or {}).get("code")
+            if line["type"] in GATED_TYPES and code in pending:
+                line["data"] = {"programme_code": code, "hidden_until": "evaluated"}
+        return lines
 
     def transcript(self, actor: Actor, teacher_no: str, as_of: datetime | None = None) -> dict[str, Any]:
         """The transcript from the read model (after waiting for the caller's writes), or, with
