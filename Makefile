@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: setup test lint run demo bench clean
-N ?= 10000
+N ?= 100000
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -16,19 +16,34 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from domain.canonical import GENESIS, canonical_bytes, chain_digest
-from domain.text import ensure_clean_values
+from domain.text import ensure_clean_values, has_control_character
 
 
 def seal(event: Any) -> Any:
     """Return `event` with its `chain_hash` computed from its other fields."""
+    return dataclasses.replace(event, chain_hash=chain_digest(event.prev_hash, _payload(event)))
+
+
+def _payload(event: Any) -> bytes:
     state = dict(vars(event))
     class_version = getattr(type(event), "class_version", 1)
     if class_version > 1:
         state["class_version"] = class_version
-    payload = canonical_bytes(
-        get_topic(type(event)), event.originator_id, event.originator_version, state
-    )
-    return dataclasses.replace(event, chain_hash=chain_digest(event.prev_hash, payload))
+    return canonical_bytes(get_topic(type(event)), event.originator_id, event.originator_version, state)
+
+
+def _sealed_new(event_class: type[Any], kwargs: dict[str, Any]) -> Any:
+    """A new event, refused if any text in it holds a control character, with its chain hash.
+
+    The canonical encoding escapes control characters, so one search of it replaces a walk
+    over every value; only when it finds one does the walk run, to name the field. The hash is
+    set on the event before anyone else sees it (events are frozen dataclasses)."""
+    event = event_class(**kwargs)
+    payload = _payload(event)
+    if has_control_character(payload.decode("utf-8")):
+        ensure_clean_values({k: v for k, v in kwargs.items() if k not in ("prev_hash", "chain_hash")})
+    object.__setattr__(event, "chain_hash", chain_digest(event.prev_hash, payload))
+    return event
 
 
 class ChainedAggregate(Aggregate):
@@ -56,7 +71,6 @@ class ChainedAggregate(Aggregate):
         id: UUID,  # noqa: A002
         **kwargs: Any,
     ) -> Self:
-        ensure_clean_values(kwargs)
         kwargs.update(
             originator_topic=get_topic(cls),
             originator_id=id,
@@ -65,13 +79,12 @@ class ChainedAggregate(Aggregate):
             prev_hash=GENESIS,
             chain_hash="",
         )
-        created = seal(event_class(**kwargs))
+        created = _sealed_new(event_class, kwargs)
         agg = cast(Self, created.mutate(None))
         agg._pending_events.append(created)
         return agg
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
-        ensure_clean_values(kwargs)
         kwargs.update(
             originator_id=self.id,
             originator_version=self.version + 1,
@@ -79,6 +92,6 @@ class ChainedAggregate(Aggregate):
             prev_hash=self.chain_head,
             chain_hash="",
         )
-        new_event = seal(event_class(**kwargs))
+        new_event = _sealed_new(event_class, kwargs)
         new_event.mutate(self)
         self._pending_events.append(new_event)

@@ -28,3 +28,14 @@ def ensure_clean_values(values: Any, name: str = "text") -> None:
     elif isinstance(values, (list, tuple)):
         for value in values:
             ensure_clean_values(value, name)
+
+
+# In JSON text (as json.dumps writes it), a refused control character appears as an escape
+# (\u0000-\u0008, \b, \u000b, \f, \u000e-\u001f) preceded by an even number of backslashes, or as
+# a raw DEL.
+_ESCAPED_CONTROL = re.compile(r'(?<!\\)(?:\\\\)*\\(?:u00(?:0[0-8bBeEfF]|1[0-9a-fA-F])|[bf])|\x7f')
+
+
+def has_control_character(json_text: str) -> bool:
+    """Whether JSON text encodes a string holding a refused control character."""
+    return _ESCAPED_CONTROL.search(json_text) is not None

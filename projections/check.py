@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.org import OrgUnit
+from domain.policy import Policy
 from domain.programme import Programme
 from domain.teacher import Teacher
 from projections.records import AUDIT_HIDDEN, eid, instant, registration_date, x10, x100
@@ -102,6 +103,7 @@ def expected_rows(model: ReadModel, until: int) -> dict[str, set[Row]]:
             _programme_rows(aggregate, rows)
         elif isinstance(aggregate, Teacher):
             _teacher_rows(aggregate, rows)
+            _teacher_year_rows(aggregate, rows, app.policy)
     for org in orgs.values():
         chain, current = [], org
         while True:
@@ -124,9 +126,10 @@ def _programme_rows(p: Programme, rows: dict[str, set[Row]]) -> None:
 
 def _teacher_rows(t: Teacher, rows: dict[str, set[Row]]) -> None:
     rows["teachers"].add((t.teacher_no, str(t.id), t.name, t.school_id, _date(t.hired_on)))
+    starts = [_date(posting.from_date) or registration_date(t.created_on) for posting in t.postings]
     for seq, posting in enumerate(t.postings, start=1):
-        joined = _date(posting.from_date) or registration_date(t.created_on)
-        rows["postings"].add((t.teacher_no, seq, posting.school_id, joined, posting.event_id))
+        until = min(starts[seq:], default=None)  # the first of the later postings to start
+        rows["postings"].add((t.teacher_no, seq, posting.school_id, starts[seq - 1], posting.event_id, until))
     for code, e in t.enrolments.items():
         absence = e.absence
         assessment = e.assessment or {}
@@ -156,6 +159,32 @@ def _teacher_rows(t: Teacher, rows: dict[str, set[Row]]) -> None:
             d.dispute_id, t.teacher_no, d.programme_code, d.claim, instant(d.opened_at), d.decision,
             d.resolution_reason, instant(d.resolved_at) if d.resolved_at else None,
         ))
+
+
+def _teacher_year_rows(t: Teacher, rows: dict[str, set[Row]], policy: Policy) -> None:
+    """rm_teacher_years as the replayed credits and enrolments say it must be."""
+    years: dict[int, list[int]] = {}
+
+    def year(y: int) -> list[int]:
+        return years.setdefault(y, [0, 0, 0, 0, 0, 0, 0])
+
+    for c in t.credits.values():
+        if c.status != "valid":
+            continue
+        sums, hours = year(c.year), x10(c.hours)
+        school_based = c.selection == "school_based" or c.form == "school_based"
+        sums[0] += hours
+        sums[1] += hours if c.selection == "self_selected" and c.form != "school_based" else 0
+        sums[2] += hours if school_based and c.school_based_content == "designated" else 0
+        sums[3] += hours if school_based and c.school_based_content == "elective" else 0
+        sums[4] = max(sums[4], hours if c.form == "concentrated" else 0)
+    for e in t.enrolments.values():
+        sums = year(policy.year_of(e.ends_on))
+        excused = e.absence is not None and e.absence.status == "approved"
+        sums[5] += 0 if excused else 1
+        sums[6] += 0 if excused or not any(a.present for a in e.attendance.values()) else 1
+    for y, sums in years.items():
+        rows["teacher_years"].add((t.teacher_no, y, *sums))
 
 
 def table_rows(model: ReadModel, prefix: str | None = None) -> dict[str, set[Row]]:

@@ -32,6 +32,10 @@ class Tx(Protocol):
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
+    def copy(self, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows at once (COPY on PostgreSQL)."""
+        ...
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
 
@@ -55,6 +59,10 @@ class _SQLiteTx:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, [tuple(r) for r in rows])
+
+    def copy(self, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        marks = ", ".join("?" * len(names))
+        self.conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return list(self.conn.execute(sql, tuple(params)).fetchall())
@@ -109,26 +117,25 @@ def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-class _PostgresTx:
-    SYNC_EVERY = 200
+class PostgresTx:
+    """Statements of one transaction on a psycopg cursor (ours, or one of eventsourcing's)."""
 
-    def __init__(self, cursor: Any, pipeline: Any) -> None:
+    def __init__(self, cursor: Any) -> None:
         self.cursor = cursor
-        self.pipeline = pipeline
-        self.unsynced = 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.cursor.execute(_pg(sql), tuple(params))
-        self.unsynced += 1
-        if self.unsynced >= self.SYNC_EVERY:
-            # Bound what is in flight: psycopg's pipeline can deadlock when the client keeps sending
-            # while the server's results fill the socket (psycopg/psycopg#685).
-            self.pipeline.sync()
-            self.unsynced = 0
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
+        if rows:  # psycopg pipelines the batch itself
             self.cursor.executemany(_pg(sql), [tuple(r) for r in rows])
+
+    def copy(self, table: str, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        with self.cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         self.cursor.execute(_pg(sql), tuple(params))
@@ -158,11 +165,9 @@ class PostgresDB:
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[_PostgresTx]:
-        # Pipeline mode: statements whose results nobody reads are sent without waiting for each one.
-        with self.pool.connection() as conn, conn.pipeline() as pipeline, conn.transaction(), \
-                conn.cursor() as cursor:
-            yield _PostgresTx(cursor, pipeline)
+    def transaction(self) -> Iterator[PostgresTx]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield PostgresTx(cursor)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.pool.connection() as conn, conn.cursor() as cursor:

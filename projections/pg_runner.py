@@ -18,17 +18,12 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 from eventsourcing.utils import EnvType
 
-from projections.db import _PostgresTx
+from projections.db import PostgresTx
 from projections.records import RecordsProjection
 from projections.schema import LIVE
 from projections.view import NAME
 from service.app import TrainRec
 from service.config import storage_from_url
-
-
-class _NoPipeline:
-    def sync(self) -> None:
-        return None
 
 
 class RecordsView(PostgresTrackingRecorder):
@@ -46,24 +41,17 @@ class RecordsView(PostgresTrackingRecorder):
     def apply(self, event: Any, tracking: Tracking) -> None:
         with self._lock, self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f"SET LOCAL search_path TO {self.datastore.schema}")
-            tx = _PostgresTx(cursor, _NoPipeline())
+            tx = PostgresTx(cursor)
             position = int(tx.query(f"SELECT position FROM {LIVE}tracking WHERE name = ? FOR UPDATE", (NAME,))[0][0])
             if tracking.notification_id <= position:
                 return  # the catch-up loop applied it already
-            if self.projection.applied_up_to != position:
-                self.projection.forget()
-            try:
-                self.projection.apply(tx, tracking.notification_id, event)
-            except BaseException:
-                self.projection.forget()
-                raise
+            self.projection.apply_page(tx, [(tracking.notification_id, event)])
             tx.execute(f"UPDATE {LIVE}tracking SET position = ? WHERE name = ?", (tracking.notification_id, NAME))
-            self.projection.applied_up_to = tracking.notification_id
 
     def insert_tracking(self, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f"SET LOCAL search_path TO {self.datastore.schema}")
-            _PostgresTx(cursor, _NoPipeline()).execute(
+            PostgresTx(cursor).execute(
                 f"UPDATE {LIVE}tracking SET position = GREATEST(position, ?) WHERE name = ?",
                 (tracking.notification_id, NAME),
             )
@@ -71,7 +59,7 @@ class RecordsView(PostgresTrackingRecorder):
     def max_tracking_id(self, application_name: str) -> int | None:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SET LOCAL search_path TO {self.datastore.schema}")
-            rows = _PostgresTx(cursor, _NoPipeline()).query(f"SELECT position FROM {LIVE}tracking WHERE name = ?",
+            rows = PostgresTx(cursor).query(f"SELECT position FROM {LIVE}tracking WHERE name = ?",
                                                             (NAME,))
         return int(rows[0][0]) if rows else None
 

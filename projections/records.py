@@ -1,24 +1,26 @@
 """The `records` projection: each event's effect on the read-model tables, as SQL.
 
-One handler per event type. Handlers run inside the caller's transaction, which also
-advances the tracking position, so an event is applied exactly once.
+One handler per event type. A page of events is applied to a row buffer (`projections.rows`)
+and written back in bulk inside the caller's transaction, which also advances the tracking
+position, so an event is applied exactly once.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from domain.ids import event_id
 from domain.org import OrgUnit
-from domain.policy import DEFAULT_POLICY
+from domain.policy import DEFAULT_POLICY, Policy
 from domain.programme import Programme
 from domain.teacher import Teacher
 from projections.db import Tx
-from service.application import json_safe
+from projections.rows import Rows
+from projections.teacher_years import derive
 
 AUDIT_HIDDEN = {"originator_id", "originator_version", "timestamp", "actor", "reason", "prev_hash", "chain_hash",
                 "originator_topic"}
@@ -46,36 +48,37 @@ def eid(event: Any) -> str:
 
 
 class Names:
-    """Aggregate id → natural id (teacher_no, programme code, org id), cached, backed by the tables."""
+    """Aggregate id → natural id (teacher_no, programme code, org id), cached, backed by the tables.
+    These never change once recorded, so the cache outlives transactions."""
 
-    def __init__(self, prefix: str) -> None:
-        self.p = prefix
+    def __init__(self) -> None:
         self.cache: dict[tuple[str, str], str] = {}
 
     def remember(self, table: str, aggregate_id: Any, natural: str) -> None:
         self.cache[(table, str(aggregate_id))] = natural
 
-    def lookup(self, tx: Tx, table: str, key_column: str, aggregate_id: Any) -> str:
+    def lookup(self, rows: Rows, table: str, key_column: str, aggregate_id: Any) -> str:
         key = (table, str(aggregate_id))
         if key not in self.cache:
-            rows = tx.query(f"SELECT {key_column} FROM {self.p}{table} WHERE aggregate_id = ?", (str(aggregate_id),))
-            if not rows:
+            found = rows.tx.query(f"SELECT {key_column} FROM {rows.p}{table} WHERE aggregate_id = ?",
+                                  (str(aggregate_id),))
+            if not found:
                 msg = f"{table} row for aggregate {aggregate_id} missing: the log was applied out of order"
                 raise LookupError(msg)
-            self.cache[key] = str(rows[0][0])
+            self.cache[key] = str(found[0][0])
         return self.cache[key]
 
 
 class RecordsProjection:
-    """Applies events to one generation of tables (`prefix`)."""
+    """Applies events to one generation of tables (`prefix`). With `derive` false (a rebuild's bulk
+    load), `rm_teacher_years` is left to `teacher_years.derive_all` once the rows are in."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, policy: Policy = DEFAULT_POLICY, derive: bool = True) -> None:
         self.p = prefix
-        self.names = Names(prefix)
-        self.school_of: dict[str, str] = {}
-        self.applied_up_to: int | None = None
-        self.owner_of: dict[str, str] = {}
-        self.handlers: dict[type[Any], Callable[[Tx, Any], None]] = {
+        self.policy = policy
+        self.derive = derive
+        self.names = Names()
+        self.handlers: dict[type[Any], Callable[[Rows, Any, str], None]] = {
             OrgUnit.Registered: self._org_registered,
             OrgUnit.Renamed: self._org_renamed,
             Programme.Defined: self._programme_defined,
@@ -94,210 +97,188 @@ class RecordsProjection:
             Teacher.DisputeResolved: self._dispute_resolved,
         }
 
-    def forget(self) -> None:
-        """Drop the caches of mutable facts (a teacher's school), e.g. after a rolled-back page or
-        when another applier applied events this one did not see."""
-        self.school_of.clear()
+    def apply_page(self, tx: Tx, events: Iterable[tuple[int, Any]]) -> None:
+        """Apply `(position, event)` pairs in order, then write the rows back, all in `tx`."""
+        rows = Rows(tx, self.p)
+        for position, event in events:
+            self.apply(rows, position, event)
+        touched = {teacher_no for _, teacher_no in rows.touched("enrolments")}
+        touched |= {row["teacher_no"] for row in rows.touched_rows("credits")}
+        rows.flush()
+        if self.derive and touched:
+            derive(tx, self.p, self.policy, touched)
 
-    def apply(self, tx: Tx, position: int, event: Any) -> None:
+    def apply(self, rows: Rows, position: int, event: Any) -> None:
+        event_id = eid(event)
         handler = self.handlers.get(type(event))
         if handler is not None:
-            handler(tx, event)
+            handler(rows, event, event_id)
         if isinstance(event, (Teacher.Event, Programme.Event, OrgUnit.Event)):
-            self._audit(tx, position, event)
+            self._audit(rows, position, event, event_id)
 
     # --- helpers -------------------------------------------------------------------------
-    def _teacher(self, tx: Tx, event: Any) -> str:
-        return self.names.lookup(tx, "teachers", "teacher_no", event.originator_id)
+    def _teacher(self, rows: Rows, event: Any) -> str:
+        return self.names.lookup(rows, "teachers", "teacher_no", event.originator_id)
 
-    def _audit(self, tx: Tx, position: int, event: Any) -> None:
+    def _audit(self, rows: Rows, position: int, event: Any, event_id: str) -> None:
         teacher_no: str | None = None
         org_id: str | None
         if isinstance(event, Teacher.Event):
             aggregate = "teacher"
-            teacher_no = self._teacher(tx, event)
-            if teacher_no not in self.school_of:
-                rows = tx.query(f"SELECT school_id FROM {self.p}teachers WHERE teacher_no = ?", (teacher_no,))
-                self.school_of[teacher_no] = str(rows[0][0])
-            org_id = self.school_of[teacher_no]
+            teacher_no = self._teacher(rows, event)
+            org_id = _must(rows.get("teachers", teacher_no))["school_id"]
         elif isinstance(event, Programme.Event):
             aggregate = "programme"
-            code = self.names.lookup(tx, "programmes", "code", event.originator_id)
-            if code not in self.owner_of:  # a programme's owner never changes
-                rows = tx.query(f"SELECT owner_org_id FROM {self.p}programmes WHERE code = ?", (code,))
-                self.owner_of[code] = str(rows[0][0])
-            org_id = self.owner_of[code]
+            code = self.names.lookup(rows, "programmes", "code", event.originator_id)
+            org_id = _must(rows.get("programmes", code))["owner_org_id"]
         else:
             aggregate = "org"
-            org_id = self.names.lookup(tx, "orgs", "org_id", event.originator_id)
-        data = json_safe({k: v for k, v in vars(event).items() if k not in AUDIT_HIDDEN})
-        tx.execute(
-            f"INSERT INTO {self.p}audit (position, event_id, type, aggregate, teacher_no, org_id, actor_sub, "
-            "actor_role, recorded_at, reason, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (position, eid(event), type(event).__name__, aggregate, teacher_no, org_id, event.actor.get("sub", ""),
-             event.actor.get("role", ""), instant(event.timestamp), event.reason,
-             json.dumps(data, ensure_ascii=False, sort_keys=True)),
-        )
+            org_id = self.names.lookup(rows, "orgs", "org_id", event.originator_id)
+        data = {k: v for k, v in vars(event).items() if k not in AUDIT_HIDDEN}
+        rows.insert("audit", {
+            "position": position, "event_id": event_id, "type": type(event).__name__, "aggregate": aggregate,
+            "teacher_no": teacher_no, "org_id": org_id, "actor_sub": event.actor.get("sub", ""),
+            "actor_role": event.actor.get("role", ""), "recorded_at": instant(event.timestamp),
+            "reason": event.reason, "data": json.dumps(data, ensure_ascii=False, sort_keys=True, default=str),
+        })
 
     # --- orgs ----------------------------------------------------------------------------
-    def _org_registered(self, tx: Tx, e: Any) -> None:
+    def _org_registered(self, rows: Rows, e: Any, _: str) -> None:
         path = f"/{e.org_id}/"
         if e.parent_id is not None:
-            rows = tx.query(f"SELECT path FROM {self.p}orgs WHERE org_id = ?", (e.parent_id,))
-            path = f"{rows[0][0]}{e.org_id}/"
+            path = f"{_must(rows.get('orgs', e.parent_id))['path']}{e.org_id}/"
         self.names.remember("orgs", e.originator_id, e.org_id)
-        tx.execute(
-            f"INSERT INTO {self.p}orgs (org_id, aggregate_id, name, kind, parent_id, path) VALUES (?,?,?,?,?,?)",
-            (e.org_id, str(e.originator_id), e.name, e.kind, e.parent_id, path),
-        )
+        rows.insert("orgs", {"org_id": e.org_id, "aggregate_id": str(e.originator_id), "name": e.name,
+                             "kind": e.kind, "parent_id": e.parent_id, "path": path})
 
-    def _org_renamed(self, tx: Tx, e: Any) -> None:
-        org_id = self.names.lookup(tx, "orgs", "org_id", e.originator_id)
-        tx.execute(f"UPDATE {self.p}orgs SET name = ? WHERE org_id = ?", (e.name, org_id))
+    def _org_renamed(self, rows: Rows, e: Any, _: str) -> None:
+        rows.update("orgs", (self.names.lookup(rows, "orgs", "org_id", e.originator_id),), name=e.name)
 
     # --- programmes ----------------------------------------------------------------------
-    def _programme_defined(self, tx: Tx, e: Any) -> None:
+    def _programme_defined(self, rows: Rows, e: Any, _: str) -> None:
         self.names.remember("programmes", e.originator_id, e.code)
-        self.owner_of[e.code] = e.owner_org_id
-        needs = int(e.selection == "school_based" or e.form == "school_based")
-        tx.execute(
-            f"INSERT INTO {self.p}programmes (code, aggregate_id, title, level, form, selection, school_based_content, "
-            "hours_x10, provider_id, owner_org_id, starts_on, ends_on, session_count, capacity, decision, "
-            "needs_approval) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (e.code, str(e.originator_id), e.title, e.level, e.form, e.selection, e.school_based_content,
-             x10(e.hours), e.provider_id, e.owner_org_id, e.starts_on.isoformat(), e.ends_on.isoformat(),
-             len(e.sessions), e.capacity, None, needs),
-        )
+        rows.insert("programmes", {
+            "code": e.code, "aggregate_id": str(e.originator_id), "title": e.title, "level": e.level,
+            "form": e.form, "selection": e.selection, "school_based_content": e.school_based_content,
+            "hours_x10": x10(e.hours), "provider_id": e.provider_id, "owner_org_id": e.owner_org_id,
+            "starts_on": e.starts_on.isoformat(), "ends_on": e.ends_on.isoformat(), "session_count": len(e.sessions),
+            "capacity": e.capacity, "decision": None,
+            "needs_approval": int(e.selection == "school_based" or e.form == "school_based"),
+        })
 
-    def _programme_decided(self, tx: Tx, e: Any) -> None:
-        code = self.names.lookup(tx, "programmes", "code", e.originator_id)
-        tx.execute(f"UPDATE {self.p}programmes SET decision = ? WHERE code = ?", (e.decision, code))
+    def _programme_decided(self, rows: Rows, e: Any, _: str) -> None:
+        rows.update("programmes", (self.names.lookup(rows, "programmes", "code", e.originator_id),),
+                    decision=e.decision)
 
     # --- teachers ------------------------------------------------------------------------
-    def _teacher_registered(self, tx: Tx, e: Any) -> None:
+    def _teacher_registered(self, rows: Rows, e: Any, event_id: str) -> None:
         self.names.remember("teachers", e.originator_id, e.teacher_no)
-        self.school_of[e.teacher_no] = e.school_id
         hired = e.hired_on.isoformat() if e.hired_on else None
+        rows.insert("teachers", {"teacher_no": e.teacher_no, "aggregate_id": str(e.originator_id), "name": e.name,
+                                 "school_id": e.school_id, "hired_on": hired})
         # Without a hire date, the teacher counts from the day they were registered.
-        joined = hired or registration_date(e.timestamp)
-        tx.execute(
-            f"INSERT INTO {self.p}teachers (teacher_no, aggregate_id, name, school_id, hired_on) VALUES (?,?,?,?,?)",
-            (e.teacher_no, str(e.originator_id), e.name, e.school_id, hired),
-        )
-        tx.execute(
-            f"INSERT INTO {self.p}postings (teacher_no, seq, school_id, from_date, event_id) VALUES (?,?,?,?,?)",
-            (e.teacher_no, 1, e.school_id, joined, eid(e)),
-        )
+        rows.insert("postings", {"teacher_no": e.teacher_no, "seq": 1, "school_id": e.school_id,
+                                 "from_date": hired or registration_date(e.timestamp), "event_id": event_id})
 
-    def _transferred(self, tx: Tx, e: Any) -> None:
-        teacher_no = self._teacher(tx, e)
-        seq = tx.query(f"SELECT MAX(seq) FROM {self.p}postings WHERE teacher_no = ?", (teacher_no,))[0][0]
-        tx.execute(
-            f"INSERT INTO {self.p}postings (teacher_no, seq, school_id, from_date, event_id) VALUES (?,?,?,?,?)",
-            (teacher_no, int(seq) + 1, e.to_school_id, e.effective_on.isoformat(), eid(e)),
-        )
-        tx.execute(f"UPDATE {self.p}teachers SET school_id = ? WHERE teacher_no = ?", (e.to_school_id, teacher_no))
-        self.school_of[teacher_no] = e.to_school_id
+    def _transferred(self, rows: Rows, e: Any, event_id: str) -> None:
+        teacher_no = self._teacher(rows, e)
+        seq = int(rows.tx.query(f"SELECT COALESCE(MAX(seq), 0) FROM {self.p}postings WHERE teacher_no = ?",
+                                (teacher_no,))[0][0])
+        while rows.get("postings", teacher_no, seq + 1) is not None:  # postings of this page, not yet written
+            seq += 1
+        # Each earlier posting ends where the first later one starts (so the posting in force on a
+        # day is the one with from_date <= day < until_date, whatever order transfers were recorded in).
+        start = e.effective_on.isoformat()
+        for earlier in range(1, seq + 1):
+            row = rows.get("postings", teacher_no, earlier)
+            if row is not None and (row["until_date"] is None or row["until_date"] > start):
+                rows.update("postings", (teacher_no, earlier), until_date=start)
+        rows.insert("postings", {"teacher_no": teacher_no, "seq": seq + 1, "school_id": e.to_school_id,
+                                 "from_date": e.effective_on.isoformat(), "event_id": event_id})
+        rows.update("teachers", (teacher_no,), school_id=e.to_school_id)
 
-    def _enrolled(self, tx: Tx, e: Any) -> None:
-        teacher_no = self._teacher(tx, e)
+    def _enrolled(self, rows: Rows, e: Any, _: str) -> None:
         programme = e.programme
-        tx.execute(
-            f"INSERT INTO {self.p}enrolments (programme_code, teacher_no, ends_on, enrolled_at, substitutes_for, "
-            "sessions_present, sessions_marked, session_count) VALUES (?,?,?,?,?,?,?,?)",
-            (programme["code"], teacher_no, programme["ends_on"].isoformat(), instant(e.timestamp),
-             e.substitutes_for, 0, 0, len(programme["session_nos"])),
-        )
+        rows.insert("enrolments", {
+            "programme_code": programme["code"], "teacher_no": self._teacher(rows, e),
+            "ends_on": programme["ends_on"].isoformat(), "enrolled_at": instant(e.timestamp),
+            "substitutes_for": e.substitutes_for, "sessions_present": 0, "sessions_marked": 0,
+            "session_count": len(programme["session_nos"]),
+        })
 
-    def _absence_requested(self, tx: Tx, e: Any) -> None:
-        tx.execute(
-            f"UPDATE {self.p}enrolments SET absence_kind = ?, absence_status = 'pending', substitute_teacher_no = ?, "
-            "school_decision = NULL, provider_decision = NULL WHERE programme_code = ? AND teacher_no = ?",
-            (e.kind, e.substitute_teacher_no, e.programme_code, self._teacher(tx, e)),
-        )
+    def _absence_requested(self, rows: Rows, e: Any, _: str) -> None:
+        rows.update("enrolments", (e.programme_code, self._teacher(rows, e)), absence_kind=e.kind,
+                    absence_status="pending", substitute_teacher_no=e.substitute_teacher_no, school_decision=None,
+                    provider_decision=None)
 
-    def _absence_decided(self, tx: Tx, e: Any) -> None:
-        teacher_no = self._teacher(tx, e)
+    def _absence_decided(self, rows: Rows, e: Any, _: str) -> None:
         column = "school_decision" if e.by == "school" else "provider_decision"
-        tx.execute(
-            f"UPDATE {self.p}enrolments SET {column} = ? WHERE programme_code = ? AND teacher_no = ?",
-            (e.decision, e.programme_code, teacher_no),
-        )
-        tx.execute(
-            f"UPDATE {self.p}enrolments SET absence_status = CASE "
-            "WHEN school_decision = 'rejected' OR provider_decision = 'rejected' THEN 'rejected' "
-            "WHEN school_decision = 'approved' AND provider_decision = 'approved' THEN 'approved' "
-            "ELSE 'pending' END WHERE programme_code = ? AND teacher_no = ?",
-            (e.programme_code, teacher_no),
-        )
-
-    def _attendance(self, tx: Tx, e: Any) -> None:
-        teacher_no = self._teacher(tx, e)
-        key = (e.programme_code, teacher_no, e.session_no)
-        if e.corrects is None:
-            tx.execute(
-                f"INSERT INTO {self.p}attendance (programme_code, teacher_no, session_no, present, event_id) "
-                "VALUES (?,?,?,?,?)",
-                (*key, int(e.present), eid(e)),
-            )
+        row = rows.update("enrolments", (e.programme_code, self._teacher(rows, e)), **{column: e.decision})
+        if row is None:
+            return
+        decisions = (row["school_decision"], row["provider_decision"])
+        if "rejected" in decisions:
+            row["absence_status"] = "rejected"
+        elif decisions == ("approved", "approved"):
+            row["absence_status"] = "approved"
         else:
-            tx.execute(
-                f"UPDATE {self.p}attendance SET present = ?, event_id = ? "
-                "WHERE programme_code = ? AND teacher_no = ? AND session_no = ?",
-                (int(e.present), eid(e), *key),
-            )
-        tx.execute(
-            f"UPDATE {self.p}enrolments SET "
-            f"sessions_present = (SELECT COUNT(*) FROM {self.p}attendance a WHERE a.programme_code = ? "
-            "AND a.teacher_no = ? AND a.present = 1), "
-            f"sessions_marked = (SELECT COUNT(*) FROM {self.p}attendance a WHERE a.programme_code = ? "
-            "AND a.teacher_no = ?) WHERE programme_code = ? AND teacher_no = ?",
-            (e.programme_code, teacher_no) * 3,
-        )
+            row["absence_status"] = "pending"
 
-    def _assessed(self, tx: Tx, e: Any) -> None:
-        tx.execute(
-            f"UPDATE {self.p}enrolments SET assessment_result = ?, assessment_late = ?, assessed_at = ? "
-            "WHERE programme_code = ? AND teacher_no = ?",
-            (e.result, int(e.late), instant(e.timestamp), e.programme_code, self._teacher(tx, e)),
-        )
+    def _attendance(self, rows: Rows, e: Any, event_id: str) -> None:
+        teacher_no = self._teacher(rows, e)
+        key = (e.programme_code, teacher_no, e.session_no)
+        present = int(e.present)
+        enrolment = rows.get("enrolments", e.programme_code, teacher_no)
+        if e.corrects is None:
+            rows.insert("attendance", {"programme_code": e.programme_code, "teacher_no": teacher_no,
+                                       "session_no": e.session_no, "present": present, "event_id": event_id})
+            if enrolment is not None:
+                rows.update("enrolments", key[:2], sessions_marked=enrolment["sessions_marked"] + 1,
+                            sessions_present=enrolment["sessions_present"] + present)
+            return
+        before = rows.get("attendance", *key)
+        if before is None:
+            return  # a correction of nothing recorded changes nothing
+        was = before["present"]
+        rows.update("attendance", key, present=present, event_id=event_id)
+        if enrolment is not None:
+            rows.update("enrolments", key[:2], sessions_present=enrolment["sessions_present"] + present - was)
 
-    def _evaluated(self, tx: Tx, e: Any) -> None:
-        tx.execute(
-            f"UPDATE {self.p}enrolments SET evaluated_at = ?, evaluation_late = ? "
-            "WHERE programme_code = ? AND teacher_no = ?",
-            (instant(e.timestamp), int(e.late), e.programme_code, self._teacher(tx, e)),
-        )
+    def _assessed(self, rows: Rows, e: Any, _: str) -> None:
+        rows.update("enrolments", (e.programme_code, self._teacher(rows, e)), assessment_result=e.result,
+                    assessment_late=int(e.late), assessed_at=instant(e.timestamp))
 
-    def _credit_awarded(self, tx: Tx, e: Any) -> None:
+    def _evaluated(self, rows: Rows, e: Any, _: str) -> None:
+        rows.update("enrolments", (e.programme_code, self._teacher(rows, e)), evaluated_at=instant(e.timestamp),
+                    evaluation_late=int(e.late))
+
+    def _credit_awarded(self, rows: Rows, e: Any, event_id: str) -> None:
         p = e.programme
-        tx.execute(
-            f"INSERT INTO {self.p}credits (credit_id, teacher_no, programme_code, title, level, form, selection, "
-            "school_based_content, hours_x10, credits_x100, year, awarded_on, awarded_at, certified_by, "
-            "certifier_role, school_id, event_id, policy_version, status) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (e.credit_id, self._teacher(tx, e), p["code"], p["title"], p["level"], p["form"], p["selection"],
-             p["school_based_content"], x10(e.hours), x100(e.credits), e.year, e.awarded_on.isoformat(),
-             instant(e.timestamp), e.actor.get("sub", ""), e.actor.get("role", ""), e.school_id, eid(e),
-             e.policy_version, "valid"),
-        )
+        rows.insert("credits", {
+            "credit_id": e.credit_id, "teacher_no": self._teacher(rows, e), "programme_code": p["code"],
+            "title": p["title"], "level": p["level"], "form": p["form"], "selection": p["selection"],
+            "school_based_content": p["school_based_content"], "hours_x10": x10(e.hours),
+            "credits_x100": x100(e.credits), "year": e.year, "awarded_on": e.awarded_on.isoformat(),
+            "awarded_at": instant(e.timestamp), "certified_by": e.actor.get("sub", ""),
+            "certifier_role": e.actor.get("role", ""), "school_id": e.school_id, "event_id": event_id,
+            "policy_version": e.policy_version, "status": "valid",
+        })
 
-    def _credit_revoked(self, tx: Tx, e: Any) -> None:
-        tx.execute(
-            f"UPDATE {self.p}credits SET status = 'revoked', revoked_event_id = ?, revoked_reason = ? "
-            "WHERE credit_id = ?",
-            (eid(e), e.reason, e.credit_id),
-        )
+    def _credit_revoked(self, rows: Rows, e: Any, event_id: str) -> None:
+        rows.update("credits", (e.credit_id,), status="revoked", revoked_event_id=event_id, revoked_reason=e.reason)
 
-    def _dispute_opened(self, tx: Tx, e: Any) -> None:
-        tx.execute(
-            f"INSERT INTO {self.p}disputes (dispute_id, teacher_no, programme_code, claim, opened_at) "
-            "VALUES (?,?,?,?,?)",
-            (e.dispute_id, self._teacher(tx, e), e.programme_code, e.claim, instant(e.timestamp)),
-        )
+    def _dispute_opened(self, rows: Rows, e: Any, _: str) -> None:
+        rows.insert("disputes", {"dispute_id": e.dispute_id, "teacher_no": self._teacher(rows, e),
+                                 "programme_code": e.programme_code, "claim": e.claim,
+                                 "opened_at": instant(e.timestamp)})
 
-    def _dispute_resolved(self, tx: Tx, e: Any) -> None:
-        tx.execute(
-            f"UPDATE {self.p}disputes SET decision = ?, reason = ?, resolved_at = ? WHERE dispute_id = ?",
-            (e.decision, e.reason, instant(e.timestamp), e.dispute_id),
-        )
+    def _dispute_resolved(self, rows: Rows, e: Any, _: str) -> None:
+        rows.update("disputes", (e.dispute_id,), decision=e.decision, reason=e.reason,
+                    resolved_at=instant(e.timestamp))
+
+
+def _must(row: dict[str, Any] | None) -> dict[str, Any]:
+    if row is None:
+        msg = "a row the event refers to is missing: the log was applied out of order"
+        raise LookupError(msg)
+    return row

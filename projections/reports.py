@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from domain.policy import Policy
 from projections.db import LIKE_ESCAPE, ReadModelDB, like_prefix
 
 TENTH = Decimal("0.1")
-SMALL_UNIT = 500  # teachers; above this, one scan of the year's rows beats a long IN list
+SEPARATOR = "\x1f"  # joins teacher numbers in one aggregated string (control characters are refused in text)
+RULES_SHORT = ("avg_hours_per_teacher", "avg_self_selected_hours", "share_concentrated_90h",
+               "share_school_based_designated", "share_school_based_elective", "participation_rate",
+               "share_cycle_on_track")
 
 
 def hours(x10: int) -> int | float:
@@ -159,7 +162,7 @@ class Reports:
         return (str(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
 
     def compliance(self, org_id: str, year: int, today: date, children: bool = True) -> dict[str, Any] | None:
-        """The unit's figures and, with `children`, each child unit's, from one read of the rows."""
+        """The unit's figures and, with `children`, each child unit's, from per-school sums."""
         org = self.org(org_id)
         if org is None:
             return None
@@ -167,159 +170,142 @@ class Reports:
             f"SELECT org_id, name, kind FROM {self.p}orgs WHERE parent_id = ? AND kind <> 'provider' "
             "ORDER BY org_id", (org_id,)) if children else []
         units = [org[2]] + [f"{org[2]}{kid[0]}/" for kid in kids]
-        facts = self._facts(units, year, today)
+        tallies = self._tallies(units, year, today)
         result = {"org_id": org_id, "name": org[0], "kind": org[1], "year": year,
-                  "policy_version": self.policy.version, **facts[0].summary(self.policy)}
+                  "policy_version": self.policy.version, **tallies[0].summary(self.policy)}
         if children:
             result["children"] = []
-            for (kid_id, kid_name, kid_kind), kid_facts in zip(kids, facts[1:], strict=True):
-                kid = kid_facts.summary(self.policy)
+            for (kid_id, kid_name, kid_kind), kid_tally in zip(kids, tallies[1:], strict=True):
+                kid = kid_tally.summary(self.policy)
                 result["children"].append({"org_id": kid_id, "name": kid_name, "kind": kid_kind,
                                            "teachers": kid["teachers"], "figures": kid["figures"]})
         return result
 
-    def _facts(self, paths: list[str], year: int, today: date) -> list[Facts]:
-        """Facts for each unit of `paths` (the first contains the others)."""
+    def _members(self) -> str:
+        """Teachers whose posting in force on day `?` is at a school under path `?` (docs/decisions.md)."""
         p = self.p
+        return (
+            f"SELECT ps.teacher_no, ps.school_id FROM {p}postings ps WHERE ps.from_date <= ? "
+            "AND (ps.until_date IS NULL OR ps.until_date > ?) "
+            f"AND ps.school_id IN (SELECT o.org_id FROM {p}orgs o WHERE o.path LIKE ? {LIKE_ESCAPE})"
+        )
+
+    def _tallies(self, paths: list[str], year: int, today: date) -> list[Tally]:
+        """Sums for each unit of `paths` (the first contains the others), read per school from
+        rm_teacher_years and rolled up: every figure is a sum or a count, so the roll-up is exact."""
+        p = self.p
+        t = self.policy.thresholds
         first, last = self.policy.year_bounds(year)
-        end = min(last, today) if first <= today <= last else last
+        end = (min(last, today) if first <= today <= last else last).isoformat()
         cycle_start, _ = self.policy.cycle_of(year)
-        # Teachers ever posted in the unit, then each one's posting at the year's end (they may have left).
-        postings = self.db.query(
-            f"SELECT ps.teacher_no, ps.seq, o.path FROM {p}postings ps JOIN {p}orgs o ON o.org_id = ps.school_id "
-            "WHERE ps.from_date <= ? AND ps.teacher_no IN "
-            f"(SELECT p2.teacher_no FROM {p}postings p2 JOIN {p}orgs o2 ON o2.org_id = p2.school_id "
-            f"WHERE o2.path LIKE ? {LIKE_ESCAPE})",
-            (end.isoformat(), like_prefix(paths[0])),
-        )
-        latest: dict[str, tuple[int, str]] = {}
-        for teacher_no, seq, school_path in postings:
-            if teacher_no not in latest or seq > latest[teacher_no][0]:
-                latest[str(teacher_no)] = (int(seq), str(school_path))
-        path_of = {t: school_path for t, (_, school_path) in latest.items() if school_path.startswith(paths[0])}
-        units = [
-            Facts(year=year, cycle_start=cycle_start,
-                  teachers=sorted(t for t, school_path in path_of.items() if school_path.startswith(unit)))
-            for unit in paths
+        elapsed = year - cycle_start + 1
+        cycle_needed_x10 = self.policy.cycle.required * elapsed / self.policy.cycle.length_years * 10
+        members = self._members()
+        member_args = (end, end, like_prefix(paths[0]))
+        agg = ("string_agg({}, chr(31))" if self.db.backend == "postgres" else "group_concat({}, char(31))").format
+        shorts = [
+            "h < ?", "s < ?", "cm < ?", "d < ?", "el < ?", "att < cnt", "cy < ?",
         ]
-        if not path_of:
-            return units
-        # A small unit asks for its teachers' rows; a large one reads the year's rows and keeps its own.
-        if len(path_of) <= SMALL_UNIT:
-            among = f" AND teacher_no IN ({', '.join('?' * len(path_of))})"
-            names: tuple[str, ...] = tuple(path_of)
-        else:
-            among, names = "", ()
-        credit_rows = self.db.query(
-            f"SELECT teacher_no, year, form, selection, school_based_content, hours_x10 FROM {p}credits "
-            f"WHERE status = 'valid' AND year BETWEEN ? AND ?{among}",
-            (cycle_start, year, *names),
+        limits = [x10_ceiling(t.avg_hours_per_teacher), x10_ceiling(t.avg_self_selected_hours),
+                  x10_ceiling(t.concentrated_min_hours), x10_ceiling(t.school_based_designated_hours),
+                  x10_ceiling(t.school_based_elective_hours),
+                  int(cycle_needed_x10.to_integral_value(rounding=ROUND_CEILING))]
+        lists = ", ".join(agg(f"CASE WHEN {condition} THEN teacher_no END") for condition in shorts)
+        rows = self.db.query(
+            f"WITH m AS ({members}), "
+            "f AS (SELECT m.school_id, m.teacher_no, COALESCE(y.hours_x10, 0) AS h, "
+            "COALESCE(y.self_selected_x10, 0) AS s, COALESCE(y.designated_x10, 0) AS d, "
+            "COALESCE(y.elective_x10, 0) AS el, COALESCE(y.concentrated_max_x10, 0) AS cm, "
+            "COALESCE(y.enrolments_counted, 0) AS cnt, COALESCE(y.enrolments_attended, 0) AS att, "
+            "COALESCE(c.cy, 0) AS cy "
+            f"FROM m LEFT JOIN {p}teacher_years y ON y.teacher_no = m.teacher_no AND y.year = ? "
+            f"LEFT JOIN (SELECT ty.teacher_no, SUM(ty.hours_x10) AS cy FROM {p}teacher_years ty "
+            "WHERE ty.year BETWEEN ? AND ? AND ty.teacher_no IN (SELECT teacher_no FROM m) GROUP BY ty.teacher_no) c "
+            "ON c.teacher_no = m.teacher_no) "
+            f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {lists} FROM f GROUP BY school_id",
+            (*member_args, year, cycle_start, year, *limits[:5], limits[5]),
         )
-        enrolments = self.db.query(
-            f"SELECT teacher_no, programme_code, ends_on, absence_status, sessions_present, assessment_result, "
-            f"evaluated_at FROM {p}enrolments WHERE ends_on BETWEEN ? AND ?{among}",
-            (first.isoformat(), last.isoformat(), *names),
+        tallies = [Tally() for _ in paths]
+        paths_of = self._school_paths(paths[0])
+        units_of: dict[str, list[Tally]] = {}
+        for school_id, n, hours_x10, self_x10, counted, attended, *short in rows:
+            school_path = paths_of.get(str(school_id), "")
+            units = units_of.setdefault(str(school_id), [
+                tallies[i] for i, unit in enumerate(paths) if school_path.startswith(unit)])
+            for tally in units:
+                tally.teachers += int(n)
+                tally.hours_x10 += int(hours_x10)
+                tally.self_x10 += int(self_x10)
+                tally.counted += int(counted)
+                tally.attended += int(attended)
+                for rule, names in zip(RULES_SHORT, short, strict=True):
+                    if names:
+                        tally.short[rule].extend(names.split(SEPARATOR))
+        overdue = self.db.query(
+            f"SELECT e.teacher_no, e.programme_code, m.school_id, 'assessment' FROM {p}enrolments e "
+            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
+            "AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
+            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved') "
+            f"UNION ALL SELECT e.teacher_no, e.programme_code, m.school_id, 'evaluation' FROM {p}enrolments e "
+            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.evaluated_at IS NULL "
+            "AND e.assessment_result IS NOT NULL AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
+            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved')",
+            (*member_args, first.isoformat(), last.isoformat(),
+             (today - timedelta(days=self.policy.deadlines.assessment_days)).isoformat(),
+             *member_args, first.isoformat(), last.isoformat(),
+             (today - timedelta(days=self.policy.deadlines.evaluation_days)).isoformat()),
         )
-        units_of = {t: [units[i] for i, unit in enumerate(paths) if school_path.startswith(unit)]
-                    for t, school_path in path_of.items()}
-        for teacher_no, credit_year, form, selection, content, x10 in credit_rows:
-            for facts in units_of.get(teacher_no, ()):
-                facts.add_credit(teacher_no, int(credit_year), form, selection, content, int(x10), self.policy)
-        for teacher_no, code, ends_on, absence, present, result, evaluated_at in enrolments:
-            ends = date.fromisoformat(ends_on)
-            for facts in units_of.get(teacher_no, ()):
-                facts.add_enrolment(teacher_no, code, ends, absence == "approved", present > 0, result is not None,
-                                    evaluated_at is not None, today, self.policy)
-        return units
+        for teacher_no, code, school_id, kind in overdue:
+            school_path = paths_of.get(str(school_id), "")
+            for i, unit in enumerate(paths):
+                if school_path.startswith(unit):
+                    items = tallies[i].overdue_assessments if kind == "assessment" else tallies[i].overdue_evaluations
+                    items.append((str(teacher_no), str(code)))
+        return tallies
+
+    def _school_paths(self, path: str) -> dict[str, str]:
+        rows = self.db.query(f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}",
+                             (like_prefix(path),))
+        return {str(org_id): str(org_path) for org_id, org_path in rows}
+
+
+def x10_ceiling(hours: Decimal) -> int:
+    """The least whole number of tenths of an hour that is not below `hours`."""
+    return int((hours * 10).to_integral_value(rounding=ROUND_CEILING))
 
 
 @dataclass
-class Facts:
-    """Per-teacher sums for one unit and year, from which the nine figures follow."""
+class Tally:
+    """One unit's sums for a year, from which the nine figures follow."""
 
-    year: int
-    cycle_start: int
-    teachers: list[str]
-    year_hours: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    self_selected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    designated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    elective: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    concentrated_90: set[str] = field(default_factory=set)
-    cycle_hours: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    counted_enrolments: int = 0
-    attended_enrolments: int = 0
-    not_attended: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    teachers: int = 0
+    hours_x10: int = 0
+    self_x10: int = 0
+    counted: int = 0
+    attended: int = 0
+    short: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     overdue_assessments: list[tuple[str, str]] = field(default_factory=list)
     overdue_evaluations: list[tuple[str, str]] = field(default_factory=list)
 
-    def add_credit(
-        self, teacher_no: str, year: int, form: str, selection: str, content: str | None, x10: int, policy: Policy
-    ) -> None:
-        self.cycle_hours[teacher_no] += x10
-        if year != self.year:
-            return
-        self.year_hours[teacher_no] += x10
-        if selection == "self_selected" and form != "school_based":  # 校本 hours never count as self-selected
-            self.self_selected[teacher_no] += x10
-        if selection == "school_based" or form == "school_based":
-            if content == "designated":
-                self.designated[teacher_no] += x10
-            elif content == "elective":
-                self.elective[teacher_no] += x10
-        if form == "concentrated" and x10 >= policy.thresholds.concentrated_min_hours * 10:
-            self.concentrated_90.add(teacher_no)
-
-    def add_enrolment(
-        self, teacher_no: str, code: str, ends_on: date, excused: bool, attended: bool, assessed: bool,
-        evaluated: bool, today: date, policy: Policy,
-    ) -> None:
-        if excused:
-            return
-        self.counted_enrolments += 1
-        if attended:
-            self.attended_enrolments += 1
-        else:
-            self.not_attended[teacher_no].append(code)
-        if not assessed and today > ends_on + timedelta(days=policy.deadlines.assessment_days):
-            self.overdue_assessments.append((teacher_no, code))
-        if assessed and not evaluated and today > ends_on + timedelta(days=policy.deadlines.evaluation_days):
-            self.overdue_evaluations.append((teacher_no, code))
-
     def summary(self, policy: Policy) -> dict[str, Any]:
         t = policy.thresholds
-        n = len(self.teachers)
+        n = self.teachers
         count = Decimal(n)
-        elapsed = self.year - self.cycle_start + 1
-        cycle_needed_x10 = policy.cycle.required * elapsed / policy.cycle.length_years * 10
-        below = {
-            "avg_hours_per_teacher": [x for x in self.teachers if self.year_hours[x] < t.avg_hours_per_teacher * 10],
-            "avg_self_selected_hours": [
-                x for x in self.teachers if self.self_selected[x] < t.avg_self_selected_hours * 10],
-            "share_concentrated_90h": [x for x in self.teachers if x not in self.concentrated_90],
-            "share_school_based_designated": [
-                x for x in self.teachers if self.designated[x] < t.school_based_designated_hours * 10],
-            "share_school_based_elective": [
-                x for x in self.teachers if self.elective[x] < t.school_based_elective_hours * 10],
-            "participation_rate": sorted(self.not_attended),
-            "share_cycle_on_track": [x for x in self.teachers if self.cycle_hours[x] < cycle_needed_x10],
-            "overdue_assessments": sorted({x for x, _ in self.overdue_assessments}),
-            "overdue_evaluations": sorted({x for x, _ in self.overdue_evaluations}),
-        }
-        total_x10 = sum(self.year_hours[x] for x in self.teachers)
-        self_x10 = sum(self.self_selected[x] for x in self.teachers)
+        below = {rule: sorted(self.short.get(rule, [])) for rule in RULES_SHORT}
+        below["overdue_assessments"] = sorted({x for x, _ in self.overdue_assessments})
+        below["overdue_evaluations"] = sorted({x for x, _ in self.overdue_evaluations})
 
         def share(rule: str) -> tuple[Decimal, Decimal]:
             return Decimal(n - len(below[rule])), count
 
         parts: dict[str, tuple[Decimal, Decimal, Decimal]] = {
-            "avg_hours_per_teacher": (Decimal(total_x10) / 10, count, t.avg_hours_per_teacher),
-            "avg_self_selected_hours": (Decimal(self_x10) / 10, count, t.avg_self_selected_hours),
+            "avg_hours_per_teacher": (Decimal(self.hours_x10) / 10, count, t.avg_hours_per_teacher),
+            "avg_self_selected_hours": (Decimal(self.self_x10) / 10, count, t.avg_self_selected_hours),
             "share_concentrated_90h": (*share("share_concentrated_90h"), t.share_concentrated_90h),
             "share_school_based_designated": (*share("share_school_based_designated"),
                                               t.share_school_based_designated),
             "share_school_based_elective": (*share("share_school_based_elective"), t.share_school_based_elective),
-            "participation_rate": (Decimal(self.attended_enrolments), Decimal(self.counted_enrolments),
-                                   t.participation_rate),
+            "participation_rate": (Decimal(self.attended), Decimal(self.counted), t.participation_rate),
             "share_cycle_on_track": (*share("share_cycle_on_track"), t.share_cycle_on_track),
         }
         figures = []

@@ -31,7 +31,7 @@ TABLES: dict[str, str] = {
     ),
     "postings": (
         "teacher_no TEXT NOT NULL, seq INTEGER NOT NULL, school_id TEXT NOT NULL, from_date TEXT, "
-        "event_id TEXT NOT NULL, PRIMARY KEY (teacher_no, seq)"
+        "event_id TEXT NOT NULL, until_date TEXT, PRIMARY KEY (teacher_no, seq)"
     ),
     "enrolments": (
         "programme_code TEXT NOT NULL, teacher_no TEXT NOT NULL, ends_on TEXT NOT NULL, enrolled_at TEXT NOT NULL, "
@@ -54,6 +54,12 @@ TABLES: dict[str, str] = {
         "event_id TEXT NOT NULL, policy_version TEXT NOT NULL, status TEXT NOT NULL, revoked_event_id TEXT, "
         "revoked_reason TEXT"
     ),
+    "teacher_years": (
+        "teacher_no TEXT NOT NULL, year INTEGER NOT NULL, hours_x10 BIGINT NOT NULL, "
+        "self_selected_x10 BIGINT NOT NULL, designated_x10 BIGINT NOT NULL, elective_x10 BIGINT NOT NULL, "
+        "concentrated_max_x10 BIGINT NOT NULL, enrolments_counted INTEGER NOT NULL, "
+        "enrolments_attended INTEGER NOT NULL, PRIMARY KEY (teacher_no, year)"
+    ),
     "disputes": (
         "dispute_id TEXT PRIMARY KEY, teacher_no TEXT NOT NULL, programme_code TEXT NOT NULL, claim TEXT NOT NULL, "
         "opened_at TEXT NOT NULL, decision TEXT, reason TEXT, resolved_at TEXT"
@@ -65,6 +71,21 @@ TABLES: dict[str, str] = {
     ),
 }
 
+# Each table's primary key, in column order: what the projection's row buffer keys its rows by.
+KEYS: dict[str, tuple[str, ...]] = {
+    "tracking": ("name",),
+    "orgs": ("org_id",),
+    "programmes": ("code",),
+    "teachers": ("teacher_no",),
+    "postings": ("teacher_no", "seq"),
+    "enrolments": ("programme_code", "teacher_no"),
+    "attendance": ("programme_code", "teacher_no", "session_no"),
+    "credits": ("credit_id",),
+    "teacher_years": ("teacher_no", "year"),
+    "disputes": ("dispute_id",),
+    "audit": ("position",),
+}
+
 INDEXES: list[tuple[str, str]] = [
     ("orgs", "path"),
     ("orgs", "aggregate_id"),
@@ -74,6 +95,9 @@ INDEXES: list[tuple[str, str]] = [
     ("postings", "school_id"),
     ("enrolments", "teacher_no"),
     ("enrolments", "ends_on"),
+    ("enrolments", "assessment_result, ends_on"),
+    ("enrolments", "evaluated_at, ends_on"),
+    ("teacher_years", "year"),
     ("credits", "teacher_no, year"),
     ("credits", "year, status"),
     ("disputes", "teacher_no"),
@@ -87,11 +111,18 @@ INDEXES: list[tuple[str, str]] = [
 PROJECTIONS = {"records": [name for name in TABLES if name != "tracking"]}
 
 
-def create_statements(prefix: str) -> list[str]:
-    """DDL for one generation of tables; index names are unique per generation so a renamed
+def create_statements(prefix: str, indexes: bool = True) -> list[str]:
+    """DDL for one generation of tables (with their secondary indexes unless `indexes` is false:
+    a rebuild loads its rows first and indexes them afterwards, which is much faster)."""
+    statements = [f"CREATE TABLE IF NOT EXISTS {prefix}{name} ({columns})" for name, columns in TABLES.items()]
+    return statements + (index_statements(prefix) if indexes else [])
+
+
+def index_statements(prefix: str) -> list[str]:
+    """The secondary indexes of one generation; index names are unique per generation so a renamed
     generation never collides with the next one's indexes."""
     generation = uuid.uuid4().hex[:8]
-    statements = [f"CREATE TABLE IF NOT EXISTS {prefix}{name} ({columns})" for name, columns in TABLES.items()]
+    statements = []
     for table, columns in INDEXES:
         suffix = columns.replace(", ", "_")
         statements.append(

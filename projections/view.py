@@ -19,7 +19,8 @@ from psycopg.errors import LockNotAvailable
 
 from projections.db import ReadModelDB, open_read_model_db
 from projections.records import RecordsProjection
-from projections.schema import BUILD, LIVE, TABLES, create_statements
+from projections.schema import BUILD, LIVE, TABLES, columns, create_statements, index_statements
+from projections.teacher_years import derive_all
 
 NAME = "records"
 PAGE = 1000
@@ -33,8 +34,11 @@ class ReadModel:
         self.db = db or open_read_model_db(app.storage)
         self.prefix = prefix
         self._lock = threading.Lock()
+        self.projection = RecordsProjection(prefix, app.policy)
+        if self.tables_exist(prefix) and not self.tables_current(prefix):
+            # Tables of an older trainrec (a table or column missing): rebuild them from the log.
+            self.rebuild()
         self.ensure_tables(prefix)
-        self.projection = RecordsProjection(prefix)
 
     # --- tables --------------------------------------------------------------------------
     def tables_exist(self, prefix: str) -> bool:
@@ -44,11 +48,20 @@ class ReadModel:
             return False
         return True
 
-    def ensure_tables(self, prefix: str) -> None:
+    def tables_current(self, prefix: str) -> bool:
+        """Whether every table of this version's schema is there with every column."""
+        for name in TABLES:
+            try:
+                self.db.query(f"SELECT {', '.join(columns(name))} FROM {prefix}{name} WHERE 1 = 0")
+            except Exception:  # noqa: BLE001 - missing table or column (the error type differs per driver)
+                return False
+        return True
+
+    def ensure_tables(self, prefix: str, indexes: bool = True) -> None:
         if self.tables_exist(prefix):
             return
         with self.db.transaction() as tx:
-            for statement in create_statements(prefix):
+            for statement in create_statements(prefix, indexes):
                 tx.execute(statement)
             tx.execute(f"INSERT INTO {prefix}tracking (name, position) VALUES (?, ?)", (NAME, 0))
 
@@ -75,8 +88,6 @@ class ReadModel:
         self, prefix: str, projection: RecordsProjection, until: int | None, page: int, progress: Progress | None
     ) -> int:
         position = self.position(prefix)
-        if getattr(projection, "applied_up_to", None) != position:
-            projection.forget()  # someone else applied events since: cached facts may be stale
         target = self.head() if until is None else until
         lock = " FOR UPDATE" if self.db.backend == "postgres" else ""
         while position < target:
@@ -85,22 +96,15 @@ class ReadModel:
             )
             if not notifications:
                 break
-            try:
-                with self.db.transaction() as tx:
-                    current = int(
-                        tx.query(f"SELECT position FROM {prefix}tracking WHERE name = ?{lock}", (NAME,))[0][0])
-                    if current != position:  # another applier got here first: start again from its position
-                        projection.forget()
-                        position = current
-                        continue
-                    for notification in notifications:
-                        projection.apply(tx, notification.id, self.app.mapper.to_domain_event(notification))
-                    position = notifications[-1].id
-                    tx.execute(f"UPDATE {prefix}tracking SET position = ? WHERE name = ?", (position, NAME))
-            except BaseException:
-                projection.forget()  # the page rolled back: facts cached while applying it are void
-                raise
-            projection.applied_up_to = position
+            to_event = self.app.mapper.to_domain_event
+            with self.db.transaction() as tx:
+                current = int(tx.query(f"SELECT position FROM {prefix}tracking WHERE name = ?{lock}", (NAME,))[0][0])
+                if current != position:  # another applier got here first: start again from its position
+                    position = current
+                    continue
+                projection.apply_page(tx, ((n.id, to_event(n)) for n in notifications))
+                position = notifications[-1].id
+                tx.execute(f"UPDATE {prefix}tracking SET position = ? WHERE name = ?", (position, NAME))
             if progress is not None:
                 progress(position, target)
         return position
@@ -123,13 +127,22 @@ class ReadModel:
         """Build a new generation of tables from the whole log while the live ones keep serving,
         then swap them in one transaction. Returns the new tables' position."""
         self.drop_tables(BUILD)
-        self.ensure_tables(BUILD)
-        building = RecordsProjection(BUILD)
+        self.ensure_tables(BUILD, indexes=False)
+        building = RecordsProjection(BUILD, self.app.policy, derive=False)
         position = self._catch_up(BUILD, building, None, PAGE * 5, progress)
+        with self.db.transaction() as tx:  # derive and index the loaded rows at once, then let the planner see them
+            derive_all(tx, BUILD, self.app.policy)
+            for statement in index_statements(BUILD):
+                tx.execute(statement)
+        if self.db.backend == "postgres":
+            with self.db.transaction() as tx:
+                for name in TABLES:
+                    tx.execute(f"ANALYZE {BUILD}{name}")
+        building.derive = True
         with self._lock:
             position = self._catch_up(BUILD, building, None, PAGE, progress)
             self._swap()
-            self.projection = RecordsProjection(self.prefix)
+            self.projection = RecordsProjection(self.prefix, self.app.policy)
         return position
 
     def _swap(self, attempts: int = 100) -> None:

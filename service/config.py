@@ -62,6 +62,7 @@ def storage_from_url(url: str) -> Storage:
             "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["10"])[0],
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": "service.pg_recorder:CopyingApplicationRecorder",
         }
         if "schema" in query:
             env["POSTGRES_SCHEMA"] = query["schema"][0]

@@ -1,0 +1,65 @@
+"""`rm_teacher_years`: each teacher's sums per reporting year, what compliance reads instead of
+scanning every credit and enrolment of a county.
+
+A row is derived from the teacher's `rm_credits` (valid ones, by the credit's recorded year) and
+`rm_enrolments` (by the reporting year, under the policy, of the programme's end date). It is
+re-derived in SQL for every teacher a page of events touched, after the page's rows are written,
+so it is exactly what the two tables say; a rebuild derives all of them at once after loading.
+Changing the policy's `year_starts` therefore needs `trainrec projections rebuild`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from domain.policy import Policy
+from projections.db import Tx
+
+COLUMNS = (
+    "teacher_no, year, hours_x10, self_selected_x10, designated_x10, elective_x10, concentrated_max_x10, "
+    "enrolments_counted, enrolments_attended"
+)
+CHUNK = 500
+
+
+def year_of_date_sql(column: str, policy: Policy) -> str:
+    """SQL for the reporting year of an ISO date column (the same on SQLite and PostgreSQL)."""
+    start = f"{policy.year_starts.month:02d}-{policy.year_starts.day:02d}"
+    year = f"CAST(SUBSTR({column}, 1, 4) AS INTEGER)"
+    return f"CASE WHEN SUBSTR({column}, 6, 5) >= '{start}' THEN {year} ELSE {year} - 1 END"
+
+
+def _derive_sql(prefix: str, policy: Policy, among: str) -> str:
+    school_based = "(selection = 'school_based' OR form = 'school_based')"
+    return (
+        f"INSERT INTO {prefix}teacher_years ({COLUMNS}) "
+        "SELECT teacher_no, year, SUM(h), SUM(s), SUM(d), SUM(el), MAX(cm), SUM(cnt), SUM(att) FROM ("
+        "SELECT teacher_no, year, hours_x10 AS h, "
+        # 校本 hours never count as self-selected (docs/decisions.md)
+        "CASE WHEN selection = 'self_selected' AND form <> 'school_based' THEN hours_x10 ELSE 0 END AS s, "
+        f"CASE WHEN {school_based} AND school_based_content = 'designated' THEN hours_x10 ELSE 0 END AS d, "
+        f"CASE WHEN {school_based} AND school_based_content = 'elective' THEN hours_x10 ELSE 0 END AS el, "
+        "CASE WHEN form = 'concentrated' THEN hours_x10 ELSE 0 END AS cm, 0 AS cnt, 0 AS att "
+        f"FROM {prefix}credits WHERE status = 'valid'{among} "
+        f"UNION ALL SELECT teacher_no, {year_of_date_sql('ends_on', policy)}, 0, 0, 0, 0, 0, "
+        "CASE WHEN absence_status = 'approved' THEN 0 ELSE 1 END, "
+        "CASE WHEN absence_status = 'approved' OR sessions_present = 0 THEN 0 ELSE 1 END "
+        f"FROM {prefix}enrolments WHERE 1 = 1{among}"
+        ") facts GROUP BY teacher_no, year"
+    )
+
+
+def derive(tx: Tx, prefix: str, policy: Policy, teacher_nos: Iterable[str]) -> None:
+    """Re-derive the rows of `teacher_nos` from their credits and enrolments as written in `tx`."""
+    names = sorted(set(teacher_nos))
+    for start in range(0, len(names), CHUNK):
+        chunk = names[start:start + CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        tx.execute(f"DELETE FROM {prefix}teacher_years WHERE teacher_no IN ({marks})", chunk)
+        tx.execute(_derive_sql(prefix, policy, f" AND teacher_no IN ({marks})"), chunk * 2)
+
+
+def derive_all(tx: Tx, prefix: str, policy: Policy) -> None:
+    """Derive every row at once (a rebuild, after loading the credits and enrolments)."""
+    tx.execute(f"DELETE FROM {prefix}teacher_years")
+    tx.execute(_derive_sql(prefix, policy, ""))
