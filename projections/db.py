@@ -160,7 +160,9 @@ class PostgresDB:
             min_size=1,
             max_size=8,
             # Autocommit: a read holds its locks for one statement only; writes use explicit transactions.
-            kwargs={"options": f"-c search_path={schema}", "autocommit": True},
+            # JIT compilation costs more than these short queries run (0.9 s on a county's compliance),
+            # and a county's per-teacher sums should aggregate in memory rather than spill to disk.
+            kwargs={"options": f"-c search_path={schema} -c jit=off -c work_mem=64MB", "autocommit": True},
             open=True,
         )
 

@@ -40,6 +40,10 @@ class Reports:
         self.policy = policy
 
     # --- transcript ----------------------------------------------------------------------
+    def teacher_ref(self, teacher_no: str) -> TeacherRow | None:
+        rows = self.db.query(f"SELECT teacher_no, school_id FROM {self.p}teachers WHERE teacher_no = ?", (teacher_no,))
+        return TeacherRow(str(rows[0][0]), str(rows[0][1])) if rows else None
+
     def transcript(self, teacher_no: str, today: date, viewer_is_trainee: bool) -> dict[str, Any] | None:
         p = self.p
         teacher = self.db.query(f"SELECT name, school_id FROM {p}teachers WHERE teacher_no = ?", (teacher_no,))
@@ -176,7 +180,7 @@ class Reports:
         if children:
             result["children"] = []
             for (kid_id, kid_name, kid_kind), kid_tally in zip(kids, tallies[1:], strict=True):
-                kid = kid_tally.summary(self.policy)
+                kid = kid_tally.summary(self.policy, lists=False)
                 result["children"].append({"org_id": kid_id, "name": kid_name, "kind": kid_kind,
                                            "teachers": kid["teachers"], "figures": kid["figures"]})
         return result
@@ -210,37 +214,55 @@ class Reports:
                   x10_ceiling(t.concentrated_min_hours), x10_ceiling(t.school_based_designated_hours),
                   x10_ceiling(t.school_based_elective_hours),
                   int(cycle_needed_x10.to_integral_value(rounding=ROUND_CEILING))]
+        counts = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition in shorts)
         lists = ", ".join(agg(f"CASE WHEN {condition} THEN teacher_no END") for condition in shorts)
+        this_year = "CASE WHEN ty.year = ? THEN ty.{} END".format
         rows = self.db.query(
             f"WITH m AS ({members}), "
-            "f AS (SELECT m.school_id, m.teacher_no, COALESCE(y.hours_x10, 0) AS h, "
-            "COALESCE(y.self_selected_x10, 0) AS s, COALESCE(y.designated_x10, 0) AS d, "
-            "COALESCE(y.elective_x10, 0) AS el, COALESCE(y.concentrated_max_x10, 0) AS cm, "
-            "COALESCE(y.enrolments_counted, 0) AS cnt, COALESCE(y.enrolments_attended, 0) AS att, "
-            "COALESCE(c.cy, 0) AS cy "
-            f"FROM m LEFT JOIN {p}teacher_years y ON y.teacher_no = m.teacher_no AND y.year = ? "
-            f"LEFT JOIN (SELECT ty.teacher_no, SUM(ty.hours_x10) AS cy FROM {p}teacher_years ty "
-            "WHERE ty.year BETWEEN ? AND ? AND ty.teacher_no IN (SELECT teacher_no FROM m) GROUP BY ty.teacher_no) c "
-            "ON c.teacher_no = m.teacher_no) "
-            f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {lists} FROM f GROUP BY school_id",
-            (*member_args, year, cycle_start, year, *limits[:5], limits[5]),
+            # one row per member: the year's sums and the cycle's hours, from one join
+            f"f AS (SELECT m.school_id, m.teacher_no, COALESCE(SUM({this_year('hours_x10')}), 0) AS h, "
+            f"COALESCE(SUM({this_year('self_selected_x10')}), 0) AS s, "
+            f"COALESCE(SUM({this_year('designated_x10')}), 0) AS d, "
+            f"COALESCE(SUM({this_year('elective_x10')}), 0) AS el, "
+            f"COALESCE(MAX({this_year('concentrated_max_x10')}), 0) AS cm, "
+            f"COALESCE(SUM({this_year('enrolments_counted')}), 0) AS cnt, "
+            f"COALESCE(SUM({this_year('enrolments_attended')}), 0) AS att, "
+            "COALESCE(SUM(ty.hours_x10), 0) AS cy "
+            f"FROM m LEFT JOIN {p}teacher_years ty ON ty.teacher_no = m.teacher_no AND ty.year BETWEEN ? AND ? "
+            "GROUP BY m.school_id, m.teacher_no) "
+            f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {counts}, {lists} "
+            "FROM f GROUP BY school_id",
+            (*member_args, *[year] * 7, cycle_start, year, *limits[:5], limits[5], *limits[:5], limits[5]),
         )
         tallies = [Tally() for _ in paths]
         paths_of = self._school_paths(paths[0])
         units_of: dict[str, list[Tally]] = {}
+        rules = len(RULES_SHORT)
+        kid_index = {unit: i for i, unit in enumerate(paths) if i}
+
+        def units(school_id: str) -> list[Tally]:
+            """The tallies a school's rows count in: the unit's, and its child unit's if any."""
+            if school_id not in units_of:
+                school_path = paths_of.get(school_id, "")
+                found = [tallies[0]] if school_path.startswith(paths[0]) else []
+                rest = school_path[len(paths[0]):]
+                kid = kid_index.get(f"{paths[0]}{rest.split('/', 1)[0]}/") if found and rest else None
+                units_of[school_id] = found + ([tallies[kid]] if kid is not None else [])
+            return units_of[school_id]
+
         for school_id, n, hours_x10, self_x10, counted, attended, *short in rows:
-            school_path = paths_of.get(str(school_id), "")
-            units = units_of.setdefault(str(school_id), [
-                tallies[i] for i, unit in enumerate(paths) if school_path.startswith(unit)])
-            for tally in units:
+            for tally in units(str(school_id)):
                 tally.teachers += int(n)
                 tally.hours_x10 += int(hours_x10)
                 tally.self_x10 += int(self_x10)
                 tally.counted += int(counted)
                 tally.attended += int(attended)
-                for rule, names in zip(RULES_SHORT, short, strict=True):
-                    if names:
-                        tally.short[rule].extend(names.split(SEPARATOR))
+                for rule, number in zip(RULES_SHORT, short[:rules], strict=True):
+                    tally.short_counts[rule] += int(number)
+            # The teachers themselves are listed for the unit asked about only (children give figures).
+            for rule, names in zip(RULES_SHORT, short[rules:], strict=True):
+                if names:
+                    tallies[0].short[rule].extend(names.split(SEPARATOR))
         overdue = self.db.query(
             f"SELECT e.teacher_no, e.programme_code, m.school_id, 'assessment' FROM {p}enrolments e "
             f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
@@ -256,17 +278,21 @@ class Reports:
              (today - timedelta(days=self.policy.deadlines.evaluation_days)).isoformat()),
         )
         for teacher_no, code, school_id, kind in overdue:
-            school_path = paths_of.get(str(school_id), "")
-            for i, unit in enumerate(paths):
-                if school_path.startswith(unit):
-                    items = tallies[i].overdue_assessments if kind == "assessment" else tallies[i].overdue_evaluations
-                    items.append((str(teacher_no), str(code)))
+            for tally in units(str(school_id)):
+                items = tally.overdue_assessments if kind == "assessment" else tally.overdue_evaluations
+                items.append((str(teacher_no), str(code)))
         return tallies
 
     def _school_paths(self, path: str) -> dict[str, str]:
         rows = self.db.query(f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}",
                              (like_prefix(path),))
         return {str(org_id): str(org_path) for org_id, org_path in rows}
+
+
+@dataclass(frozen=True)
+class TeacherRow:
+    teacher_no: str
+    school_id: str
 
 
 def x10_ceiling(hours: Decimal) -> int:
@@ -283,20 +309,23 @@ class Tally:
     self_x10: int = 0
     counted: int = 0
     attended: int = 0
+    short_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     short: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     overdue_assessments: list[tuple[str, str]] = field(default_factory=list)
     overdue_evaluations: list[tuple[str, str]] = field(default_factory=list)
 
-    def summary(self, policy: Policy) -> dict[str, Any]:
+    def summary(self, policy: Policy, lists: bool = True) -> dict[str, Any]:
+        """The figures, and with `lists` the teachers behind each shortfall."""
         t = policy.thresholds
         n = self.teachers
         count = Decimal(n)
-        below = {rule: sorted(self.short.get(rule, [])) for rule in RULES_SHORT}
-        below["overdue_assessments"] = sorted({x for x, _ in self.overdue_assessments})
-        below["overdue_evaluations"] = sorted({x for x, _ in self.overdue_evaluations})
+        below = {rule: sorted(self.short.get(rule, [])) for rule in RULES_SHORT} if lists else {}
+        if lists:
+            below["overdue_assessments"] = sorted({x for x, _ in self.overdue_assessments})
+            below["overdue_evaluations"] = sorted({x for x, _ in self.overdue_evaluations})
 
         def share(rule: str) -> tuple[Decimal, Decimal]:
-            return Decimal(n - len(below[rule])), count
+            return Decimal(n - self.short_counts[rule]), count
 
         parts: dict[str, tuple[Decimal, Decimal, Decimal]] = {
             "avg_hours_per_teacher": (Decimal(self.hours_x10) / 10, count, t.avg_hours_per_teacher),

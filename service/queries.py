@@ -75,15 +75,19 @@ class Queries(ReportQueries):
     def transcript(self, actor: Actor, teacher_no: str, as_of: datetime | None = None) -> dict[str, Any]:
         """The transcript from the read model (after waiting for the caller's writes), or, with
         `as_of`, from a replay of the events recorded up to that instant."""
-        current = self._teacher(teacher_no)
-        self.scopes.ensure_teacher_read(actor, current)
         trainee = actor.teacher_no == teacher_no
         if as_of is None:
+            # The tables reflect every event recorded before this read (or say they do not), so
+            # the teacher's school there is the one to check the scope against; the aggregate is
+            # loaded only when the tables do not know the teacher (unknown: 404; not yet: 503).
             reports, freshness = self.fresh_reports()
+            known = reports.teacher_ref(teacher_no)
+            self.scopes.ensure_teacher_read(actor, known or self._teacher(teacher_no))
             answer = reports.transcript(teacher_no, self.policy.local_date(self.clock()), trainee)
             if answer is None:
                 raise Unavailable("projection_behind", f"teacher {teacher_no} is not yet in the read model")
             return {**answer, **freshness}
+        self.scopes.ensure_teacher_read(actor, self._teacher(teacher_no))
         teacher = self.teacher_as_of(teacher_no, as_of)
         replayed = transcript_of(teacher, self.policy, self.policy.local_date(as_of), viewer_is_trainee=trainee)
         return {**replayed, "as_of": as_of.isoformat()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from domain.actor import Actor
 from domain.errors import Forbidden
@@ -16,6 +17,16 @@ OrgChain = Callable[[str], list[str]]
 
 def _deny(detail: str) -> Forbidden:
     return Forbidden("forbidden_scope", detail)
+
+
+class TeacherRef(Protocol):
+    """What a read scope needs of a teacher: who, and at which school now."""
+
+    @property
+    def teacher_no(self) -> str: ...
+
+    @property
+    def school_id(self) -> str: ...
 
 
 class Scopes:
@@ -119,7 +130,7 @@ class Scopes:
         raise _deny("only a supervisor of the teacher's school does this")
 
     # --- reads -----------------------------------------------------------------------------
-    def ensure_teacher_read(self, actor: Actor, teacher: Teacher) -> None:
+    def ensure_teacher_read(self, actor: Actor, teacher: Teacher | TeacherRef) -> None:
         if actor.role is Role.ADMIN:
             return
         if actor.role in (Role.SUPERVISOR, Role.AUDITOR) and self.within(actor, teacher.school_id):
