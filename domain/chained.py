@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from domain.canonical import GENESIS, canonical_bytes, chain_digest
+from domain.errors import Invalid
 from domain.text import ensure_clean_values, has_control_character
 
 
@@ -42,6 +43,7 @@ def _sealed_new(event_class: type[Any], kwargs: dict[str, Any]) -> Any:
     payload = _payload(event)
     if has_control_character(payload.decode("utf-8")):
         ensure_clean_values({k: v for k, v in kwargs.items() if k not in ("prev_hash", "chain_hash")})
+        raise Invalid("invalid_text", "text contains a control character")  # in a value the walk does not reach
     object.__setattr__(event, "chain_hash", chain_digest(event.prev_hash, payload))
     return event
 

@@ -166,7 +166,7 @@ def _teacher_year_rows(t: Teacher, rows: dict[str, set[Row]], policy: Policy) ->
     years: dict[int, list[int]] = {}
 
     def year(y: int) -> list[int]:
-        return years.setdefault(y, [0, 0, 0, 0, 0, 0, 0])
+        return years.setdefault(y, [0, 0, 0, 0, -1, 0, 0])  # -1: no concentrated credit
 
     for c in t.credits.values():
         if c.status != "valid":
@@ -177,7 +177,7 @@ def _teacher_year_rows(t: Teacher, rows: dict[str, set[Row]], policy: Policy) ->
         sums[1] += hours if c.selection == "self_selected" and c.form != "school_based" else 0
         sums[2] += hours if school_based and c.school_based_content == "designated" else 0
         sums[3] += hours if school_based and c.school_based_content == "elective" else 0
-        sums[4] = max(sums[4], hours if c.form == "concentrated" else 0)
+        sums[4] = max(sums[4], hours if c.form == "concentrated" else -1)
     for e in t.enrolments.values():
         sums = year(policy.year_of(e.ends_on))
         excused = e.absence is not None and e.absence.status == "approved"

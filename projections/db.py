@@ -6,6 +6,7 @@ tables live beside the events: in the SQLite file, or in the events' PostgreSQL 
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -46,6 +47,10 @@ class ReadModelDB(Protocol):
     def transaction(self) -> Any: ...
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def exclusive(self, name: str) -> Any:
+        """A context holding a lock named `name` across every process using this store."""
+        ...
 
     def close(self) -> None: ...
 
@@ -108,6 +113,19 @@ class SQLiteDB:
             conn = self._connect()
             self._local.conn = conn
         return list(conn.execute(sql, tuple(params)).fetchall())
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        if self._memory:
+            with self._lock:
+                yield
+            return
+        with open(f"{self.path}.{name}.lock", "a+b") as handle:  # an OS file lock: other processes wait
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
         self._writer.close()
@@ -175,6 +193,16 @@ class PostgresDB:
         with self.pool.connection() as conn, conn.cursor() as cursor:
             cursor.execute(_pg(sql), tuple(params))
             return list(cursor.fetchall())
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        key = f"trainrec:{name}"  # per schema: two stores in one database never wait for each other
+        with self.pool.connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext(current_schema() || %s))", (key,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(current_schema() || %s))", (key,))
 
     def close(self) -> None:
         self.pool.close()

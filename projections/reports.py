@@ -224,7 +224,7 @@ class Reports:
             f"COALESCE(SUM({this_year('self_selected_x10')}), 0) AS s, "
             f"COALESCE(SUM({this_year('designated_x10')}), 0) AS d, "
             f"COALESCE(SUM({this_year('elective_x10')}), 0) AS el, "
-            f"COALESCE(MAX({this_year('concentrated_max_x10')}), 0) AS cm, "
+            f"COALESCE(MAX({this_year('concentrated_max_x10')}), -1) AS cm, "
             f"COALESCE(SUM({this_year('enrolments_counted')}), 0) AS cnt, "
             f"COALESCE(SUM({this_year('enrolments_attended')}), 0) AS att, "
             "COALESCE(SUM(ty.hours_x10), 0) AS cy "

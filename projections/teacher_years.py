@@ -4,7 +4,8 @@ scanning every credit and enrolment of a county.
 A row is derived from the teacher's `rm_credits` (valid ones, by the credit's recorded year) and
 `rm_enrolments` (by the reporting year, under the policy, of the programme's end date). It is
 re-derived in SQL for every teacher a page of events touched, after the page's rows are written,
-so it is exactly what the two tables say; a rebuild derives all of them at once after loading.
+so it is exactly what the two tables say (`concentrated_max_x10` is -1 when the year has no
+concentrated credit); a rebuild derives all of them at once after loading.
 Changing the policy's `year_starts` therefore needs `trainrec projections rebuild`.
 """
 
@@ -39,9 +40,9 @@ def _derive_sql(prefix: str, policy: Policy, among: str) -> str:
         "CASE WHEN selection = 'self_selected' AND form <> 'school_based' THEN hours_x10 ELSE 0 END AS s, "
         f"CASE WHEN {school_based} AND school_based_content = 'designated' THEN hours_x10 ELSE 0 END AS d, "
         f"CASE WHEN {school_based} AND school_based_content = 'elective' THEN hours_x10 ELSE 0 END AS el, "
-        "CASE WHEN form = 'concentrated' THEN hours_x10 ELSE 0 END AS cm, 0 AS cnt, 0 AS att "
+        "CASE WHEN form = 'concentrated' THEN hours_x10 ELSE -1 END AS cm, 0 AS cnt, 0 AS att "
         f"FROM {prefix}credits WHERE status = 'valid'{among} "
-        f"UNION ALL SELECT teacher_no, {year_of_date_sql('ends_on', policy)}, 0, 0, 0, 0, 0, "
+        f"UNION ALL SELECT teacher_no, {year_of_date_sql('ends_on', policy)}, 0, 0, 0, 0, -1, "
         "CASE WHEN absence_status = 'approved' THEN 0 ELSE 1 END, "
         "CASE WHEN absence_status = 'approved' OR sessions_present = 0 THEN 0 ELSE 1 END "
         f"FROM {prefix}enrolments WHERE 1 = 1{among}"

@@ -36,14 +36,24 @@ class ReadModel:
         self._lock = threading.Lock()
         self.projection = RecordsProjection(prefix, app.policy)
         if self.tables_exist(prefix) and not self.tables_current(prefix):
-            # Tables of an older trainrec (a table or column missing): rebuild them from the log.
-            self.rebuild()
+            # Tables of an older trainrec (a table or column missing): rebuild them from the log,
+            # once, whichever process gets here first.
+            with self.db.exclusive("rebuild"):
+                if not self.tables_current(prefix):
+                    self._rebuild(None)
         self.ensure_tables(prefix)
 
     # --- tables --------------------------------------------------------------------------
     def tables_exist(self, prefix: str) -> bool:
         try:
             self.db.query(f"SELECT position FROM {prefix}tracking WHERE name = ?", (NAME,))
+        except Exception:  # noqa: BLE001 - the table is missing (the error type differs per driver)
+            return False
+        return True
+
+    def _exists(self, table: str) -> bool:
+        try:
+            self.db.query(f"SELECT 1 FROM {table} WHERE 1 = 0")
         except Exception:  # noqa: BLE001 - the table is missing (the error type differs per driver)
             return False
         return True
@@ -125,7 +135,12 @@ class ReadModel:
     # --- rebuild -------------------------------------------------------------------------
     def rebuild(self, progress: Progress | None = None) -> int:
         """Build a new generation of tables from the whole log while the live ones keep serving,
-        then swap them in one transaction. Returns the new tables' position."""
+        then swap them in one transaction. Returns the new tables' position. One rebuild at a time
+        per store: another process's rebuild is waited for."""
+        with self.db.exclusive("rebuild"):
+            return self._rebuild(progress)
+
+    def _rebuild(self, progress: Progress | None) -> int:
         self.drop_tables(BUILD)
         self.ensure_tables(BUILD, indexes=False)
         building = RecordsProjection(BUILD, self.app.policy, derive=False)
@@ -149,12 +164,13 @@ class ReadModel:
         """Replace the live tables by the built ones in one transaction. On PostgreSQL the swap takes
         every table lock up front with a short lock timeout and retries, so it never deadlocks with
         readers (it gives way long before the deadlock detector would pick a victim)."""
+        live = [name for name in TABLES if self._exists(f"{self.prefix}{name}")]  # an older schema lacks some
         for attempt in range(attempts):
             try:
                 with self.db.transaction() as tx:
                     if self.db.backend == "postgres":
                         tx.execute("SET LOCAL lock_timeout = '200ms'")
-                        names = ", ".join(f"{p}{name}" for p in (self.prefix, BUILD) for name in TABLES)
+                        names = ", ".join([f"{self.prefix}{name}" for name in live] + [f"{BUILD}{n}" for n in TABLES])
                         tx.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
                     for name in TABLES:
                         tx.execute(f"DROP TABLE IF EXISTS {self.prefix}{name}")

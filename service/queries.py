@@ -81,7 +81,7 @@ class Queries(ReportQueries):
             # the teacher's school there is the one to check the scope against; the aggregate is
             # loaded only when the tables do not know the teacher (unknown: 404; not yet: 503).
             reports, freshness = self.fresh_reports()
-            known = reports.teacher_ref(teacher_no)
+            known = None if freshness else reports.teacher_ref(teacher_no)  # stale tables: ask the aggregate
             self.scopes.ensure_teacher_read(actor, known or self._teacher(teacher_no))
             answer = reports.transcript(teacher_no, self.policy.local_date(self.clock()), trainee)
             if answer is None:

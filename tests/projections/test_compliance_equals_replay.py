@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from contextlib import suppress
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -63,7 +64,8 @@ def oracle(rows: dict[str, set[tuple[Any, ...]]], path: str, year: int, today: d
     overdue_a: list[str] = []
     overdue_e: list[str] = []
     for e in rows["enrolments"]:
-        teacher_no, ends_on, status, present, result, evaluated = e[1], date.fromisoformat(e[2]), e[6], e[10], e[13], e[16]
+        teacher_no, ends_on, status = e[1], date.fromisoformat(e[2]), e[6]
+        present, result, evaluated = e[10], e[13], e[16]
         if teacher_no not in members or not first <= ends_on <= last or status == "approved":
             continue
         counted += 1
@@ -73,7 +75,8 @@ def oracle(rows: dict[str, set[tuple[Any, ...]]], path: str, year: int, today: d
             missed.add(teacher_no)
         if result is None and today > ends_on + timedelta(days=policy.deadlines.assessment_days):
             overdue_a.append(teacher_no)
-        if result is not None and evaluated is None and today > ends_on + timedelta(days=policy.deadlines.evaluation_days):
+        evaluation_due = ends_on + timedelta(days=policy.deadlines.evaluation_days)
+        if result is not None and evaluated is None and today > evaluation_due:
             overdue_e.append(teacher_no)
     needed = policy.cycle.required * (year - cycle_start + 1) / policy.cycle.length_years * 10
     short = {
@@ -113,11 +116,9 @@ def test_compliance_equals_a_computation_over_the_replay(backend: Backend, clock
         codes = setup(app, clock)
         run(app, clock, codes, rng, commands)
         for _ in range(4):  # transfers recorded late, effective on an earlier day of the year
-            try:
+            with suppress(DomainError):
                 app.transfer_teacher(ADMIN, rng.choice(TEACHERS), rng.choice(SCHOOLS),
                                      date(2024, 1, 1) + timedelta(days=rng.randrange(0, 330)))
-            except DomainError:
-                pass
         position = app.read_model.catch_up()
         rows = expected_rows(app.read_model, position)
         today = app.policy.local_date(clock.now)

@@ -125,3 +125,51 @@ def test_a_read_that_cannot_catch_up_in_time_says_so(app: TrainRec, monkeypatch:
     define(app, "K2")
     with pytest.raises(Unavailable):
         app.roster(ADMIN, "K2")
+
+
+def test_tables_of_an_older_schema_are_rebuilt_when_the_service_starts(durable_backend: Backend, clock: Clock) -> None:
+    storage = durable_backend.fresh()
+    app = TrainRec(storage, clock=clock)
+    codes = setup(app, clock, programmes=10)
+    run(app, clock, codes, random.Random(7), 150)
+    app.read_model.catch_up()
+    with app.read_model.db.transaction() as tx:  # what an older trainrec left: no rm_teacher_years
+        tx.execute("DROP TABLE rm_teacher_years")
+    app.close()
+    again = TrainRec(storage, clock=clock)
+    try:
+        assert again.read_model.tables_current("rm_")
+        position, differences = check(again.read_model)
+        assert position == again.read_model.head()
+        assert differences == []
+    finally:
+        again.close()
+
+
+def test_two_rebuilds_at_once_take_turns(durable_backend: Backend, clock: Clock) -> None:
+    storage = durable_backend.fresh()
+    app = TrainRec(storage, clock=clock)
+    other = TrainRec(storage, clock=clock)  # another process's view of the same store
+    try:
+        codes = setup(app, clock, programmes=10)
+        run(app, clock, codes, random.Random(11), 200)
+        errors: list[BaseException] = []
+
+        def rebuild(model: ReadModel) -> None:
+            try:
+                model.rebuild()
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=rebuild, args=(a.read_model,)) for a in (app, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        position, differences = check(app.read_model)
+        assert position == app.read_model.head()
+        assert differences == []
+    finally:
+        other.close()
+        app.close()
