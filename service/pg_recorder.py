@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 COPY_AT = 64  # events per batch
@@ -25,6 +26,11 @@ class CopyingApplicationRecorder(PostgresApplicationRecorder):
         if len(stored_events) < COPY_AT or self.datastore.enable_db_functions:
             inserted: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return inserted
+        copied: list[int] = self._copy_events(stored_events)
+        return copied
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as eventsourcing's own insert
+    def _copy_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
