@@ -207,15 +207,20 @@ class Reports:
         members = self._members()
         member_args = (end, end, like_prefix(paths[0]))
         agg = ("string_agg({}, chr(31))" if self.db.backend == "postgres" else "group_concat({}, char(31))").format
-        shorts = [
-            "h < ?", "s < ?", "cm < ?", "d < ?", "el < ?", "att < cnt", "cy < ?",
-        ]
-        limits = [x10_ceiling(t.avg_hours_per_teacher), x10_ceiling(t.avg_self_selected_hours),
-                  x10_ceiling(t.concentrated_min_hours), x10_ceiling(t.school_based_designated_hours),
-                  x10_ceiling(t.school_based_elective_hours),
-                  int(cycle_needed_x10.to_integral_value(rounding=ROUND_CEILING))]
-        counts = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition in shorts)
-        lists = ", ".join(agg(f"CASE WHEN {condition} THEN teacher_no END") for condition in shorts)
+        # Each rule's test of one member falling short, and its limit in tenths of an hour.
+        short_of = {
+            "avg_hours_per_teacher": ("h < ?", x10_ceiling(t.avg_hours_per_teacher)),
+            "avg_self_selected_hours": ("s < ?", x10_ceiling(t.avg_self_selected_hours)),
+            "share_concentrated_90h": ("cm < ?", x10_ceiling(t.concentrated_min_hours)),
+            "share_school_based_designated": ("d < ?", x10_ceiling(t.school_based_designated_hours)),
+            "share_school_based_elective": ("el < ?", x10_ceiling(t.school_based_elective_hours)),
+            "participation_rate": ("att < cnt", None),
+            "share_cycle_on_track": ("cy < ?", int(cycle_needed_x10.to_integral_value(rounding=ROUND_CEILING))),
+        }
+        tests = [short_of[rule] for rule in RULES_SHORT]
+        limits = [limit for _, limit in tests if limit is not None]
+        counts = ", ".join(f"SUM(CASE WHEN {test} THEN 1 ELSE 0 END)" for test, _ in tests)
+        lists = ", ".join(agg(f"CASE WHEN {test} THEN teacher_no END") for test, _ in tests)
         this_year = "CASE WHEN ty.year = ? THEN ty.{} END".format
         rows = self.db.query(
             f"WITH m AS ({members}), "
@@ -232,7 +237,7 @@ class Reports:
             "GROUP BY m.school_id, m.teacher_no) "
             f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {counts}, {lists} "
             "FROM f GROUP BY school_id",
-            (*member_args, *[year] * 7, cycle_start, year, *limits[:5], limits[5], *limits[:5], limits[5]),
+            (*member_args, *[year] * 7, cycle_start, year, *limits, *limits),
         )
         tallies = [Tally() for _ in paths]
         paths_of = self._school_paths(paths[0])

@@ -4,7 +4,8 @@ Handlers read a row by its primary key (from this buffer, else from the table, o
 change it in place; `flush` then writes every new row with one bulk insert per table (COPY on
 PostgreSQL) and every changed existing row with one batched UPDATE per table. A page of a
 thousand events thus costs a handful of statements instead of a few thousand, which is what
-makes catch-up and rebuilds fast. Nothing is ever deleted from a read-model table.
+makes catch-up and rebuilds fast. The buffer never deletes a row (only `rm_teacher_years`,
+re-derived from the other tables, is replaced: projections/teacher_years.py).
 """
 
 from __future__ import annotations

@@ -44,28 +44,21 @@ class ReadModel:
         self.ensure_tables(prefix)
 
     # --- tables --------------------------------------------------------------------------
-    def tables_exist(self, prefix: str) -> bool:
+    def _answers(self, sql: str) -> bool:
+        """Whether a statement runs: false when a table or column it names is missing."""
         try:
-            self.db.query(f"SELECT position FROM {prefix}tracking WHERE name = ?", (NAME,))
-        except Exception:  # noqa: BLE001 - the table is missing (the error type differs per driver)
+            self.db.query(sql)
+        except Exception:  # noqa: BLE001 - the error type differs per driver
             return False
         return True
 
-    def _exists(self, table: str) -> bool:
-        try:
-            self.db.query(f"SELECT 1 FROM {table} WHERE 1 = 0")
-        except Exception:  # noqa: BLE001 - the table is missing (the error type differs per driver)
-            return False
-        return True
+    def tables_exist(self, prefix: str) -> bool:
+        return self._answers(f"SELECT position FROM {prefix}tracking WHERE 1 = 0")
 
     def tables_current(self, prefix: str) -> bool:
         """Whether every table of this version's schema is there with every column."""
-        for name in TABLES:
-            try:
-                self.db.query(f"SELECT {', '.join(columns(name))} FROM {prefix}{name} WHERE 1 = 0")
-            except Exception:  # noqa: BLE001 - missing table or column (the error type differs per driver)
-                return False
-        return True
+        return all(self._answers(f"SELECT {', '.join(columns(name))} FROM {prefix}{name} WHERE 1 = 0")
+                   for name in TABLES)
 
     def ensure_tables(self, prefix: str, indexes: bool = True) -> None:
         if self.tables_exist(prefix):
@@ -164,7 +157,8 @@ class ReadModel:
         """Replace the live tables by the built ones in one transaction. On PostgreSQL the swap takes
         every table lock up front with a short lock timeout and retries, so it never deadlocks with
         readers (it gives way long before the deadlock detector would pick a victim)."""
-        live = [name for name in TABLES if self._exists(f"{self.prefix}{name}")]  # an older schema lacks some
+        live = [name for name in TABLES  # an older schema lacks some
+                if self._answers(f"SELECT 1 FROM {self.prefix}{name} WHERE 1 = 0")]
         for attempt in range(attempts):
             try:
                 with self.db.transaction() as tx:

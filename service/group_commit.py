@@ -20,7 +20,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Recording
 
 MAX_GROUP = 256
-MAX_GROUP_EVENTS = 1000  # bounded transactions (large pipelined inserts can stall psycopg, #685)
+MAX_GROUP_EVENTS = 1000  # bounded transactions: each group holds the event table lock briefly
 
 
 @dataclass
