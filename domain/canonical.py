@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+
+import orjson
 
 GENESIS = "0" * 64
 """The `prev_hash` of an aggregate's first event."""
@@ -22,6 +24,40 @@ CHAIN_FIELDS = ("originator_id", "originator_version", "chain_hash")
 
 
 def _normalise(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    exact = _BY_TYPE.get(kind)
+    if exact is not None:
+        return exact(value)
+    return _normalise_subclass(value)
+
+
+def _normalise_dict(value: Mapping[Any, Any]) -> dict[str, Any]:
+    plain = _PLAIN
+    return {k if type(k) is str else str(k): v if type(v) in plain else _normalise(v) for k, v in value.items()}
+
+
+def _normalise_list(value: list[Any] | tuple[Any, ...]) -> list[Any]:
+    plain = _PLAIN
+    return [v if type(v) in plain else _normalise(v) for v in value]
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+_BY_TYPE: dict[type, Callable[[Any], Any]] = {
+    Decimal: lambda v: {"$dec": str(v)},
+    datetime: lambda v: {"$dt": v.isoformat()},
+    date: lambda v: {"$d": v.isoformat()},
+    UUID: lambda v: {"$uuid": v.hex},
+    float: lambda v: {"$f": repr(v)},
+    dict: _normalise_dict,
+    list: _normalise_list,
+    tuple: _normalise_list,
+}
+
+
+def _normalise_subclass(value: Any) -> Any:
+    """The same encoding for subclasses (str enums, timezone-aware subclasses, mappings …)."""
     if value is None or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, Decimal):
@@ -35,9 +71,9 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, float):
         return {"$f": repr(value)}
     if isinstance(value, Mapping):
-        return {str(k): _normalise(v) for k, v in value.items()}
+        return _normalise_dict(value)
     if isinstance(value, (list, tuple)):
-        return [_normalise(v) for v in value]
+        return _normalise_list(value)
     msg = f"cannot canonicalise {type(value).__name__}"
     raise TypeError(msg)
 
@@ -53,11 +89,23 @@ def canonical_bytes(
         "topic": topic,
         "originator_id": str(originator_id),
         "originator_version": originator_version,
-        "state": {k: _normalise(v) for k, v in state.items() if k not in CHAIN_FIELDS},
+        "state": {k: v if type(v) in _PLAIN else _normalise(v) for k, v in state.items() if k not in CHAIN_FIELDS},
     }
-    return json.dumps(
-        body, sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    ).encode("utf-8")
+    return dumps(body)
+
+
+def dumps(body: Any) -> bytes:
+    """Sorted keys, no spaces, UTF-8 text unescaped: the bytes `reference_dumps` gives, faster
+    (orjson writes the same escapes); integers beyond 64 bits take the reference path."""
+    try:
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return reference_dumps(body)
+
+
+def reference_dumps(body: Any) -> bytes:
+    """The encoding's definition, as the standard library writes it (events stored so far were hashed so)."""
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def chain_digest(prev_hash: str, payload: bytes) -> str:

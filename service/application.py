@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder, Transcoding
 
 from domain.actor import Actor
 from domain.chained import ChainedAggregate
@@ -33,6 +33,7 @@ from service.config import Storage, storage_from_environment
 from service.group_commit import GroupCommitter
 from service.records import DisputeIndex, IdempotencyRecord
 from service.scopes import Scopes
+from service.transcoder import FastJSONTranscoder
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -163,6 +164,11 @@ class TrainRecBase(Application[UUID]):
         env = {"AGGREGATE_CACHE_MAXSIZE": CACHE_SIZE, **self.storage.env}
         super().__init__(env=env)
         self.scopes = Scopes(self.org_chain)
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
