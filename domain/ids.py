@@ -33,7 +33,8 @@ def event_id(originator_id: UUID, originator_version: int) -> str:
 
     It is `str(uuid5(originator_id, str(originator_version)))`, written out by hand because
     every event of a replay asks for one and `uuid.uuid5` builds two UUID objects on the way."""
-    digest = bytearray(hashlib.sha1(originator_id.bytes + str(originator_version).encode()).digest()[:16])
+    name = originator_id.bytes + str(originator_version).encode()
+    digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest()[:16])  # as uuid5 does
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     x = digest.hex()

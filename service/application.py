@@ -156,6 +156,7 @@ class TrainRecBase(Application[UUID]):
         self.policy = policy
         self.clock = clock
         self._parents: dict[str, str | None] = {}
+        self._kinds: dict[str, str] = {}
         self.new_id: Callable[[str], str] = new_id
         self.group_committer: GroupCommitter | None = None
         # Aggregates stay cached between commands, fast-forwarded from the store on every get
@@ -198,6 +199,15 @@ class TrainRecBase(Application[UUID]):
                 self._parents[current] = org.parent_id
             current = self._parents[current]
         return chain
+
+    def org_kind(self, org_id: str) -> str:
+        """An org unit's kind. No event changes it (OrgUnit is registered, then only renamed), so
+        once read it is cached: a registration need not read the school back on every command."""
+        kind = self._kinds.get(org_id)
+        if kind is None:
+            org = self.load(OrgUnit, org_uuid(org_id), "org_not_found", f"no org unit {org_id}")
+            kind = self._kinds[org_id] = str(org.kind)
+        return kind
 
     # --- command execution -----------------------------------------------------------------
     def execute(

@@ -14,9 +14,9 @@ from domain.vocabulary import OrgKind
 from service.application import CommandResult, TrainRecBase, Unit
 
 
-def ensure_school(org: OrgUnit) -> None:
-    if org.kind != OrgKind.SCHOOL:
-        raise Invalid("not_a_school", f"org {org.org_id} is a {org.kind}, not a school")
+def ensure_school(org_id: str, kind: str) -> None:
+    if kind != OrgKind.SCHOOL:
+        raise Invalid("not_a_school", f"org {org_id} is a {kind}, not a school")
 
 
 class StaffCommands(TrainRecBase):
@@ -58,7 +58,7 @@ class StaffCommands(TrainRecBase):
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             ensure_teacher_no(teacher_no)
             self.scopes.ensure_staff_write(actor, school_id)
-            ensure_school(unit.org(school_id))
+            ensure_school(school_id, self.org_kind(school_id))
             if unit.exists(teacher_uuid(teacher_no)):
                 raise Conflict("teacher_exists", f"teacher {teacher_no} is already registered")
             teacher = Teacher.register(teacher_no, name, school_id, hired_on, actor, unit.now)
@@ -82,7 +82,7 @@ class StaffCommands(TrainRecBase):
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_staff_write(actor, teacher.school_id)
-            ensure_school(unit.org(to_school_id))
+            ensure_school(to_school_id, self.org_kind(to_school_id))
             teacher.transfer(to_school_id, effective_on, actor, unit.now, unit.today)
             unit.add(teacher)
             return 201, {"teacher_no": teacher_no, "school_id": to_school_id}

@@ -31,7 +31,7 @@ def fast_encodable(value: Any) -> bool:
     if kind in _LEAVES:
         return True
     if kind is int:
-        return _INT_MIN <= value <= _INT_MAX
+        return bool(_INT_MIN <= value <= _INT_MAX)
     if kind is dict:
         for key, item in value.items():
             if type(key) is not str:
