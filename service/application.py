@@ -155,8 +155,7 @@ class TrainRecBase(Application[UUID]):
         self.storage = storage or storage_from_environment()
         self.policy = policy
         self.clock = clock
-        self._parents: dict[str, str | None] = {}
-        self._kinds: dict[str, str] = {}
+        self._orgs: dict[str, tuple[str | None, str]] = {}  # org_id -> (parent_id, kind)
         self.new_id: Callable[[str], str] = new_id
         self.group_committer: GroupCommitter | None = None
         # Aggregates stay cached between commands, fast-forwarded from the store on every get
@@ -191,23 +190,25 @@ class TrainRecBase(Application[UUID]):
         current: str | None = org_id
         while current is not None and current not in chain:
             chain.append(current)
-            if current not in self._parents:
-                try:
-                    org = self.load(OrgUnit, org_uuid(current), "org_not_found", current)
-                except NotFound:
-                    break
-                self._parents[current] = org.parent_id
-            current = self._parents[current]
+            if current not in self._orgs and not self._cache_org(current):
+                break
+            current = self._orgs[current][0]
         return chain
 
     def org_kind(self, org_id: str) -> str:
-        """An org unit's kind. No event changes it (OrgUnit is registered, then only renamed), so
-        once read it is cached: a registration need not read the school back on every command."""
-        kind = self._kinds.get(org_id)
-        if kind is None:
-            org = self.load(OrgUnit, org_uuid(org_id), "org_not_found", f"no org unit {org_id}")
-            kind = self._kinds[org_id] = str(org.kind)
-        return kind
+        """An org unit's kind: a registration need not read the school back on every command."""
+        if org_id not in self._orgs and not self._cache_org(org_id):
+            raise NotFound("org_not_found", f"no org unit {org_id}")
+        return self._orgs[org_id][1]
+
+    def _cache_org(self, org_id: str) -> bool:
+        """Read an org unit's parent and kind once (OrgUnit is registered, then only renamed)."""
+        try:
+            org = self.load(OrgUnit, org_uuid(org_id), "org_not_found", org_id)
+        except NotFound:
+            return False
+        self._orgs[org_id] = (org.parent_id, str(org.kind))
+        return True
 
     # --- command execution -----------------------------------------------------------------
     def execute(

@@ -4,6 +4,7 @@ bytes and strings of their definitions, so events hashed before them still verif
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -12,8 +13,29 @@ from uuid import UUID, uuid5
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.canonical import _normalise, _normalise_subclass, dumps, reference_dumps
+from domain.canonical import _normalise, dumps, reference_dumps
 from domain.ids import event_id
+
+
+def defining_normalise(value: Any) -> Any:
+    """The normaliser as every event so far was hashed with (domain/canonical.py before the fast path)."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, Decimal):
+        return {"$dec": str(value)}
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"$d": value.isoformat()}
+    if isinstance(value, UUID):
+        return {"$uuid": value.hex}
+    if isinstance(value, float):
+        return {"$f": repr(value)}
+    if isinstance(value, Mapping):
+        return {str(k): defining_normalise(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [defining_normalise(v) for v in value]
+    raise TypeError(type(value).__name__)
 
 
 class Colour(enum.StrEnum):
@@ -37,14 +59,14 @@ values = st.recursive(
 
 @settings(max_examples=400)
 @given(values)
-def test_type_dispatch_normalises_as_the_isinstance_chain(value: Any) -> None:
-    assert _normalise(value) == _normalise_subclass(value)
+def test_type_dispatch_normalises_as_the_definition(value: Any) -> None:
+    assert dumps({"v": _normalise(value)}) == reference_dumps({"v": defining_normalise(value)})
 
 
 @settings(max_examples=400)
 @given(values)
 def test_fast_dumps_writes_the_reference_bytes(value: Any) -> None:
-    body = {"state": _normalise_subclass(value), "topic": "t"}
+    body = {"state": defining_normalise(value), "topic": "t"}
     assert dumps(body) == reference_dumps(body)
 
 
