@@ -3,11 +3,13 @@ domain aggregates (every rule checked) and saved in large batches."""
 
 from __future__ import annotations
 
+import csv
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -130,6 +132,30 @@ def load(app: TrainRec, n: int, progress: Callable[[int, int], None] | None = No
         if progress is not None:
             progress(saved, n * 50)
     return region, saved, spent
+
+
+def enrolment_file(app: TrainRec, path: Path, teachers: list[str], programmes: int = 20) -> int:
+    """Open `programmes` county programmes (starting in 60 days, by the real clock: `trainrec import`
+    runs on it) and write an enrolment sheet as a county office would, one teacher per row, in
+    Chinese headers. Returns the number of rows."""
+    today = datetime.now(tz=SHANGHAI).date()
+    starts = today + timedelta(days=60)
+    defined = []
+    for p in range(programmes):
+        sessions = [SessionPlan(1, starts + timedelta(days=p % 10), Decimal(8))]
+        defined.append(Programme.define(
+            code=f"BI{p:03d}", title=f"导入培训{p}", level=Level.COUNTY, form=Form.WORKSHOP,
+            selection=Selection.MANDATED, school_based_content=None, hours=Decimal(8), provider_id="BP1",
+            owner_org_id="BC", starts_on=sessions[0].on, ends_on=sessions[0].on, sessions=sessions, capacity=None,
+            actor=ADMIN, now=datetime.now(tz=UTC),
+        ))
+    app.save(*defined)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["项目编号", "工号"])
+        for i, number in enumerate(teachers):
+            writer.writerow([f"BI{i % programmes:03d}", number])
+    return len(teachers)
 
 
 def sample(values: list[Any], k: int, seed: int = 3) -> list[Any]:

@@ -93,7 +93,8 @@ def _import(args: argparse.Namespace) -> int:
         return 2
     app = TrainRec()
     try:
-        report = import_file(app, args.kind, Path(args.file), actor, progress=progress_bar(f"import {args.kind}"))
+        report = import_file(app, args.kind, Path(args.file), actor, progress=progress_bar(f"import {args.kind}"),
+                             exclusive=True)  # this process runs nothing else
     except ImportFileError as error:
         print(f"trainrec: {error.code}: {error.detail}", file=sys.stderr)
         return 2

@@ -14,13 +14,18 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
 
 from domain.actor import Actor
 from domain.errors import DomainError
+from domain.ids import teacher_uuid
 from domain.vocabulary import AssessmentResult, Form, Level, Role, SchoolBasedContent, Selection
 from service.app import TrainRec
 from service.application import CommandResult
@@ -46,6 +51,7 @@ from service.import_sheets import (
 )
 
 DEFAULT_ACTOR = Actor("import", Role.ADMIN)
+BATCH_ROWS = 500  # rows whose commands share one transaction (each row is still accepted or refused alone)
 Progress = Callable[[int, int], None]
 Send = Callable[..., CommandResult]
 Row = tuple[int, dict[str, Cell]]
@@ -281,25 +287,61 @@ def _send(send: Send, number: int, key: str, teacher_no: str | None = None) -> R
 
 class _Run:
     def __init__(self, app: TrainRec, kind: str, actor: Actor, file_hash: str, total: int,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, exclusive: bool) -> None:
         self.app, self.kind, self.actor, self.file_hash = app, kind, actor, file_hash
+        self.exclusive = exclusive
         self.total, self.progress, self.done = total, progress, 0
         self.results: list[RowResult] = []
 
-    def add(self, results: Sequence[RowResult]) -> None:
-        self.results.extend(results)
-        self.done += len(results)
+    def tick(self, rows: int) -> None:
+        """Progress: rows run so far (an open batch's rows are recorded when it commits)."""
+        self.done += rows
         if self.progress is not None:
             self.progress(self.done, self.total)
 
+    def in_batch(self, run: Callable[[], list[RowResult]], keys: Sequence[str], read_ahead: Sequence[UUID]) -> None:
+        """Run some rows' commands (with idempotency `keys`) as one batch, one transaction; their
+        results count once it committed. An interruption records nothing of the batch. If another
+        writer changed one of its records meanwhile, the batch saved nothing: its rows are run again
+        one by one."""
+        done = self.done
+        try:
+            with self.app.batched(self.actor, keys, exclusive=self.exclusive, read_ahead=read_ahead):
+                results = run()
+        except IntegrityError:
+            self.done = done
+            results = run()
+        self.results.extend(results)
+
     def rows(self, mapping: dict[str, str], rows: Sequence[Row]) -> None:
+        for start in range(0, len(rows), BATCH_ROWS):
+            chunk = rows[start : start + BATCH_ROWS]
+            keys = [row_key(self.file_hash, self.kind, number, row) for number, row in chunk]
+            self.in_batch(partial(self.chunk, mapping, chunk), keys, self.read_ahead(mapping, chunk))
+
+    def read_ahead(self, mapping: dict[str, str], rows: Sequence[Row]) -> list[UUID]:
+        """The teachers the rows' commands will load (registrations load none)."""
+        if self.kind not in ("enrolments", "assessments", "credits"):
+            return []
+        ahead = []
+        for _, row in rows:
+            with suppress(RowError):
+                ahead.append(teacher_uuid(_text(row_fields(self.kind, mapping, row), "teacher_no")))
+        return ahead
+
+    def chunk(self, mapping: dict[str, str], rows: Sequence[Row]) -> list[RowResult]:
+        results = []
         for number, row in rows:
-            try:
-                send = BUILDERS[self.kind](self.app, self.actor, row_fields(self.kind, mapping, row))
-            except RowError as error:
-                self.add([RowResult(number, False, error.code, error.reason)])
-                continue
-            self.add([_send(send, number, row_key(self.file_hash, self.kind, number, row))])
+            results.append(self.row(mapping, number, row))
+            self.tick(1)
+        return results
+
+    def row(self, mapping: dict[str, str], number: int, row: dict[str, Cell]) -> RowResult:
+        try:
+            send = BUILDERS[self.kind](self.app, self.actor, row_fields(self.kind, mapping, row))
+        except RowError as error:
+            return RowResult(number, False, error.code, error.reason)
+        return _send(send, number, row_key(self.file_hash, self.kind, number, row))
 
     def attendance(self, mapping: dict[str, str], rows: Sequence[Row]) -> None:
         units: list[tuple[int, RowResult | list[Mark]]] = []
@@ -321,12 +363,34 @@ class _Run:
             if not sheet:
                 units.append((number, sheet))
             sheet.append(mark)
+        work: list[RowResult | list[Mark]] = []
         for _, unit in units:
             if isinstance(unit, RowResult):
-                self.add([unit])
+                work.append(unit)
             else:
-                for start in range(0, len(unit), MAX_SHEET):
-                    self.add(self.sheet(unit[start : start + MAX_SHEET]))
+                work.extend(unit[start : start + MAX_SHEET] for start in range(0, len(unit), MAX_SHEET))
+        chunk: list[RowResult | list[Mark]] = []
+        lines = 0
+        for index, item in enumerate(work):
+            chunk.append(item)
+            lines += 1 if isinstance(item, RowResult) else len(item)
+            if lines >= BATCH_ROWS or index == len(work) - 1:  # sheets share a transaction up to BATCH_ROWS lines
+                marks = [item for item in chunk if not isinstance(item, RowResult)]
+                ahead = [teacher_uuid(m.teacher_no) for sheet in marks for m in sheet]
+                self.in_batch(partial(self.sheets, chunk), [self.sheet_key(sheet) for sheet in marks], ahead)
+                chunk, lines = [], 0
+
+    def sheets(self, items: list[RowResult | list[Mark]]) -> list[RowResult]:
+        results: list[RowResult] = []
+        for item in items:
+            done = [item] if isinstance(item, RowResult) else self.sheet(item)
+            results.extend(done)
+            self.tick(len(done))
+        return results
+
+    def sheet_key(self, marks: list[Mark]) -> str:
+        return _key(self.file_hash, self.kind, "sheet", marks[0].code, marks[0].session_no,
+                    [(m.row, m.content) for m in marks])
 
     def sheet(self, marks: list[Mark]) -> list[RowResult]:
         """One sheet command for the marks; if it is refused (one refused line refuses a sheet),
@@ -337,9 +401,8 @@ class _Run:
             return partial(self.app.record_attendance, self.actor, code, session_no,
                            [m.teacher_no for m in lines if m.present], [m.teacher_no for m in lines if not m.present])
 
-        key = _key(self.file_hash, self.kind, "sheet", code, session_no, [(m.row, m.content) for m in marks])
         try:
-            result = send(marks)(idempotency_key=key)
+            result = send(marks)(idempotency_key=self.sheet_key(marks))
         except DomainError as error:
             if len(marks) == 1:
                 return [RowResult(marks[0].row, False, error.code, error.detail)]
@@ -354,12 +417,15 @@ def import_file(
     path: Path | str,
     actor: Actor = DEFAULT_ACTOR,
     progress: Progress | None = None,
+    exclusive: bool = False,
 ) -> ImportReport:
     """Import every row of `path` as `kind` through the service's commands, acting as `actor`.
 
     Raises ImportFileError when the file as a whole cannot be read; a row that fails is reported
     (code and reason) and records nothing; the others are recorded, one command per row (one
-    per (programme, session) sheet for attendance).
+    per (programme, session) sheet for attendance), the commands of up to BATCH_ROWS rows in
+    one transaction. `exclusive`: no other thread uses `app` meanwhile (the CLI), so commands
+    may work on cached aggregates without copying them (TrainRecBase.batched).
     """
     if kind not in COLUMNS:
         raise ImportFileError("unknown_kind", f"unknown import {kind!r}; one of {', '.join(KINDS)}")
@@ -371,7 +437,7 @@ def import_file(
         raise ImportFileError("unreadable_file", f"cannot read {path}: {error.strerror or error}") from None
     headers = list(dict.fromkeys(header for _, row in rows for header in row)) if rows else []
     mapping, ignored = map_columns(kind, headers)
-    run = _Run(app, kind, actor, file_hash, len(rows), progress)
+    run = _Run(app, kind, actor, file_hash, len(rows), progress, exclusive)
     if progress is not None:
         progress(0, len(rows))
     if kind == "attendance":

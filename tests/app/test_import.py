@@ -21,6 +21,7 @@ from domain.vocabulary import AssessmentResult
 from service.app import TrainRec
 from service.config import storage_from_url
 from service.import_sheets import ImportFileError, parse_date, parse_sessions, read_rows
+from service import importer
 from service.importer import ImportReport, import_file, map_columns
 from tests.conftest import ADMIN, PROVIDER, Clock, build_county, define
 from tests.helpers import last_notification
@@ -240,22 +241,30 @@ def stop_after(rows: int) -> Callable[[int, int], None]:
     return progress
 
 
-def test_an_interrupted_import_resumes_without_duplicates(county: TrainRec, tmp_path: Path) -> None:
+def test_an_interrupted_import_resumes_without_duplicates(
+    county: TrainRec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows share a transaction per batch: an interruption inside a batch records none of its rows,
+    the batches before it stay recorded, and importing the file again finishes it exactly once."""
+    monkeypatch.setattr(importer, "BATCH_ROWS", 2)
     define(county, "K1")
     teachers = ["A001", "A002", "A003", "B001", "C001", "C002"]
     path = write_csv(tmp_path / "enrol.csv", [["项目编号", "工号"], *[["K1", no] for no in teachers]])
     with pytest.raises(Interrupted):
-        import_file(county, "enrolments", path, progress=stop_after(3))
-    assert [no for no in teachers if "Enrolled" in event_types(county, no)] == teachers[:3]
+        import_file(county, "enrolments", path, progress=stop_after(3))  # inside the second batch
+    assert [no for no in teachers if "Enrolled" in event_types(county, no)] == teachers[:2]
     report = import_file(county, "enrolments", path)
-    assert (len(report.accepted), len(report.replayed), report.rejected) == (6, 3, [])
+    assert (len(report.accepted), len(report.replayed), report.rejected) == (6, 2, [])
     for no in teachers:
         assert event_types(county, no).count("Enrolled") == 1
     again = import_file(county, "enrolments", path)
     assert len(again.replayed) == 6
 
 
-def test_an_interrupted_attendance_import_resumes(county: TrainRec, clock: Clock, tmp_path: Path) -> None:
+def test_an_interrupted_attendance_import_resumes(
+    county: TrainRec, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "BATCH_ROWS", 3)  # one sheet of three lines per transaction
     define(county, "K1")
     for no in ("A001", "A002", "A003"):
         county.enrol(ADMIN, "K1", no)
@@ -265,7 +274,7 @@ def test_an_interrupted_attendance_import_resumes(county: TrainRec, clock: Clock
         *[["K1", session, no, "是"] for session in (1, 2, 3) for no in ("A001", "A002", "A003")],
     ])
     with pytest.raises(Interrupted):
-        import_file(county, "attendance", path, progress=stop_after(1))
+        import_file(county, "attendance", path, progress=stop_after(4))  # inside the second sheet's batch
     assert event_types(county, "A001").count("AttendanceRecorded") == 1  # the first sheet, whole
     report = import_file(county, "attendance", path)
     assert (len(report.accepted), len(report.replayed), report.events) == (9, 3, 6)
