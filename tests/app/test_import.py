@@ -18,10 +18,10 @@ from domain.ids import programme_uuid, teacher_uuid
 from domain.programme import Programme
 from domain.teacher import Teacher
 from domain.vocabulary import AssessmentResult
+from service import importer
 from service.app import TrainRec
 from service.config import storage_from_url
 from service.import_sheets import ImportFileError, parse_date, parse_sessions, read_rows
-from service import importer
 from service.importer import ImportReport, import_file, map_columns
 from tests.conftest import ADMIN, PROVIDER, Clock, build_county, define
 from tests.helpers import last_notification
