@@ -52,8 +52,9 @@ def stored_events(recorder: Any, ids: Sequence[UUID], only_ids: bool = False) ->
             rows = [{"originator_id": e.originator_id, "originator_version": e.originator_version, "topic": e.topic,
                      "state": e.state} for i in chunk for e in recorder.select_events(i)]
         for row in rows:
-            events = found.setdefault(UUID(str(row["originator_id"])), [])
+            originator = row["originator_id"]  # a UUID from PostgreSQL, hex text from SQLite
+            originator_id = originator if isinstance(originator, UUID) else UUID(originator)
+            events = found.setdefault(originator_id, [])
             if not only_ids:
-                events.append(StoredEvent(UUID(str(row["originator_id"])), row["originator_version"], row["topic"],
-                                          bytes(row["state"])))
+                events.append(StoredEvent(originator_id, row["originator_version"], row["topic"], row["state"]))
     return found
