@@ -176,6 +176,8 @@ class Unit:
         if aggregate_id in self.loaded or (self.batch is not None and (
                 aggregate_id in self.batch.aggregates or aggregate_id in self.batch.fresh)):
             return True
+        if self.batch is not None and aggregate_id in self.batch.absent:
+            return False
         return bool(self.app.recorder.select_events(aggregate_id, limit=1))
 
 
@@ -356,8 +358,10 @@ class TrainRecBase(Application[UUID]):
             ids = [idempotency_uuid(actor.subject, key) for key in idempotency_keys]
             batch.absent = set(ids) - stored_ids(self.recorder, ids)
         to_event = self.mapper.to_domain_event
-        for aggregate_id, events in stored_events(self.recorder, list(dict.fromkeys(read_ahead))).items():
+        ahead = list(dict.fromkeys(read_ahead))
+        for aggregate_id, events in stored_events(self.recorder, ahead).items():
             batch.fresh[aggregate_id] = project_events(None, (to_event(e) for e in events))
+        batch.absent.update(i for i in ahead if i not in batch.fresh)
         self._batches.open = batch
         try:
             yield batch

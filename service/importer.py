@@ -320,8 +320,8 @@ class _Run:
             self.in_batch(partial(self.chunk, mapping, chunk), keys, self.read_ahead(mapping, chunk))
 
     def read_ahead(self, mapping: dict[str, str], rows: Sequence[Row]) -> list[UUID]:
-        """The teachers the rows' commands will load (registrations load none)."""
-        if self.kind not in ("enrolments", "assessments", "credits"):
+        """The teachers the rows' commands will load (or, registering them, look for)."""
+        if self.kind not in ("teachers", "enrolments", "assessments", "credits"):
             return []
         ahead = []
         for _, row in rows:

@@ -219,3 +219,28 @@ def test_a_batch_looks_up_its_idempotency_keys_at_once(
     # the teachers and the programme may be read; no row's idempotency record is looked up alone
     assert lookups() <= 4
     county.close()
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_registrations_in_a_batch_find_the_teachers_before_them(
+    county: TrainRec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exclusive: bool
+) -> None:
+    """The batch reads ahead which teachers exist: one registered before the import and one
+    registered by an earlier row of the same batch are both refused as existing."""
+    path = tmp_path / "teachers.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([
+            ["工号", "姓名", "学校代码"], ["T001", "赵一", "S1"], ["T001", "赵一", "S2"], ["A001", "张伟", "S1"],
+            ["T002", "钱二", "S9"], ["T002", "钱二", "S2"],
+        ])
+    saves: list[int] = []
+    save = county.save
+    monkeypatch.setattr(county, "save", lambda *events, **kw: saves.append(len(events)) or save(*events, **kw))
+    report = import_file(county, "teachers", path, exclusive=exclusive)
+    assert len(saves) == 1  # one transaction: the batch did not have to be run again row by row
+    assert [(r.row, r.accepted, r.code) for r in report.results] == [
+        (2, True, ""), (3, False, "teacher_exists"), (4, False, "teacher_exists"), (5, False, "org_not_found"),
+        (6, True, "")]
+    assert county.transcript(ADMIN, "T001")["school_id"] == "S1"
+    assert county.transcript(ADMIN, "T002")["school_id"] == "S2"
+    assert [e.topic.rsplit(".", 1)[-1] for e in county.recorder.select_events(teacher_uuid("A001"))] == ["Registered"]
