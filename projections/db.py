@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from psycopg_pool import ConnectionPool
 
-from service.config import Storage
+from service.config import Storage, postgres_conninfo
 
 Row = tuple[Any, ...]
 
@@ -167,14 +167,8 @@ class PostgresDB:
     def __init__(self, env: dict[str, str], prefix: str = "") -> None:
         schema = env.get("POSTGRES_SCHEMA") or "public"
         self.prefix = prefix
-        conninfo = (
-            f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} dbname={env['POSTGRES_DBNAME']} "
-            f"user={env['POSTGRES_USER']}"
-        )
-        if env.get("POSTGRES_PASSWORD"):
-            conninfo += f" password={env['POSTGRES_PASSWORD']}"
         self.pool = ConnectionPool(
-            conninfo,
+            postgres_conninfo(env),
             min_size=1,
             max_size=8,
             # Autocommit: a read holds its locks for one statement only; writes use explicit transactions.

@@ -35,13 +35,15 @@ class ReadModel:
         self.prefix = prefix
         self._lock = threading.Lock()
         self.projection = RecordsProjection(prefix, app.policy)
-        if self.tables_exist(prefix) and not self.tables_current(prefix):
-            # Tables of an older trainrec (a table or column missing): rebuild them from the log,
-            # once, whichever process gets here first.
-            with self.db.exclusive("rebuild"):
-                if not self.tables_current(prefix):
-                    self._rebuild(None)
-        self.ensure_tables(prefix)
+        if self.tables_exist(prefix) and self.tables_current(prefix):
+            return
+        # No tables yet, or tables of an older trainrec (a table or column missing): create or
+        # rebuild them from the log once, whichever process gets here first (server workers start
+        # together; two creating the tables at once would fail).
+        with self.db.exclusive("rebuild"):
+            if self.tables_exist(prefix) and not self.tables_current(prefix):
+                self._rebuild(None)
+            self.ensure_tables(prefix)
 
     # --- tables --------------------------------------------------------------------------
     def _answers(self, sql: str) -> bool:

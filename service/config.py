@@ -71,5 +71,16 @@ def storage_from_url(url: str) -> Storage:
     raise ConfigError(msg)
 
 
+def postgres_conninfo(env: dict[str, str]) -> str:
+    """A libpq connection string for the PostgreSQL settings of a Storage's env."""
+    conninfo = (
+        f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} dbname={env['POSTGRES_DBNAME']} "
+        f"user={env['POSTGRES_USER']}"
+    )
+    if env.get("POSTGRES_PASSWORD"):
+        conninfo += f" password={env['POSTGRES_PASSWORD']}"
+    return conninfo
+
+
 def storage_from_environment() -> Storage:
     return storage_from_url(os.environ.get("TRAINREC_DATABASE_URL") or DEFAULT_DATABASE_URL)
