@@ -184,7 +184,9 @@ def _teacher_year_rows(t: Teacher, rows: dict[str, set[Row]], policy: Policy) ->
         sums[5] += 0 if excused else 1
         sums[6] += 0 if excused or not any(a.present for a in e.attendance.values()) else 1
     for y, sums in years.items():
-        rows["teacher_years"].add((t.teacher_no, y, *sums))
+        start, _ = policy.cycle_of(y)
+        cycle = sum(other[0] for other_year, other in years.items() if start <= other_year <= y)
+        rows["teacher_years"].add((t.teacher_no, y, *sums, cycle))
 
 
 def table_rows(model: ReadModel, prefix: str | None = None) -> dict[str, set[Row]]:

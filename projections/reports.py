@@ -221,23 +221,21 @@ class Reports:
         limits = [limit for _, limit in tests if limit is not None]
         counts = ", ".join(f"SUM(CASE WHEN {test} THEN 1 ELSE 0 END)" for test, _ in tests)
         lists = ", ".join(agg(f"CASE WHEN {test} THEN teacher_no END") for test, _ in tests)
-        this_year = "CASE WHEN ty.year = ? THEN ty.{} END".format
         rows = self.db.query(
             f"WITH m AS ({members}), "
-            # one row per member: the year's sums and the cycle's hours, from one join
-            f"f AS (SELECT m.school_id, m.teacher_no, COALESCE(SUM({this_year('hours_x10')}), 0) AS h, "
-            f"COALESCE(SUM({this_year('self_selected_x10')}), 0) AS s, "
-            f"COALESCE(SUM({this_year('designated_x10')}), 0) AS d, "
-            f"COALESCE(SUM({this_year('elective_x10')}), 0) AS el, "
-            f"COALESCE(MAX({this_year('concentrated_max_x10')}), -1) AS cm, "
-            f"COALESCE(SUM({this_year('enrolments_counted')}), 0) AS cnt, "
-            f"COALESCE(SUM({this_year('enrolments_attended')}), 0) AS att, "
-            "COALESCE(SUM(ty.hours_x10), 0) AS cy "
-            f"FROM m LEFT JOIN {p}teacher_years ty ON ty.teacher_no = m.teacher_no AND ty.year BETWEEN ? AND ? "
-            "GROUP BY m.school_id, m.teacher_no) "
+            # one row per member: the year's row, whose cycle_x10 holds the cycle's hours so far; a
+            # member without a row that year has those of their latest earlier row of the cycle (looked
+            # up, by primary key, for them alone)
+            "f AS (SELECT m.school_id, m.teacher_no, COALESCE(ty.hours_x10, 0) AS h, "
+            "COALESCE(ty.self_selected_x10, 0) AS s, COALESCE(ty.designated_x10, 0) AS d, "
+            "COALESCE(ty.elective_x10, 0) AS el, COALESCE(ty.concentrated_max_x10, -1) AS cm, "
+            "COALESCE(ty.enrolments_counted, 0) AS cnt, COALESCE(ty.enrolments_attended, 0) AS att, "
+            f"COALESCE(ty.cycle_x10, (SELECT c.cycle_x10 FROM {p}teacher_years c WHERE c.teacher_no = m.teacher_no "
+            "AND c.year BETWEEN ? AND ? ORDER BY c.year DESC LIMIT 1), 0) AS cy "
+            f"FROM m LEFT JOIN {p}teacher_years ty ON ty.teacher_no = m.teacher_no AND ty.year = ?) "
             f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {counts}, {lists} "
             "FROM f GROUP BY school_id",
-            (*member_args, *[year] * 7, cycle_start, year, *limits, *limits),
+            (*member_args, cycle_start, year - 1, year, *limits, *limits),
         )
         tallies = [Tally() for _ in paths]
         paths_of = self._school_paths(paths[0])

@@ -58,7 +58,7 @@ TABLES: dict[str, str] = {
         "teacher_no TEXT NOT NULL, year INTEGER NOT NULL, hours_x10 BIGINT NOT NULL, "
         "self_selected_x10 BIGINT NOT NULL, designated_x10 BIGINT NOT NULL, elective_x10 BIGINT NOT NULL, "
         "concentrated_max_x10 BIGINT NOT NULL, enrolments_counted INTEGER NOT NULL, "
-        "enrolments_attended INTEGER NOT NULL, PRIMARY KEY (teacher_no, year)"
+        "enrolments_attended INTEGER NOT NULL, cycle_x10 BIGINT NOT NULL, PRIMARY KEY (teacher_no, year)"
     ),
     "disputes": (
         "dispute_id TEXT PRIMARY KEY, teacher_no TEXT NOT NULL, programme_code TEXT NOT NULL, claim TEXT NOT NULL, "

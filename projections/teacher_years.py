@@ -5,7 +5,8 @@ A row is derived from the teacher's `rm_credits` (valid ones, by the credit's re
 `rm_enrolments` (by the reporting year, under the policy, of the programme's end date). It is
 re-derived in SQL for every teacher a page of events touched, after the page's rows are written,
 so it is exactly what the two tables say (`concentrated_max_x10` is -1 when the year has no
-concentrated credit); a rebuild derives all of them at once after loading.
+concentrated credit; `cycle_x10` adds the hours of the cycle's earlier years, so compliance reads
+one row per teacher); a rebuild derives all of them at once after loading.
 Changing the policy's `year_starts` therefore needs `trainrec projections rebuild`.
 """
 
@@ -18,7 +19,7 @@ from projections.db import Tx
 
 COLUMNS = (
     "teacher_no, year, hours_x10, self_selected_x10, designated_x10, elective_x10, concentrated_max_x10, "
-    "enrolments_counted, enrolments_attended"
+    "enrolments_counted, enrolments_attended, cycle_x10"
 )
 CHUNK = 500
 
@@ -30,11 +31,22 @@ def year_of_date_sql(column: str, policy: Policy) -> str:
     return f"CASE WHEN SUBSTR({column}, 6, 5) >= '{start}' THEN {year} ELSE {year} - 1 END"
 
 
+def cycle_of_year_sql(column: str, policy: Policy) -> str:
+    """SQL for a number that is the same for every year of one cycle (integer division truncates,
+    so the years are first moved well above the first cycle's start)."""
+    length = policy.cycle.length_years
+    return f"(({column} - {policy.cycle.first_start_year} + {1000 * length}) / {length})"
+
+
 def _derive_sql(prefix: str, policy: Policy, among: str) -> str:
     school_based = "(selection = 'school_based' OR form = 'school_based')"
     return (
         f"INSERT INTO {prefix}teacher_years ({COLUMNS}) "
-        "SELECT teacher_no, year, SUM(h), SUM(s), SUM(d), SUM(el), MAX(cm), SUM(cnt), SUM(att) FROM ("
+        # cycle_x10: the year's hours and those of the cycle's earlier years
+        "SELECT teacher_no, year, h, s, d, el, cm, cnt, att, "
+        f"SUM(h) OVER (PARTITION BY teacher_no, {cycle_of_year_sql('year', policy)} ORDER BY year) FROM ("
+        "SELECT teacher_no, year, SUM(h) AS h, SUM(s) AS s, SUM(d) AS d, SUM(el) AS el, MAX(cm) AS cm, "
+        "SUM(cnt) AS cnt, SUM(att) AS att FROM ("
         "SELECT teacher_no, year, hours_x10 AS h, "
         # 校本 hours never count as self-selected (docs/decisions.md)
         "CASE WHEN selection = 'self_selected' AND form <> 'school_based' THEN hours_x10 ELSE 0 END AS s, "
@@ -46,7 +58,7 @@ def _derive_sql(prefix: str, policy: Policy, among: str) -> str:
         "CASE WHEN absence_status = 'approved' THEN 0 ELSE 1 END, "
         "CASE WHEN absence_status = 'approved' OR sessions_present = 0 THEN 0 ELSE 1 END "
         f"FROM {prefix}enrolments WHERE 1 = 1{among}"
-        ") facts GROUP BY teacher_no, year"
+        ") facts GROUP BY teacher_no, year) sums"
     )
 
 

@@ -20,7 +20,7 @@ overdue assessments: C002 in NYE → 1; overdue evaluations: A002 in SUB, C001 i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from domain.vocabulary import (
     SchoolBasedContent,
     Selection,
 )
+from projections.check import check
 from service.app import TrainRec
 from tests.conftest import ADMIN, COUNTY_SUP, PROVIDER, SCHOOL_ADMIN, Clock, build_county, define, teacher_actor
 
@@ -202,3 +203,32 @@ def test_transcript_from_the_tables_equals_the_replay(county_2024: TrainRec) -> 
         assert table["lines"] == replay["lines"]
         assert table["totals"] == replay["totals"]
         assert table["pending_evaluation"] == replay["pending_evaluation"]
+
+
+def test_cycle_hours_count_the_cycles_earlier_years_only(app: TrainRec, clock: Clock) -> None:
+    """share_cycle_on_track sums the hours of the cycle (2021–2025) up to the year's end: a year
+    without hours still counts the earlier years of its cycle, and a year of the previous cycle
+    (2020) never counts. A001: 152 h in 2021, nothing in 2022; A002: 152 h in 2020 and 8 h in 2021."""
+    clock.set(date(2020, 2, 3))
+    build_county(app)
+    for code, starts, days, teachers in (("P20", date(2020, 3, 2), 19, ["A002"]),
+                                         ("P21", date(2021, 3, 1), 19, ["A001"]),
+                                         ("S21", date(2021, 5, 10), 1, ["A002"])):
+        clock.set(date(starts.year, 2, 1))
+        define(app, code, starts_on=starts, days=days)
+        for teacher_no in teachers:
+            app.enrol(ADMIN, code, teacher_no)
+        attend(app, clock, code, PROVIDER, days, teachers)
+        finish(app, clock, code, PROVIDER, starts + timedelta(days=days), dict.fromkeys(teachers, 8 * days))
+        for teacher_no in teachers:
+            app.evaluate(teacher_actor(teacher_no), code, teacher_no, 5, 5, 5)
+    clock.set(date(2023, 3, 1))
+
+    def behind(year: int) -> list[str]:
+        answer = app.compliance(ADMIN, "S1", year)
+        return next(s["teacher_nos"] for s in answer["shortfalls"] if s["rule"] == "share_cycle_on_track")
+
+    assert behind(2021) == ["A002", "A003"]  # 72 h needed: A001 has 152, A002 8 (2020's 152 are another cycle's)
+    assert behind(2022) == ["A002", "A003"]  # 144 h needed: A001 still has 152, all from 2021
+    assert behind(2020) == ["A001", "A002", "A003"]  # 2016–2020 needs 360 h: A002 has 152
+    assert check(app.read_model)[1] == []  # rm_teacher_years.cycle_x10 as the replay says, per cycle
