@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 CHUNK = 500  # ids per statement (SQLite's parameter limit is far above)
@@ -32,29 +33,37 @@ def stored_events(recorder: Any, ids: Sequence[UUID], only_ids: bool = False) ->
     """The stored events of each id of `ids` that has any, in version order (with `only_ids`, just
     which ids have events: the lists are then empty)."""
     found: dict[UUID, list[StoredEvent]] = {}
-    columns, order = SELECTS[only_ids]
     for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start : start + CHUNK])
-        if isinstance(recorder, PostgresAggregateRecorder):
-            table = SQL("{0}.{1}").format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-            statement = SQL(f"SELECT {columns} FROM {{0}} WHERE originator_id = ANY(%s){order}").format(  # noqa: S608 - constants
-                table)
-            with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(statement, (chunk,))
-                rows = curs.fetchall()
-        elif isinstance(recorder, SQLiteAggregateRecorder):
-            marks = ", ".join("?" * len(chunk))
-            with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(f"SELECT {columns} FROM {recorder.events_table_name} "  # noqa: S608 - the library's table name
-                             f"WHERE originator_id IN ({marks}){order}", [i.hex for i in chunk])
-                rows = curs.fetchall()
-        else:
-            rows = [{"originator_id": e.originator_id, "originator_version": e.originator_version, "topic": e.topic,
-                     "state": e.state} for i in chunk for e in recorder.select_events(i)]
-        for row in rows:
-            originator = row["originator_id"]  # a UUID from PostgreSQL, hex text from SQLite
-            originator_id = originator if isinstance(originator, UUID) else UUID(originator)
-            events = found.setdefault(originator_id, [])
+        rows = _rows(recorder, list(ids[start : start + CHUNK]), only_ids)
+        previous: Any = None
+        events: list[StoredEvent] = []
+        for row in rows:  # one aggregate's rows follow each other
+            if row[0] != previous:
+                previous = row[0]  # a UUID from PostgreSQL, hex text from SQLite
+                originator_id = previous if isinstance(previous, UUID) else UUID(previous)
+                events = found.setdefault(originator_id, [])
             if not only_ids:
-                events.append(StoredEvent(originator_id, row["originator_version"], row["topic"], row["state"]))
+                events.append(StoredEvent(originator_id, row[1], row[2], row[3]))
     return found
+
+
+def _rows(recorder: Any, chunk: list[UUID], only_ids: bool) -> list[Any]:
+    """(originator_id, version, topic, state) rows of `chunk`'s events, ordered by id and version
+    (just (originator_id,) once per id with `only_ids`)."""
+    columns, order = SELECTS[only_ids]
+    if isinstance(recorder, PostgresAggregateRecorder):
+        table = SQL("{0}.{1}").format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        statement = SQL(f"SELECT {columns} FROM {{0}} WHERE originator_id = ANY(%s){order}").format(  # noqa: S608 - constants
+            table)
+        with recorder.datastore.transaction(commit=False) as curs:
+            cursor: Any = curs
+            cursor.row_factory = tuple_row  # eventsourcing's cursors make dicts: a fifth of a read-ahead's time
+            cursor.execute(statement, (chunk,))
+            return list(cursor.fetchall())
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        marks = ", ".join("?" * len(chunk))
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT {columns} FROM {recorder.events_table_name} "  # noqa: S608 - the library's table name
+                         f"WHERE originator_id IN ({marks}){order}", [i.hex for i in chunk])
+            return list(curs.fetchall())
+    return [(e.originator_id, e.originator_version, e.topic, e.state) for i in chunk for e in recorder.select_events(i)]
