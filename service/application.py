@@ -300,7 +300,8 @@ class TrainRecBase(Application[UUID]):
         re-run on fresh state. With an idempotency key, the first answer is stored in the same
         transaction, and a retry with the same key and request replays it, recording nothing.
         """
-        digest = fingerprint({"actor": actor.as_record(), "request": request})
+        # only a command with an idempotency key stores (and compares) the digest of its request
+        digest = fingerprint({"actor": actor.as_record(), "request": request}) if idempotency_key is not None else ""
         batch: Batch | None = getattr(self._batches, "open", None)
         if batch is not None:
             return self._execute_in_batch(batch, actor, handler, idempotency_key, digest)
