@@ -6,7 +6,6 @@ tables live beside the events: in the SQLite file, or in the events' PostgreSQL 
 
 from __future__ import annotations
 
-import fcntl
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,6 +15,7 @@ from typing import Any, Protocol
 from psycopg_pool import ConnectionPool
 
 from service.config import Storage, postgres_conninfo
+from service.locks import file_lock
 
 Row = tuple[Any, ...]
 
@@ -120,12 +120,8 @@ class SQLiteDB:
             with self._lock:
                 yield
             return
-        with open(f"{self.path}.{name}.lock", "a+b") as handle:  # an OS file lock: other processes wait
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with file_lock(f"{self.path}.{name}.lock"):
+            yield
 
     def close(self) -> None:
         self._writer.close()

@@ -6,7 +6,6 @@ Commands live in the mixins of `service.commands_*`; this module holds what they
 from __future__ import annotations
 
 import copy
-import fcntl
 import hashlib
 import json
 import random
@@ -20,7 +19,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder, Transcoding
@@ -33,11 +31,12 @@ from domain.org import OrgUnit
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.programme import Programme
 from domain.teacher import Teacher
-from service.config import Storage, postgres_conninfo, storage_from_environment
+from service.bulk_reads import stored_events, stored_ids
+from service.config import Storage, storage_from_environment
 from service.group_commit import GroupCommitter
+from service.locks import one_at_a_time
 from service.records import DisputeIndex, IdempotencyRecord
 from service.scopes import Scopes
-from service.stored_ids import stored_events, stored_ids
 from service.transcoder import FastJSONTranscoder
 
 A = TypeVar("A", bound=Aggregate)
@@ -77,34 +76,6 @@ def ensure_instant(value: datetime, name: str = "instant") -> datetime:
     if not in_range:
         raise Invalid("invalid_instant", f"{name} must lie between 1900 and 2200")
     return value
-
-
-@contextmanager
-def one_at_a_time(storage: Storage, name: str) -> Iterator[None]:
-    """Run the block in one process at a time: a session advisory lock (per schema) on PostgreSQL,
-    an OS file lock beside the SQLite file. eventsourcing creates its tables (IF NOT EXISTS) whenever
-    an application is constructed, and two processes doing it at once (server workers starting
-    together) fail: "tuple concurrently updated" on PostgreSQL, "database is locked" on SQLite
-    (switching the file to WAL does not wait for other connections)."""
-    path = storage.sqlite_path
-    if path is not None:
-        with open(f"{path}.{name}.lock", "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-        return
-    if storage.backend != "postgres":
-        yield
-        return
-    key = f"trainrec:{name}:{storage.env.get('POSTGRES_SCHEMA') or 'public'}"
-    with psycopg.connect(postgres_conninfo(storage.env), autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
 
 
 def project_events(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -16,8 +16,8 @@ from domain.errors import DomainError
 from domain.ids import idempotency_uuid, programme_uuid, teacher_uuid
 from service import importer
 from service.app import TrainRec
+from service.bulk_reads import stored_ids
 from service.importer import DEFAULT_ACTOR, import_file
-from service.stored_ids import stored_ids
 from tests.conftest import ADMIN, Backend, Clock, build_county, define
 
 # Rows that depend on each other: a teacher enrolled twice, a programme of capacity 2 asked for three

@@ -12,8 +12,8 @@ import pytest
 
 from projections.view import ReadModel
 from service.app import TrainRec
-from service.application import one_at_a_time
 from service.config import Storage
+from service.locks import one_at_a_time
 from tests.conftest import Backend, require_postgres
 
 
