@@ -225,7 +225,7 @@ class Reports:
             f"WITH m AS ({members}), "
             # one row per member: the year's row, whose cycle_x10 holds the cycle's hours so far; a
             # member without a row that year has those of their latest earlier row of the cycle (looked
-            # up, by primary key, for them alone)
+            # up for them alone)
             "f AS (SELECT m.school_id, m.teacher_no, COALESCE(ty.hours_x10, 0) AS h, "
             "COALESCE(ty.self_selected_x10, 0) AS s, COALESCE(ty.designated_x10, 0) AS d, "
             "COALESCE(ty.elective_x10, 0) AS el, COALESCE(ty.concentrated_max_x10, -1) AS cm, "

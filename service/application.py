@@ -144,17 +144,16 @@ class Unit:
     def get(self, cls: type[A], aggregate_id: UUID, code: str, detail: str) -> A:
         found = self.loaded.get(aggregate_id)
         if found is None:
-            pending = self.batch.aggregates.get(aggregate_id) if self.batch is not None else None
-            # a copy of the batch's state: a command that is refused halfway leaves that state as it was
-            ahead = self.batch.fresh if self.batch is not None else {}
-            if pending is not None:
-                found = copy.deepcopy(pending)
-            elif aggregate_id in ahead:  # an exclusive batch hands it over (a failed command drops it)
-                found = ahead.pop(aggregate_id) if self.batch and self.batch.exclusive else copy.deepcopy(
-                    ahead[aggregate_id])
+            batch = self.batch
+            if batch is not None and aggregate_id in batch.aggregates:
+                # a copy of the batch's state: a command refused halfway leaves that state as it was
+                found = copy.deepcopy(batch.aggregates[aggregate_id])
+            elif batch is not None and aggregate_id in batch.fresh:
+                # read ahead: an exclusive batch hands it over (a refused command's changes are dropped with it)
+                fresh = batch.fresh
+                found = fresh.pop(aggregate_id) if batch.exclusive else copy.deepcopy(fresh[aggregate_id])
             else:
-                found = self.app.load(cls, aggregate_id, code, detail,
-                                      copy=self.batch is None or not self.batch.exclusive)
+                found = self.app.load(cls, aggregate_id, code, detail, copy=batch is None or not batch.exclusive)
             self.loaded[aggregate_id] = found
         if not isinstance(found, cls):
             raise NotFound(code, detail)

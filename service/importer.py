@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -270,6 +269,21 @@ class Mark:
 
 
 # --- running an import --------------------------------------------------------------------------
+class _Line:
+    """One row of a sheet, read once: its fields (or why they cannot be read) and its key."""
+
+    def __init__(self, kind: str, mapping: dict[str, str], number: int, row: dict[str, Cell], key: str) -> None:
+        self.number, self.key = number, key
+        self.fields: dict[str, Cell] = {}
+        self.error: RowError | None = None
+        try:
+            self.fields = row_fields(kind, mapping, row)
+        except RowError as error:
+            self.error = error
+        value = self.fields.get("teacher_no")
+        self.teacher_no = _text(self.fields, "teacher_no") if value not in (None, "") else ""
+
+
 def _accepted(number: int, result: CommandResult, teacher_no: str | None = None) -> RowResult:
     events = [e for e in result.body.get("events", []) if teacher_no is None or e.get("teacher_no") == teacher_no]
     answer = {k: v for k, v in result.body.items() if k != "events"}
@@ -314,34 +328,29 @@ class _Run:
         self.results.extend(results)
 
     def rows(self, mapping: dict[str, str], rows: Sequence[Row]) -> None:
+        reads_teacher = self.kind in ("teachers", "enrolments", "assessments", "credits")
         for start in range(0, len(rows), BATCH_ROWS):
-            chunk = rows[start : start + BATCH_ROWS]
-            keys = [row_key(self.file_hash, self.kind, number, row) for number, row in chunk]
-            self.in_batch(partial(self.chunk, mapping, chunk), keys, self.read_ahead(mapping, chunk))
+            chunk = [_Line(self.kind, mapping, number, row, row_key(self.file_hash, self.kind, number, row))
+                     for number, row in rows[start : start + BATCH_ROWS]]
+            # the teachers the rows' commands will load (or, registering them, look for)
+            ahead = [teacher_uuid(line.teacher_no) for line in chunk if reads_teacher and line.teacher_no]
+            self.in_batch(partial(self.chunk, chunk), [line.key for line in chunk], ahead)
 
-    def read_ahead(self, mapping: dict[str, str], rows: Sequence[Row]) -> list[UUID]:
-        """The teachers the rows' commands will load (or, registering them, look for)."""
-        if self.kind not in ("teachers", "enrolments", "assessments", "credits"):
-            return []
-        ahead = []
-        for _, row in rows:
-            with suppress(RowError):
-                ahead.append(teacher_uuid(_text(row_fields(self.kind, mapping, row), "teacher_no")))
-        return ahead
-
-    def chunk(self, mapping: dict[str, str], rows: Sequence[Row]) -> list[RowResult]:
+    def chunk(self, lines: Sequence[_Line]) -> list[RowResult]:
         results = []
-        for number, row in rows:
-            results.append(self.row(mapping, number, row))
+        for line in lines:
+            results.append(self.row(line))
             self.tick(1)
         return results
 
-    def row(self, mapping: dict[str, str], number: int, row: dict[str, Cell]) -> RowResult:
+    def row(self, line: _Line) -> RowResult:
         try:
-            send = BUILDERS[self.kind](self.app, self.actor, row_fields(self.kind, mapping, row))
+            if line.error is not None:
+                raise line.error
+            send = BUILDERS[self.kind](self.app, self.actor, line.fields)
         except RowError as error:
-            return RowResult(number, False, error.code, error.reason)
-        return _send(send, number, row_key(self.file_hash, self.kind, number, row))
+            return RowResult(line.number, False, error.code, error.reason)
+        return _send(send, line.number, line.key)
 
     def attendance(self, mapping: dict[str, str], rows: Sequence[Row]) -> None:
         units: list[tuple[int, RowResult | list[Mark]]] = []
@@ -375,9 +384,9 @@ class _Run:
             chunk.append(item)
             lines += 1 if isinstance(item, RowResult) else len(item)
             if lines >= BATCH_ROWS or index == len(work) - 1:  # sheets share a transaction up to BATCH_ROWS lines
-                marks = [item for item in chunk if not isinstance(item, RowResult)]
-                ahead = [teacher_uuid(m.teacher_no) for sheet in marks for m in sheet]
-                self.in_batch(partial(self.sheets, chunk), [self.sheet_key(sheet) for sheet in marks], ahead)
+                sheets_of_chunk = [part for part in chunk if not isinstance(part, RowResult)]
+                ahead = [teacher_uuid(m.teacher_no) for sheet in sheets_of_chunk for m in sheet]
+                self.in_batch(partial(self.sheets, chunk), [self.sheet_key(sheet) for sheet in sheets_of_chunk], ahead)
                 chunk, lines = [], 0
 
     def sheets(self, items: list[RowResult | list[Mark]]) -> list[RowResult]:
