@@ -55,7 +55,7 @@ class ProgrammeCommands(TrainRecBase):
             owner = unit.org(owner_org_id)
             ensure_provider_kind(OrgKind(provider.kind))
             ensure_school_based_level(selection, level, OrgKind(owner.kind))
-            if unit.exists(programme_uuid(code)):
+            if unit.taken(programme_uuid(code)):
                 raise Conflict("programme_exists", f"programme {code} already exists")
             programme = Programme.define(
                 code=code, title=title, level=level, form=form, selection=selection,

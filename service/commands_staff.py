@@ -59,7 +59,7 @@ class StaffCommands(TrainRecBase):
             ensure_teacher_no(teacher_no)
             self.scopes.ensure_staff_write(actor, school_id)
             ensure_school(school_id, self.org_kind(school_id))
-            if unit.exists(teacher_uuid(teacher_no)):
+            if unit.taken(teacher_uuid(teacher_no)):
                 raise Conflict("teacher_exists", f"teacher {teacher_no} is already registered")
             teacher = Teacher.register(teacher_no, name, school_id, hired_on, actor, unit.now)
             unit.add(teacher)

@@ -74,3 +74,28 @@ def test_a_refused_command_fails_alone_in_a_group(backend: Backend, clock: Clock
         outcomes = list(pool.map(put, range(8)))
     assert outcomes == ["201", "org_not_found"] * 4
     app.close()
+
+
+def test_one_teacher_number_registered_at_once_by_many_is_registered_once(backend: Backend, clock: Clock) -> None:
+    """A registration's first attempt does not read whether the number is taken (the store's
+    uniqueness of version 1 is the check); the same number sent by 16 requests at once, in one
+    group or several, is registered once and every other request is refused as a duplicate."""
+    app = TrainRec(backend.fresh(), clock=clock)
+    build_county(app)
+    app.enable_group_commit()
+    before = app.recorder.max_notification_id()
+    start = threading.Barrier(16, timeout=30)
+
+    def register(i: int) -> str:
+        start.wait()
+        try:
+            return str(app.register_teacher(ADMIN, "DUP1", f"教师{i}", "S1", date(2020, 9, 1)).status)
+        except DomainError as error:
+            return error.code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = sorted(pool.map(register, range(16)))
+    assert answers == ["201"] + ["teacher_exists"] * 15
+    assert (app.recorder.max_notification_id() or 0) - (before or 0) == 1
+    assert app.verify(ADMIN).ok
+    app.close()

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+from uuid import UUID
 
+import pytest
+
+from domain.ids import teacher_uuid
 from domain.vocabulary import OrgKind
 from service.app import TrainRec
 from tests.conftest import ADMIN, AUDITOR, COUNTY_SUP, OTHER_SCHOOL_ADMIN, SCHOOL_ADMIN, TOWN_SUP, Clock
@@ -96,3 +101,24 @@ def test_transfer_refusals(county: TrainRec) -> None:
         county.transfer_teacher(OTHER_SCHOOL_ADMIN, "A001", "S3", date(2024, 2, 1))
     with refused(county, "teacher_not_found"):
         county.transfer_teacher(ADMIN, "Z999", "S3", date(2024, 2, 1))
+
+
+def test_a_new_registration_reads_nothing_back_and_a_duplicate_is_still_refused(
+    county: TrainRec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[UUID] = []
+    select = county.recorder.select_events
+
+    def counting(originator_id: UUID, **kwargs: Any) -> Any:
+        read.append(originator_id)
+        return select(originator_id, **kwargs)
+
+    monkeypatch.setattr(county.recorder, "select_events", counting)
+    assert county.register_teacher(ADMIN, "N001", "新教师", "S1").status == 201
+    assert teacher_uuid("N001") not in read
+    before = county.recorder.max_notification_id()
+    with refused(county, "teacher_exists"):
+        county.register_teacher(ADMIN, "N001", "又一位", "S1", idempotency_key="dup-1")
+    assert teacher_uuid("N001") in read  # the second attempt looked
+    assert county.recorder.max_notification_id() == before  # and nothing of the refused one was kept
+    assert county.transcript(ADMIN, "N001")["name"] == "新教师"
