@@ -111,12 +111,18 @@ def raw_read_baseline(conn: psycopg.Connection[Any], schema: str) -> tuple[int, 
 
 
 def http_writes(
-    url: str, clients: int, per_client: int, group_commit: bool, secret: str
+    url: str, clients: int, per_client: int, group_commit: bool, secret: str, run: str = ""
 ) -> tuple[float, list[float], int]:
-    """Start a server on the bench store and register new teachers from `clients` threads."""
+    """Start a server on the bench store and register new teachers from `clients` threads
+    (`run` tells the teacher numbers of one run from another's on the same store)."""
     port = 18000 + (1 if group_commit else 2)
     env = {**os.environ, "TRAINREC_DATABASE_URL": url, "TRAINREC_SECRET": secret,
-           "TRAINREC_GROUP_COMMIT": "1" if group_commit else "0", "PYTHONPATH": str(ROOT)}
+           "TRAINREC_GROUP_COMMIT": "1" if group_commit else "0", "PYTHONPATH": str(ROOT),
+           "TRAINREC_PROJECTOR": "separate"}
+    # The deployment README recommends on PostgreSQL: the read model followed by a process of its
+    # own (`trainrec projections follow`), the same in both modes.
+    projector = subprocess.Popen([sys.executable, "-m", "service.cli", "projections", "follow"], env=env, cwd=ROOT,
+                                 stdout=subprocess.DEVNULL)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "service.api.asgi:app", "--port", str(port), "--log-level", "warning",
          "--limit-concurrency", "256"], env=env, cwd=ROOT)
@@ -142,7 +148,7 @@ def http_writes(
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             try:
                 for i in range(WARM_UP + per_client):
-                    body = json.dumps({"teacher_no": f"H{tag}{c:02d}{i:05d}", "name": "压测教师",
+                    body = json.dumps({"teacher_no": f"H{tag}{run}{c:02d}{i:05d}", "name": "压测教师",
                                        "school_id": "BS00000"}, ensure_ascii=False).encode()
                     started = time.perf_counter()
                     http.request("POST", "/api/v1/teachers", body=body, headers=headers)
@@ -179,6 +185,8 @@ def http_writes(
     finally:
         server.terminate()
         server.wait(timeout=30)
+        projector.terminate()
+        projector.wait(timeout=30)
 
 
 def peak_rss_kib(pid: int) -> int:

@@ -170,7 +170,12 @@ class PostgresDB:
             # Autocommit: a read holds its locks for one statement only; writes use explicit transactions.
             # JIT compilation costs more than these short queries run (0.9 s on a county's compliance),
             # and a county's per-teacher sums should aggregate in memory rather than spill to disk.
-            kwargs={"options": f"-c search_path={schema} -c jit=off -c work_mem=64MB", "autocommit": True},
+            # The read model is derived from the log and its position is committed with its rows,
+            # so its commits need not wait for the disk (synchronous_commit=off): a crash of the
+            # database server can only lose its last few commits whole, which the next catch-up
+            # applies again from the log (docs/read-model.md).
+            kwargs={"options": f"-c search_path={schema} -c jit=off -c work_mem=64MB -c synchronous_commit=off",
+                    "autocommit": True},
             open=True,
         )
 

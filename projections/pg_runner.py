@@ -41,6 +41,7 @@ class RecordsView(PostgresTrackingRecorder):
     def apply(self, event: Any, tracking: Tracking) -> None:
         with self._lock, self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f"SET LOCAL search_path TO {self.datastore.schema}")
+            cursor.execute("SET LOCAL synchronous_commit TO off")  # derived rows: see projections.db.PostgresDB
             tx = PostgresTx(cursor)
             position = int(tx.query(f"SELECT position FROM {LIVE}tracking WHERE name = ? FOR UPDATE", (NAME,))[0][0])
             if tracking.notification_id <= position:

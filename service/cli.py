@@ -1,9 +1,11 @@
-"""The `trainrec` command: serve, token issue, demo, import, projections rebuild|check."""
+"""The `trainrec` command: serve, token issue, demo, import, projections rebuild|check|follow."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -78,6 +80,23 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if differences else 0
 
 
+def _follow(args: argparse.Namespace) -> int:
+    from projections.follow import follow
+    from service.app import TrainRec
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    app = TrainRec()
+    follower = follow(app, listen=True)
+    print(f"following the log into the read model (event {app.read_model.position()}); stop with Ctrl-C",
+          flush=True)
+    stop.wait()
+    follower.stop()
+    app.close()
+    return 0
+
+
 def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -144,6 +163,9 @@ def parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(run=_rebuild)
     checking = projection_commands.add_parser("check", help="compare every projection with a replay")
     checking.set_defaults(run=_check)
+    following = projection_commands.add_parser(
+        "follow", help="keep the read model live in this process (for servers run with TRAINREC_PROJECTOR=separate)")
+    following.set_defaults(run=_follow)
 
     importing = commands.add_parser("import", help="import rows from a CSV or XLSX file (docs/import.md)")
     importing.add_argument("kind", choices=["teachers", "programmes", "enrolments", "attendance", "assessments",

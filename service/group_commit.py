@@ -23,10 +23,19 @@ MAX_GROUP = 256
 MAX_GROUP_EVENTS = 1000  # bounded transactions: each group holds the event table lock briefly
 
 
+def _held() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
 @dataclass
 class _Request:
+    """One command's events; `done` is held until the committer answers (a bare lock: cheaper to
+    make and to wait on than a threading.Event, which is a Condition over a lock)."""
+
     events: list[Any]
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Lock = field(default_factory=_held)
     recordings: list[Recording[Any]] = field(default_factory=list)
     error: BaseException | None = None
 
@@ -48,7 +57,7 @@ class GroupCommitter:
         self.app = app
         self.max_group = max_group
         self.stats = GroupStats()
-        self._queue: queue.Queue[_Request | None] = queue.Queue()
+        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="trainrec-group-commit", daemon=True)
         self._thread.start()
 
@@ -56,7 +65,7 @@ class GroupCommitter:
         """Save `events` in the next group transaction; returns once it committed, or raises."""
         request = _Request(list(events))
         self._queue.put(request)
-        request.done.wait()
+        request.done.acquire()  # released by the committer once the group's transaction ended
         if request.error is not None:
             raise request.error
         return request.recordings
@@ -90,7 +99,7 @@ class GroupCommitter:
         for request in group:
             if request.keys & taken:  # two commands on one aggregate: the later one re-runs on fresh state
                 request.error = IntegrityError("another command in this group changed the same records")
-                request.done.set()
+                request.done.release()
                 continue
             taken |= request.keys
             ready.append(request)
@@ -105,7 +114,7 @@ class GroupCommitter:
                 request.error = error
         finally:
             for request in ready:
-                request.done.set()
+                request.done.release()
 
     def _save_together(self, ready: list[_Request]) -> None:
         if not ready:

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from projections.view import CatchUpThread
+from projections.follow import follow
 from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_reports, routes_staff
 from service.app import TrainRec
 from service.tokens import load_secret
@@ -72,23 +72,14 @@ def create_app(service: TrainRec | None = None, secret: str | None = None, catch
         """Keep the read model close to the log while serving (reads also catch up on demand)."""
         if os.environ.get("TRAINREC_GROUP_COMMIT", "1") != "0":  # 0: one transaction per command
             trainrec.enable_group_commit()
-        worker: CatchUpThread | None = None
-        runner: Any = None
-        if catch_up and trainrec.storage.backend == "postgres":
-            from projections.pg_runner import start_runner
-
-            trainrec.read_model.catch_up()  # the runner then follows the notifications live
-            runner = start_runner(trainrec)
-        elif catch_up:  # SQLite has no subscriptions: poll
-            worker = CatchUpThread(trainrec.read_model)
-            worker.start()
+        # TRAINREC_PROJECTOR=separate: `trainrec projections follow` keeps the read model live in a
+        # process of its own (one for any number of server workers; reads still catch up on demand)
+        follower = follow(trainrec) if catch_up and os.environ.get("TRAINREC_PROJECTOR") != "separate" else None
         try:
             yield
         finally:
-            if worker is not None:
-                worker.stop()
-            if runner is not None:
-                runner.stop()
+            if follower is not None:
+                follower.stop()
 
     app = FastAPI(
         lifespan=lifespan,
