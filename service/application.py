@@ -124,6 +124,10 @@ class Batch:
     absent: set[UUID] = field(default_factory=set)  # ids known to have nothing stored (not looked up again)
     exclusive: bool = False  # no other thread uses the application meanwhile (see `batched`)
     fresh: dict[UUID, Aggregate] = field(default_factory=dict)  # read ahead, not yet used by a command
+    # a creation's first attempt trusts the save's uniqueness check instead of reading (see
+    # `Unit.taken`): for a server's batches, which are run again command by command if a save fails
+    optimistic: bool = False
+    recordings: list[Recording[UUID]] = field(default_factory=list)  # once saved, in the order of `events`
 
 
 @dataclass
@@ -183,10 +187,13 @@ class Unit:
 
     def taken(self, aggregate_id: UUID) -> bool:
         """Whether a new aggregate's id is already used, for a command that creates it. A command's
-        first attempt outside a batch does not read the store for it: the save refuses a second
-        version 1 of an id (IntegrityError), and the command then runs again (`attempt` > 0) with
-        the read, which answers it. Saves a query per registration on the usual, new, path."""
-        if self.batch is None and self.attempt == 0 and aggregate_id not in self.loaded:
+        first attempt (outside a batch, or in a server's optimistic batch) does not read the store
+        for it: the save refuses a second version 1 of an id (IntegrityError), and the command then
+        runs again (`attempt` > 0, or alone after its batch failed) with the read, which answers
+        it. Saves a query per registration on the usual, new, path."""
+        batch = self.batch
+        if self.attempt == 0 and aggregate_id not in self.loaded and (batch is None or (
+                batch.optimistic and aggregate_id not in batch.aggregates and aggregate_id not in batch.fresh)):
             return False
         return self.exists(aggregate_id)
 
@@ -367,6 +374,7 @@ class TrainRecBase(Application[UUID]):
         *,
         exclusive: bool = False,
         read_ahead: Sequence[UUID] = (),
+        optimistic: bool = False,
     ) -> Iterator[Batch]:
         """Run this thread's commands as one batch: each command is checked (and refused) on its
         own, against the state the batch's earlier commands left, and every accepted command's
@@ -381,11 +389,15 @@ class TrainRecBase(Application[UUID]):
         `exclusive` (a bulk import, alone in its process) hands commands the cached aggregates
         themselves instead of copies: a command that fails, or a batch that is not saved, evicts
         what it changed from the cache. Another thread would see changes not yet saved, so never
-        with concurrent requests."""
+        with concurrent requests.
+
+        `optimistic` (a server's group of requests, service.group_commit): a command creating an
+        aggregate does not read first whether its id is taken (`Unit.taken`); a taken id makes the
+        save fail with IntegrityError, and the caller runs the commands again one by one."""
         if getattr(self._batches, "open", None) is not None:
             msg = "batches do not nest"
             raise RuntimeError(msg)
-        batch = Batch(exclusive=exclusive)
+        batch = Batch(exclusive=exclusive, optimistic=optimistic)
         if actor is not None and idempotency_keys:
             ids = [idempotency_uuid(actor.subject, key) for key in idempotency_keys]
             batch.absent = set(ids) - stored_ids(self.recorder, ids)
@@ -404,7 +416,7 @@ class TrainRecBase(Application[UUID]):
             self._batches.open = None
         if batch.events:
             try:
-                self.save(*batch.events)
+                batch.recordings = self.save(*batch.events)
             except BaseException:
                 self._forget(batch.aggregates)
                 raise
@@ -421,7 +433,7 @@ class TrainRecBase(Application[UUID]):
 
     def _save_unit(self, unit: Unit) -> list[Any]:
         aggregates = list(unit.touched.values())
-        if self.group_committer is None:
+        if self.group_committer is None or self.group_committer.in_committer():
             return self.save(*aggregates)
         events = [e for a in aggregates for e in a.collect_events()]
         return self.group_committer.commit(events)

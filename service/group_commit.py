@@ -1,19 +1,28 @@
 """Group commit: concurrent commands share one transaction, each still gets its own answer.
 
 The event table is locked for every write (the PostgreSQL recorder serialises writers), so one
-transaction per command caps throughput at one commit (and fsync) per command. Here, request
-threads run their command's rules themselves, then hand the resulting events to one committer
-thread, which saves everything that queued up while the previous transaction was committing in a
-single transaction. A command is answered only after its transaction committed (durable before
-its 2xx). If the shared transaction fails on a conflict, each command of the group is saved on
-its own, so only the conflicting one fails (and is re-run on fresh state by its caller).
+transaction per command caps throughput at one commit (and fsync) per command. Here one committer
+thread saves, in a single transaction, everything that queued up while the previous transaction
+was committing. A command is answered only after its transaction committed (durable before its
+2xx). Two ways in:
+
+- `submit(command)` (the HTTP server's writes): the committer runs the queued commands itself, one
+  after another, as one batch (`TrainRecBase.batched`): each is checked, and refused, on its own
+  against the state the group's earlier commands left, and the accepted ones' events are saved
+  together. The request's thread (the event loop) only waits for its future: no thread-pool hand-off
+  per write. If the group's transaction fails on a conflict (another writer, or a taken id that a
+  creation did not read first), each command of the group is run again alone.
+- `commit(events)` (a thread that ran its command itself): the events join the next group; if the
+  shared transaction fails on a conflict, each command's events are saved alone, so only the
+  conflicting one fails (and is re-run on fresh state by its caller).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +30,7 @@ from eventsourcing.persistence import IntegrityError, Recording
 
 MAX_GROUP = 256
 MAX_GROUP_EVENTS = 1000  # bounded transactions: each group holds the event table lock briefly
+MAX_GROUP_COMMANDS = 128  # submitted commands run one after another in a group: bounded latency
 
 
 def _held() -> threading.Lock:
@@ -45,6 +55,14 @@ class _Request:
 
 
 @dataclass
+class _Job:
+    """A command for the committer to run; its answer (a CommandResult) or error goes to `future`."""
+
+    command: Callable[[], Any]
+    future: Future[Any] = field(default_factory=Future)
+
+
+@dataclass
 class GroupStats:
     transactions: int = 0
     commands: int = 0
@@ -57,7 +75,7 @@ class GroupCommitter:
         self.app = app
         self.max_group = max_group
         self.stats = GroupStats()
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Request | _Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="trainrec-group-commit", daemon=True)
         self._thread.start()
 
@@ -70,6 +88,17 @@ class GroupCommitter:
             raise request.error
         return request.recordings
 
+    def submit(self, command: Callable[[], Any]) -> Future[Any]:
+        """Have the committer run `command` (a service call that executes one command) in the next
+        group; the future holds its answer once the group's transaction committed, or its error."""
+        job = _Job(command)
+        self._queue.put(job)
+        return job.future
+
+    def in_committer(self) -> bool:
+        """Whether the caller is the committer thread (which saves its own commands directly)."""
+        return threading.current_thread() is self._thread
+
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
@@ -80,8 +109,9 @@ class GroupCommitter:
             if first is None:
                 return
             group = [first]
-            events = len(first.events)
-            while len(group) < self.max_group and events < MAX_GROUP_EVENTS:
+            events = len(first.events) if isinstance(first, _Request) else 0
+            jobs = int(isinstance(first, _Job))
+            while len(group) < self.max_group and events < MAX_GROUP_EVENTS and jobs < MAX_GROUP_COMMANDS:
                 try:
                     following = self._queue.get_nowait()
                 except queue.Empty:
@@ -90,10 +120,67 @@ class GroupCommitter:
                     self._commit(group)
                     return
                 group.append(following)
-                events += len(following.events)
+                if isinstance(following, _Request):
+                    events += len(following.events)
+                else:
+                    jobs += 1
             self._commit(group)
 
-    def _commit(self, group: list[_Request]) -> None:
+    def _commit(self, group: list[_Request | _Job]) -> None:
+        requests = [r for r in group if isinstance(r, _Request)]
+        jobs = [j for j in group if isinstance(j, _Job)]
+        if requests:
+            self._commit_requests(requests)
+        if jobs:
+            self._run_jobs(jobs)
+
+    # --- submitted commands ------------------------------------------------------------------
+    def _run_jobs(self, jobs: list[_Job]) -> None:
+        ran: list[tuple[_Job, Any, BaseException | None, int, int]] = []
+        try:
+            with self.app.batched(optimistic=True) as batch:
+                for job in jobs:
+                    start = len(batch.events)
+                    try:
+                        ran.append((job, job.command(), None, start, len(batch.events)))
+                    except Exception as error:  # noqa: BLE001 - the command's own answer (refused alone)
+                        ran.append((job, None, error, start, start))
+        except IntegrityError:
+            self.stats.split_groups += 1
+            for job in jobs:
+                self._run_alone(job)
+            return
+        except BaseException as error:  # noqa: BLE001 - every waiting command is told
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(error)
+            return
+        if batch.events:
+            self.stats.transactions += 1
+        self.stats.commands += len(jobs)
+        self.stats.largest_group = max(self.stats.largest_group, len(jobs))
+        for job, result, failure, start, end in ran:
+            if failure is not None:
+                job.future.set_exception(failure)
+                continue
+            if end > start:  # the position of its last event, as a command saved alone answers
+                result.notification_id = max(r.notification.id for r in batch.recordings[start:end])
+            job.future.set_result(result)
+
+    def _run_alone(self, job: _Job) -> None:
+        """Run a command again on its own (its group's transaction failed): it saves directly, and
+        re-runs on fresh state if another writer changed its records meanwhile."""
+        try:
+            result = job.command()
+        except Exception as error:  # noqa: BLE001 - the command's own answer
+            job.future.set_exception(error)
+            return
+        self.stats.transactions += 1
+        self.stats.commands += 1
+        job.future.set_result(result)
+
+    # --- events of commands run by their callers ----------------------------------------------
+    def _commit_requests(self, group: list[_Request]) -> None:
         taken: set[Any] = set()
         ready: list[_Request] = []
         for request in group:

@@ -7,10 +7,13 @@ that call the store stay `def` (the eventsourcing library is synchronous)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from domain.actor import Actor
 from domain.errors import Invalid, Unauthenticated
@@ -57,3 +60,15 @@ def answer(result: CommandResult) -> JSONResponse:
     if result.notification_id is not None:
         headers["Trainrec-Position"] = str(result.notification_id)
     return JSONResponse(result.body, status_code=result.status, headers=headers)
+
+
+async def write(service: TrainRec, command: Callable[[], CommandResult]) -> JSONResponse:
+    """Run a write command and answer it. With group commit (the server's default), the committer
+    thread runs it in the next group and the request waits for its answer without occupying a
+    thread (service.group_commit); otherwise it runs in the thread pool, saving on its own."""
+    committer = service.group_committer
+    if committer is None:
+        result = await run_in_threadpool(command)
+    else:
+        result = await asyncio.wrap_future(committer.submit(command))
+    return answer(result)

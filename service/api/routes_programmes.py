@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from domain.rules.programme_definition import SessionPlan
-from service.api.deps import CurrentActor, IdempotencyKey, Service, answer
+from service.api.deps import CurrentActor, IdempotencyKey, Service, write
 from service.api.schemas import (
     AbsenceApprovalIn,
     AbsenceIn,
@@ -29,15 +29,15 @@ SessionNo = Annotated[int, Path(ge=1, le=1000)]
 
 
 @router.post("", status_code=201)
-def define_programme(body: ProgrammeCreate, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
-    return answer(service.define_programme(
-        actor,
-        code=body.code, title=body.title, level=body.level, form=body.form, selection=body.selection,
+async def define_programme(
+    body: ProgrammeCreate, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    sessions = [SessionPlan(s.no, s.on, s.hours) for s in body.sessions]
+    return await write(service, lambda: service.define_programme(
+        actor, code=body.code, title=body.title, level=body.level, form=body.form, selection=body.selection,
         school_based_content=body.school_based_content, hours=body.hours, provider_id=body.provider_id,
-        owner_org_id=body.owner_org_id, starts_on=body.starts_on, ends_on=body.ends_on,
-        sessions=[SessionPlan(s.no, s.on, s.hours) for s in body.sessions], capacity=body.capacity,
-        idempotency_key=key,
-    ))
+        owner_org_id=body.owner_org_id, starts_on=body.starts_on, ends_on=body.ends_on, sessions=sessions,
+        capacity=body.capacity, idempotency_key=key))
 
 
 @router.get("/{code}")
@@ -46,58 +46,65 @@ def get_programme(code: Code, actor: CurrentActor, service: Service) -> dict[str
 
 
 @router.post("/{code}/approval", status_code=201)
-def approve(code: Code, body: ApprovalIn, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
-    return answer(service.decide_programme(actor, code, body.decision, body.reason, idempotency_key=key))
+async def approve(
+    code: Code, body: ApprovalIn, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    return await write(service, lambda: service.decide_programme(
+        actor, code, body.decision, body.reason, idempotency_key=key))
 
 
 @router.post("/{code}/enrolments", status_code=201)
-def enrol(code: Code, body: EnrolmentIn, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
-    return answer(service.enrol(actor, code, body.teacher_no, idempotency_key=key))
+async def enrol(
+    code: Code, body: EnrolmentIn, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    return await write(service, lambda: service.enrol(actor, code, body.teacher_no, idempotency_key=key))
 
 
 @router.post("/{code}/enrolments/{teacher_no}/absence", status_code=201)
-def request_absence(
+async def request_absence(
     code: Code, teacher_no: TeacherNoPath, body: AbsenceIn, actor: CurrentActor, service: Service,
     key: IdempotencyKey,
 ) -> JSONResponse:
-    return answer(service.request_absence(actor, code, teacher_no, body.kind, body.reason,
-                                          body.substitute_teacher_no, idempotency_key=key))
+    return await write(service, lambda: service.request_absence(
+        actor, code, teacher_no, body.kind, body.reason, body.substitute_teacher_no, idempotency_key=key))
 
 
 @router.post("/{code}/enrolments/{teacher_no}/absence/approval", status_code=201)
-def decide_absence(
+async def decide_absence(
     code: Code, teacher_no: TeacherNoPath, body: AbsenceApprovalIn, actor: CurrentActor, service: Service,
     key: IdempotencyKey,
 ) -> JSONResponse:
-    return answer(service.decide_absence(actor, code, teacher_no, body.by, body.decision, body.reason,
-                                         idempotency_key=key))
+    return await write(service, lambda: service.decide_absence(
+        actor, code, teacher_no, body.by, body.decision, body.reason, idempotency_key=key))
 
 
 @router.post("/{code}/sessions/{no}/attendance", status_code=201)
-def attendance(
+async def attendance(
     code: Code, no: SessionNo, body: AttendanceIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
-    return answer(service.record_attendance(actor, code, no, body.present, body.absent, idempotency_key=key))
+    return await write(service, lambda: service.record_attendance(
+        actor, code, no, body.present, body.absent, idempotency_key=key))
 
 
 @router.post("/{code}/assessments", status_code=201)
-def assess(
+async def assess(
     code: Code, body: AssessmentIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
-    return answer(service.assess(actor, code, body.teacher_no, body.attitude, body.assignments, body.result,
-                                 idempotency_key=key))
+    return await write(service, lambda: service.assess(
+        actor, code, body.teacher_no, body.attitude, body.assignments, body.result, idempotency_key=key))
 
 
 @router.post("/{code}/evaluations", status_code=201)
-def evaluate(
+async def evaluate(
     code: Code, body: EvaluationIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
-    return answer(service.evaluate(actor, code, body.teacher_no, body.form, body.instructors, body.management,
-                                   body.comment, idempotency_key=key))
+    return await write(service, lambda: service.evaluate(
+        actor, code, body.teacher_no, body.form, body.instructors, body.management, body.comment, idempotency_key=key))
 
 
 @router.post("/{code}/credits", status_code=201)
-def award_credit(
+async def award_credit(
     code: Code, body: CreditIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
-    return answer(service.award_credit(actor, code, body.teacher_no, body.hours, idempotency_key=key))
+    return await write(service, lambda: service.award_credit(
+        actor, code, body.teacher_no, body.hours, idempotency_key=key))

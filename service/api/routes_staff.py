@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from service.api.deps import CurrentActor, IdempotencyKey, Service, answer
+from service.api.deps import CurrentActor, IdempotencyKey, Service, write
 from service.api.schemas import OrgPut, TeacherCreate, TransferCreate
 
 router = APIRouter(prefix="/api/v1", tags=["orgs and teachers"])
@@ -18,8 +18,11 @@ TeacherNoPath = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 @router.put("/orgs/{org_id}", status_code=201)
-def put_org(org_id: OrgId, body: OrgPut, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
-    return answer(service.put_org(actor, org_id, body.name, body.kind, body.parent_id, idempotency_key=key))
+async def put_org(
+    org_id: OrgId, body: OrgPut, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    return await write(service, lambda: service.put_org(
+        actor, org_id, body.name, body.kind, body.parent_id, idempotency_key=key))
 
 
 @router.get("/orgs/{org_id}")
@@ -29,17 +32,19 @@ def get_org(org_id: OrgId, actor: CurrentActor, service: Service) -> dict[str, A
 
 
 @router.post("/teachers", status_code=201)
-def register_teacher(body: TeacherCreate, actor: CurrentActor, service: Service, key: IdempotencyKey) -> JSONResponse:
-    return answer(service.register_teacher(actor, body.teacher_no, body.name, body.school_id, body.hired_on,
-                                           idempotency_key=key))
+async def register_teacher(
+    body: TeacherCreate, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    return await write(service, lambda: service.register_teacher(
+        actor, body.teacher_no, body.name, body.school_id, body.hired_on, idempotency_key=key))
 
 
 @router.post("/teachers/{teacher_no}/transfers", status_code=201)
-def transfer(
+async def transfer(
     teacher_no: TeacherNoPath, body: TransferCreate, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
-    return answer(service.transfer_teacher(actor, teacher_no, body.to_school_id, body.effective_on,
-                                           idempotency_key=key))
+    return await write(service, lambda: service.transfer_teacher(
+        actor, teacher_no, body.to_school_id, body.effective_on, idempotency_key=key))
 
 
 @router.get("/teachers/{teacher_no}/history")

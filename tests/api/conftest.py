@@ -29,4 +29,8 @@ def service(backend: Backend, clock: Clock) -> Iterator[TrainRec]:
 
 @pytest.fixture
 def client(service: TrainRec) -> TestClient:
+    """Writes go through group commit, as in a server (its lifespan turns it on; this client does
+    not run the lifespan). The scope-matrix and fuzz tests build clients without it: the thread-pool
+    path, one transaction per command."""
+    service.enable_group_commit()
     return TestClient(create_app(service, SECRET), raise_server_exceptions=False)
