@@ -200,7 +200,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--teachers", type=int, default=int(os.environ.get("N", "10000")))
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--requests", type=int, default=100, help="measured HTTP writes per client")
+    parser.add_argument("--requests", type=int, default=300, help="measured HTTP writes per client")
     parser.add_argument("--keep", action="store_true", help="keep the bench schema")
     args = parser.parse_args()
     pg = os.environ.get("TRAINREC_BENCH_POSTGRES_URL", DEFAULT_PG)
