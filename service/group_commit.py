@@ -130,9 +130,14 @@ class GroupCommitter:
         requests = [r for r in group if isinstance(r, _Request)]
         jobs = [j for j in group if isinstance(j, _Job)]
         if requests:
-            self._commit_requests(requests)
+            self._commit_requests(requests)  # releases every request itself, whatever happens
         if jobs:
-            self._run_jobs(jobs)
+            try:
+                self._run_jobs(jobs)
+            except BaseException as error:  # noqa: BLE001 - a fault here must not leave anyone waiting
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(error)
 
     # --- submitted commands ------------------------------------------------------------------
     def _run_jobs(self, jobs: list[_Job]) -> None:

@@ -7,6 +7,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
+import pytest
+
 from domain.errors import DomainError
 from domain.vocabulary import OrgKind
 from service.app import TrainRec
@@ -177,4 +179,28 @@ def test_a_group_that_cannot_be_saved_is_run_again_command_by_command(backend: B
     # ids have a gap where the failed group's transaction took some)
     assert len(app.recorder.select_notifications(start=before + 1, limit=100)) == 5
     assert app.verify(ADMIN).ok
+    app.close()
+
+
+class Fault(BaseException):
+    """Not a command's own refusal: something the committer did not expect."""
+
+
+def raise_fault() -> None:
+    raise Fault
+
+
+def test_the_committer_outlives_a_fault_and_answers_every_waiting_command(backend: Backend, clock: Clock) -> None:
+    app = TrainRec(backend.fresh(), clock=clock)
+    build_county(app)
+    committer = app.enable_group_commit()
+    gate, holder = held_group(app)
+    faulty = committer.submit(raise_fault)
+    innocent = committer.submit(lambda: app.register_teacher(ADMIN, "N01", "教师", "S1"))
+    gate.set()
+    for future in (faulty, holder, innocent):  # the group was not saved: each is told so, none left waiting
+        with pytest.raises(Fault):
+            future.result(timeout=30)
+    later = committer.submit(lambda: app.register_teacher(ADMIN, "N01", "教师", "S1")).result(timeout=30)
+    assert later.status == 201  # the committer still runs, and nothing of the failed group was kept
     app.close()
