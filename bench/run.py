@@ -122,7 +122,12 @@ def http_writes(
     # The deployment README recommends on PostgreSQL: the read model followed by a process of its
     # own (`trainrec projections follow`), the same in both modes.
     projector = subprocess.Popen([sys.executable, "-m", "service.cli", "projections", "follow"], env=env, cwd=ROOT,
-                                 stdout=subprocess.DEVNULL)
+                                 stdout=subprocess.PIPE, text=True)
+    # It says it follows once it has applied the backlog (the import's events): only then is
+    # either mode measured, so that neither shares the machine with that catch-up.
+    assert projector.stdout is not None
+    if "following" not in projector.stdout.readline():
+        raise RuntimeError("the projector did not start")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "service.api.asgi:app", "--port", str(port), "--log-level", "warning",
          "--limit-concurrency", "256"], env=env, cwd=ROOT)
@@ -186,7 +191,7 @@ def http_writes(
         server.terminate()
         server.wait(timeout=30)
         projector.terminate()
-        projector.wait(timeout=30)
+        projector.wait(timeout=120)
 
 
 def peak_rss_kib(pid: int) -> int:
