@@ -82,6 +82,11 @@ class ListeningFollower(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+        try:  # wake it now rather than at its next periodic wake-up
+            with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(self.channel)))
+        except psycopg.Error:
+            pass  # it stops at its next wake-up
         self.join(timeout=10)
 
 

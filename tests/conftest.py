@@ -210,6 +210,18 @@ def define(
     )
 
 
+def run_a_session(app: TrainRec, clock: Clock) -> int:
+    """Programme K1 with A001–A003 enrolled and its first session's attendance recorded (A003
+    absent); returns the position of the attendance's last event."""
+    define(app, "K1")
+    for teacher_no in ("A001", "A002", "A003"):
+        app.enrol(ADMIN, "K1", teacher_no)
+    clock.set(date(2024, 3, 4), hour=18)
+    result = app.record_attendance(PROVIDER, "K1", 1, ["A001", "A002"], ["A003"])
+    assert result.notification_id is not None
+    return result.notification_id
+
+
 @pytest.fixture
 def county(app: TrainRec) -> TrainRec:
     build_county(app)

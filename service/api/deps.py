@@ -2,8 +2,9 @@
 
 They are `async def` on purpose: none of them does I/O (a token is checked by HMAC in memory), and
 FastAPI runs every plain `def` dependency in the thread pool, a hand-off to another thread and back
-per dependency per request, which under load cost more than the dependencies themselves. Endpoints
-that call the store stay `def` (the eventsourcing library is synchronous)."""
+per dependency per request, which under load cost more than the dependencies themselves. The
+eventsourcing library is synchronous: read endpoints stay `def` (the thread pool), and write
+endpoints hand their command to `write`, which runs it off the event loop."""
 
 from __future__ import annotations
 

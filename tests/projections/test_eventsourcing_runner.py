@@ -3,14 +3,12 @@ side by side with the page-at-a-time catch-up."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from projections.check import check
 from projections.pg_runner import start_runner
 from service.app import TrainRec
-from tests.conftest import ADMIN, PROVIDER, Backend, Clock, build_county, define, require_postgres
+from tests.conftest import ADMIN, Backend, Clock, build_county, require_postgres, run_a_session
 
 
 @pytest.mark.postgres
@@ -23,13 +21,7 @@ def test_projection_runner_applies_every_event_once(tmp_path: object, clock: Clo
     app.read_model.catch_up(until=5)  # the runner starts from a tracked position, not from zero
     runner = start_runner(app)
     try:
-        define(app, "K1")
-        for teacher_no in ("A001", "A002", "A003"):
-            app.enrol(ADMIN, "K1", teacher_no)
-        clock.set(date(2024, 3, 4), hour=18)
-        result = app.record_attendance(PROVIDER, "K1", 1, ["A001", "A002"], ["A003"])
-        assert result.notification_id is not None
-        runner.wait(result.notification_id, timeout=20)
+        runner.wait(run_a_session(app, clock), timeout=20)
         assert app.read_model.position() == app.read_model.head()
         # A read that catches up itself finds nothing left to apply, and nothing was applied twice.
         roster = app.roster(ADMIN, "K1")

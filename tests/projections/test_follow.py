@@ -9,15 +9,15 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
 
+from projections import follow as follow_module
 from projections.check import check
 from projections.follow import ListeningFollower, follow
 from service.app import TrainRec
-from tests.conftest import ADMIN, PROVIDER, Backend, Clock, build_county, define, require_postgres
+from tests.conftest import ADMIN, Backend, Clock, build_county, require_postgres, run_a_session
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,21 +35,19 @@ def reaches(app: TrainRec, position: int, timeout: float = 30.0) -> bool:
 
 
 @pytest.mark.postgres
-def test_the_listening_follower_applies_every_event_once_as_it_is_recorded(tmp_path: Path, clock: Clock) -> None:
+def test_the_listening_follower_applies_every_event_once_as_it_is_recorded(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     require_postgres()
+    # its periodic wake-up out of the way: within the waits below only a NOTIFY can wake it
+    monkeypatch.setattr(follow_module, "WAKE_AT_LEAST_EVERY", 120.0)
     app = TrainRec(Backend("postgres", tmp_path).fresh(), clock=clock)
     build_county(app)  # recorded before the follower starts: it begins with a catch-up
     follower = follow(app, listen=True)
     assert isinstance(follower, ListeningFollower)
     try:
         assert follower.wait(app.read_model.head(), timeout=20)
-        define(app, "K1")
-        for teacher_no in ("A001", "A002", "A003"):
-            app.enrol(ADMIN, "K1", teacher_no)
-        clock.set(date(2024, 3, 4), hour=18)
-        result = app.record_attendance(PROVIDER, "K1", 1, ["A001", "A002"], ["A003"])
-        assert result.notification_id is not None
-        assert follower.wait(result.notification_id, timeout=20)  # woken by the write's NOTIFY
+        assert follower.wait(run_a_session(app, clock), timeout=20)  # woken by the writes' NOTIFY
         assert app.read_model.position() == app.read_model.head()
         assert check(app.read_model)[1] == []
         app.enrol(ADMIN, "K1", "B001")
