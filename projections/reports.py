@@ -220,21 +220,30 @@ class Reports:
         tests = [short_of[rule] for rule in RULES_SHORT]
         limits = [limit for _, limit in tests if limit is not None]
         counts = ", ".join(f"SUM(CASE WHEN {test} THEN 1 ELSE 0 END)" for test, _ in tests)
+        postgres = self.db.backend == "postgres"
+        # One row per school with its sums, then one row with every list in order of teacher number
+        # (sorted by the database in one pass over the members: a county's lists hold hundreds of
+        # thousands of numbers, which Python would otherwise have to sort one list at a time).
         lists = ", ".join(agg(f"CASE WHEN {test} THEN teacher_no END") for test, _ in tests)
+        nothing = ", ".join(["NULL"] * len(tests))
+        zeros = ", ".join(["0"] * (len(tests) + 5))
+        collate = ' COLLATE "C"' if postgres else ""  # byte order: Python's order of the same text
         rows = self.db.query(
             f"WITH m AS ({members}), "
             # one row per member: the year's row, whose cycle_x10 holds the cycle's hours so far; a
             # member without a row that year has those of their latest earlier row of the cycle (looked
             # up for them alone)
-            "f AS (SELECT m.school_id, m.teacher_no, COALESCE(ty.hours_x10, 0) AS h, "
+            f"f AS {'MATERIALIZED ' if postgres else ''}(SELECT m.school_id, m.teacher_no, "
+            "COALESCE(ty.hours_x10, 0) AS h, "
             "COALESCE(ty.self_selected_x10, 0) AS s, COALESCE(ty.designated_x10, 0) AS d, "
             "COALESCE(ty.elective_x10, 0) AS el, COALESCE(ty.concentrated_max_x10, -1) AS cm, "
             "COALESCE(ty.enrolments_counted, 0) AS cnt, COALESCE(ty.enrolments_attended, 0) AS att, "
             f"COALESCE(ty.cycle_x10, (SELECT c.cycle_x10 FROM {p}teacher_years c WHERE c.teacher_no = m.teacher_no "
             "AND c.year BETWEEN ? AND ? ORDER BY c.year DESC LIMIT 1), 0) AS cy "
             f"FROM m LEFT JOIN {p}teacher_years ty ON ty.teacher_no = m.teacher_no AND ty.year = ?) "
-            f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {counts}, {lists} "
-            "FROM f GROUP BY school_id",
+            f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {counts}, {nothing} "
+            f"FROM f GROUP BY school_id UNION ALL SELECT NULL, {zeros}, {lists} FROM "
+            f"(SELECT * FROM f ORDER BY teacher_no{collate}) ordered",
             (*member_args, cycle_start, year - 1, year, *limits, *limits),
         )
         tallies = [Tally() for _ in paths]
@@ -254,6 +263,13 @@ class Reports:
             return units_of[school_id]
 
         for school_id, n, hours_x10, self_x10, counted, attended, *short in rows:
+            if school_id is None:
+                # The teachers themselves are listed for the unit asked about only (children give
+                # figures); Tally.summary sorts them, which costs one pass when already in order.
+                for rule, names in zip(RULES_SHORT, short[rules:], strict=True):
+                    if names:
+                        tallies[0].short[rule] = names.split(SEPARATOR)
+                continue
             for tally in units(str(school_id)):
                 tally.teachers += int(n)
                 tally.hours_x10 += int(hours_x10)
@@ -262,10 +278,6 @@ class Reports:
                 tally.attended += int(attended)
                 for rule, number in zip(RULES_SHORT, short[:rules], strict=True):
                     tally.short_counts[rule] += int(number)
-            # The teachers themselves are listed for the unit asked about only (children give figures).
-            for rule, names in zip(RULES_SHORT, short[rules:], strict=True):
-                if names:
-                    tallies[0].short[rule].extend(names.split(SEPARATOR))
         overdue = self.db.query(
             f"SELECT e.teacher_no, e.programme_code, m.school_id, 'assessment' FROM {p}enrolments e "
             f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
