@@ -11,7 +11,8 @@ was committing. A command is answered only after its transaction committed (dura
   against the state the group's earlier commands left, and the accepted ones' events are saved
   together. The request's thread (the event loop) only waits for its future: no thread-pool hand-off
   per write. If the group's transaction fails on a conflict (another writer, or a taken id that a
-  creation did not read first), each command of the group is run again alone.
+  creation did not read first), the group is run again as one batch whose creations read first, and
+  only if that fails too, each command alone.
 - `commit(events)` (a thread that ran its command itself): the events join the next group; if the
   shared transaction fails on a conflict, each command's events are saved alone, so only the
   conflicting one fails (and is re-run on fresh state by its caller).
@@ -60,6 +61,9 @@ class _Job:
 
     command: Callable[[], Any]
     future: Future[Any] = field(default_factory=Future)
+
+
+_Ran = tuple[_Job, Any, BaseException | None, int, int]  # job, answer, refusal, its events in the batch
 
 
 @dataclass
@@ -141,36 +145,43 @@ class GroupCommitter:
 
     # --- submitted commands ------------------------------------------------------------------
     def _run_jobs(self, jobs: list[_Job]) -> None:
-        ran: list[tuple[_Job, Any, BaseException | None, int, int]] = []
-        try:
-            with self.app.batched(optimistic=True) as batch:
-                for job in jobs:
-                    start = len(batch.events)
-                    try:
-                        ran.append((job, job.command(), None, start, len(batch.events)))
-                    except Exception as error:  # noqa: BLE001 - the command's own answer (refused alone)
-                        ran.append((job, None, error, start, start))
-        except IntegrityError:
-            self.stats.split_groups += 1
-            for job in jobs:
-                self._run_alone(job)
-            return
-        except BaseException as error:  # noqa: BLE001 - every waiting command is told
-            for job in jobs:
-                if not job.future.done():
-                    job.future.set_exception(error)
-            return
-        if batch.events:
-            self.stats.transactions += 1
-        self.stats.commands += len(jobs)
-        self.stats.largest_group = max(self.stats.largest_group, len(jobs))
-        for job, result, failure, start, end in ran:
-            if failure is not None:
-                job.future.set_exception(failure)
+        """Run the group as one batch. If its save fails on a conflict (a taken id that a creation
+        trusted the save to catch, or another writer), run it once more as one batch whose creations
+        read first, which refuses the duplicate alone; only if that fails too (another process wrote
+        between the read and the save) is each command run alone. A duplicate registration, sent
+        again and again, so costs its group one more transaction, not one per command."""
+        for optimistic in (True, False):
+            try:
+                batch, ran = self._run_batch(jobs, optimistic)
+            except IntegrityError:
+                self.stats.split_groups += 1
                 continue
-            if end > start:  # the position of its last event, as a command saved alone answers
-                result.notification_id = max(r.notification.id for r in batch.recordings[start:end])
-            job.future.set_result(result)
+            if batch.events:
+                self.stats.transactions += 1
+            self.stats.commands += len(jobs)
+            self.stats.largest_group = max(self.stats.largest_group, len(jobs))
+            for job, result, failure, start, end in ran:
+                if failure is not None:
+                    job.future.set_exception(failure)
+                    continue
+                if end > start:  # the position of its last event, as a command saved alone answers
+                    result.notification_id = max(r.notification.id for r in batch.recordings[start:end])
+                job.future.set_result(result)
+            return
+        for job in jobs:
+            self._run_alone(job)
+
+    def _run_batch(self, jobs: list[_Job], optimistic: bool) -> tuple[Any, list[_Ran]]:
+        """Each command against the state the group's earlier ones left (refused alone), saved at once."""
+        ran: list[_Ran] = []
+        with self.app.batched(optimistic=optimistic) as batch:
+            for job in jobs:
+                start = len(batch.events)
+                try:
+                    ran.append((job, job.command(), None, start, len(batch.events)))
+                except Exception as error:  # noqa: BLE001 - the command's own answer (refused alone)
+                    ran.append((job, None, error, start, start))
+        return batch, ran
 
     def _run_alone(self, job: _Job) -> None:
         """Run a command again on its own (its group's transaction failed): it saves directly, and

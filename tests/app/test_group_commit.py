@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from domain.errors import DomainError
 from domain.vocabulary import OrgKind
@@ -155,30 +158,72 @@ def test_submitted_commands_run_as_one_group_each_answered_alone(backend: Backen
     app.close()
 
 
-def test_a_group_that_cannot_be_saved_is_run_again_command_by_command(backend: Backend, clock: Clock) -> None:
-    """A registration does not read whether its number is taken; a taken one makes the group's
-    save fail, and every command of the group is then run alone: only the duplicate is refused."""
-    app = TrainRec(backend.fresh(), clock=clock)
-    build_county(app)
-    committer = app.enable_group_commit()
-    before = app.recorder.max_notification_id() or 0
+def submit_group_with_a_taken_number(app: TrainRec) -> tuple[list[Future[Any]], list[Future[Any]]]:
+    """Registrations in one group, one of a number registered already (A001), and one sent twice
+    under one idempotency key."""
+    committer = app.group_committer
+    assert committer is not None
     gate, holder = held_group(app)
     futures = [committer.submit(lambda n=n: app.register_teacher(ADMIN, n, "教师", "S1"))
-               for n in ("N01", "A001", "N02", "N03")]  # A001 is registered already
+               for n in ("N01", "A001", "N02", "N03")]
     keyed = [committer.submit(lambda: app.register_teacher(ADMIN, "N04", "教师", "S1", idempotency_key="k-1"))
              for _ in range(2)]
     gate.set()
     holder.result(timeout=30)
+    return futures, keyed
+
+
+def assert_only_the_duplicate_refused(app: TrainRec, futures: list[Future[Any]], keyed: list[Future[Any]],
+                                      before: int) -> None:
     answers = [outcome(f) for f in futures]
     assert answers[1] == "teacher_exists"
     assert [a[0] for a in (answers[0], answers[2], answers[3]) if isinstance(a, tuple)] == [201, 201, 201]
     first, second = (f.result(timeout=30) for f in keyed)
     assert (first.status, first.replayed, second.status, second.replayed) == (201, False, 201, True)
-    assert committer.stats.split_groups == 1
     # N01, N02, N03, N04 and N04's idempotency record; nothing of the refused one (PostgreSQL's
     # ids have a gap where the failed group's transaction took some)
     assert len(app.recorder.select_notifications(start=before + 1, limit=100)) == 5
     assert app.verify(ADMIN).ok
+
+
+def test_a_group_with_a_taken_number_is_run_again_as_one_group_that_reads_first(
+        backend: Backend, clock: Clock) -> None:
+    """A registration does not read whether its number is taken; a taken one makes the group's
+    save fail, and the group runs once more as one batch whose registrations read first: only the
+    duplicate is refused, in one more transaction (not one per command of the group)."""
+    app = TrainRec(backend.fresh(), clock=clock)
+    build_county(app)
+    committer = app.enable_group_commit()
+    before = app.recorder.max_notification_id() or 0
+    transactions = committer.stats.transactions
+    futures, keyed = submit_group_with_a_taken_number(app)
+    assert_only_the_duplicate_refused(app, futures, keyed, before)
+    assert committer.stats.split_groups == 1
+    assert committer.stats.transactions == transactions + 1  # the group's second, reading, batch
+    app.close()
+
+
+def test_a_group_that_fails_twice_is_run_command_by_command(
+        backend: Backend, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the reading batch fails too (another process took an id between the read and the save),
+    each command of the group runs alone."""
+    app = TrainRec(backend.fresh(), clock=clock)
+    build_county(app)
+    committer = app.enable_group_commit()
+    before = app.recorder.max_notification_id() or 0
+    batched = app.batched
+
+    @contextmanager
+    def another_writer_in_between(**options: Any) -> Iterator[Any]:
+        with batched(**options) as batch:
+            yield batch
+            if not options.get("optimistic") and batch.events:
+                raise IntegrityError("another writer took an id")  # as the save would
+
+    monkeypatch.setattr(app, "batched", another_writer_in_between)
+    futures, keyed = submit_group_with_a_taken_number(app)
+    assert_only_the_duplicate_refused(app, futures, keyed, before)
+    assert committer.stats.split_groups == 2  # the optimistic batch and the reading one
     app.close()
 
 
