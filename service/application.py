@@ -125,7 +125,7 @@ class Batch:
     exclusive: bool = False  # no other thread uses the application meanwhile (see `batched`)
     fresh: dict[UUID, Aggregate] = field(default_factory=dict)  # read ahead, not yet used by a command
     # a creation's first attempt trusts the save's uniqueness check instead of reading (see
-    # `Unit.taken`): for a server's batches, which are run again command by command if a save fails
+    # `Unit.taken`): for a server's batches, which are run again as a batch that reads if a save fails
     optimistic: bool = False
     recordings: list[Recording[UUID]] = field(default_factory=list)  # once saved, in the order of `events`
 
@@ -189,7 +189,7 @@ class Unit:
         """Whether a new aggregate's id is already used, for a command that creates it. A command's
         first attempt (outside a batch, or in a server's optimistic batch) does not read the store
         for it: the save refuses a second version 1 of an id (IntegrityError), and the command then
-        runs again (`attempt` > 0, or alone after its batch failed) with the read, which answers
+        runs again (`attempt` > 0, or in its group's second, not optimistic, batch) with the read, which answers
         it. Saves a query per registration on the usual, new, path."""
         batch = self.batch
         if self.attempt == 0 and aggregate_id not in self.loaded and (batch is None or (
@@ -380,7 +380,8 @@ class TrainRecBase(Application[UUID]):
         own, against the state the batch's earlier commands left, and every accepted command's
         events are saved in one transaction when the block ends. Nothing is saved if the block
         raises; an IntegrityError (another writer changed one of the records meanwhile) means
-        nothing was saved and the commands should be run again, outside a batch.
+        nothing was saved and the commands should be run again (a server's group: as a batch that
+        is not optimistic, then one by one; see service.group_commit).
 
         `idempotency_keys` (of commands `actor` will send in the batch) are looked up in one query
         up front rather than one by one, and the aggregates `read_ahead` are read in one query too
@@ -393,7 +394,8 @@ class TrainRecBase(Application[UUID]):
 
         `optimistic` (a server's group of requests, service.group_commit): a command creating an
         aggregate does not read first whether its id is taken (`Unit.taken`); a taken id makes the
-        save fail with IntegrityError, and the caller runs the commands again one by one."""
+        save fail with IntegrityError, and the caller runs the commands again in a batch that is not
+        optimistic (service.group_commit)."""
         if getattr(self._batches, "open", None) is not None:
             msg = "batches do not nest"
             raise RuntimeError(msg)

@@ -71,7 +71,7 @@ class GroupStats:
     transactions: int = 0
     commands: int = 0
     largest_group: int = 0
-    split_groups: int = 0
+    failed_group_saves: int = 0
 
 
 class GroupCommitter:
@@ -149,12 +149,20 @@ class GroupCommitter:
         trusted the save to catch, or another writer), run it once more as one batch whose creations
         read first, which refuses the duplicate alone; only if that fails too (another process wrote
         between the read and the save) is each command run alone. A duplicate registration, sent
-        again and again, so costs its group one more transaction, not one per command."""
+        again and again, so costs its group one more run of its commands and one more transaction,
+        not a transaction per command.
+
+        A command whose request went away before the group ran (its future cancelled: the client
+        disconnected) is not run; once running, its future can no longer be cancelled, so every
+        command that ran gets its answer delivered, whatever happened to the others' requests."""
+        jobs = [job for job in jobs if job.future.set_running_or_notify_cancel()]
+        if not jobs:
+            return
         for optimistic in (True, False):
             try:
                 batch, ran = self._run_batch(jobs, optimistic)
             except IntegrityError:
-                self.stats.split_groups += 1
+                self.stats.failed_group_saves += 1
                 continue
             if batch.events:
                 self.stats.transactions += 1
@@ -209,7 +217,7 @@ class GroupCommitter:
         try:
             self._save_together(ready)
         except IntegrityError:
-            self.stats.split_groups += 1
+            self.stats.failed_group_saves += 1
             for request in ready:
                 self._save_alone(request)
         except BaseException as error:  # noqa: BLE001 - every waiting command is told

@@ -177,7 +177,11 @@ def assert_only_the_duplicate_refused(app: TrainRec, futures: list[Future[Any]],
                                       before: int) -> None:
     answers = [outcome(f) for f in futures]
     assert answers[1] == "teacher_exists"
-    assert [a[0] for a in (answers[0], answers[2], answers[3]) if isinstance(a, tuple)] == [201, 201, 201]
+    accepted = [a for a in (answers[0], answers[2], answers[3]) if isinstance(a, tuple)]
+    assert [a[0] for a in accepted] == [201, 201, 201]
+    positions = [a[1] for a in accepted]
+    assert all(isinstance(p, int) and p > before for p in positions)
+    assert positions == sorted(set(positions))  # each its own position, in the order they ran
     first, second = (f.result(timeout=30) for f in keyed)
     assert (first.status, first.replayed, second.status, second.replayed) == (201, False, 201, True)
     # N01, N02, N03, N04 and N04's idempotency record; nothing of the refused one (PostgreSQL's
@@ -198,7 +202,7 @@ def test_a_group_with_a_taken_number_is_run_again_as_one_group_that_reads_first(
     transactions = committer.stats.transactions
     futures, keyed = submit_group_with_a_taken_number(app)
     assert_only_the_duplicate_refused(app, futures, keyed, before)
-    assert committer.stats.split_groups == 1
+    assert committer.stats.failed_group_saves == 1
     assert committer.stats.transactions == transactions + 1  # the group's second, reading, batch
     app.close()
 
@@ -223,7 +227,28 @@ def test_a_group_that_fails_twice_is_run_command_by_command(
     monkeypatch.setattr(app, "batched", another_writer_in_between)
     futures, keyed = submit_group_with_a_taken_number(app)
     assert_only_the_duplicate_refused(app, futures, keyed, before)
-    assert committer.stats.split_groups == 2  # the optimistic batch and the reading one
+    assert committer.stats.failed_group_saves == 2  # the optimistic batch and the reading one
+    app.close()
+
+
+def test_a_command_whose_request_went_away_is_not_run_and_the_others_are_answered(
+        backend: Backend, clock: Clock) -> None:
+    """A request cancelled before its group ran (the client disconnected) records nothing; the
+    rest of the group is saved and answered as usual."""
+    app = TrainRec(backend.fresh(), clock=clock)
+    build_county(app)
+    committer = app.enable_group_commit()
+    gate, holder = held_group(app)
+    gone = committer.submit(lambda: app.register_teacher(ADMIN, "N00", "教师", "S1"))
+    stays = [committer.submit(lambda n=n: app.register_teacher(ADMIN, n, "教师", "S1")) for n in ("N01", "N02")]
+    assert gone.cancel()
+    gate.set()
+    holder.result(timeout=30)
+    answers = [outcome(f) for f in stays]
+    assert [a[0] for a in answers if isinstance(a, tuple)] == [201, 201]
+    registered = {e["teacher_no"] for e in app.audit_events(ADMIN, event_type="Registered", limit=1000)["events"]}
+    assert {"N01", "N02"} <= registered
+    assert "N00" not in registered
     app.close()
 
 
