@@ -133,6 +133,8 @@ def http_writes(
     # either mode measured, so that neither shares the machine with that catch-up.
     assert projector.stdout is not None
     if "following" not in projector.stdout.readline():
+        projector.kill()
+        projector.wait()
         raise RuntimeError("the projector did not start")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "service.api.asgi:app", "--port", str(port), "--log-level", "warning",
