@@ -18,12 +18,12 @@ from domain.policy import Policy
 from domain.programme import Programme
 from domain.teacher import Teacher
 from projections.records import AUDIT_HIDDEN, eid, instant, registration_date, x10, x100
-from projections.schema import TABLES, columns
+from projections.schema import CACHES, TABLES, columns
 from projections.view import ReadModel
 from service.application import json_safe
 
 Row = tuple[Any, ...]
-CHECKED = [name for name in TABLES if name != "tracking"]
+CHECKED = [name for name in TABLES if name != "tracking" and name not in CACHES]
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ class ListeningFollower(threading.Thread):
                         with self._applied:
                             self.position = position
                             self._applied.notify_all()
+                        self.model.refresh_compliance()  # between pages: reads then find fresh rows
                         self.ready.set()
                         for _ in conn.notifies(timeout=WAKE_AT_LEAST_EVERY, stop_after=1):
                             pass

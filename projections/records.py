@@ -20,6 +20,7 @@ from domain.programme import Programme
 from domain.teacher import Teacher
 from projections.db import Tx
 from projections.rows import Rows
+from projections.school_years import mark_changed
 from projections.teacher_years import derive
 
 AUDIT_HIDDEN = {"originator_id", "originator_version", "timestamp", "actor", "reason", "prev_hash", "chain_hash",
@@ -78,6 +79,7 @@ class RecordsProjection:
         self.policy = policy
         self.derive = derive
         self.names = Names()
+        self.teachers_touched: set[str] = set()  # of the page being applied: their schools' compliance changes
         self.handlers: dict[type[Any], Callable[[Rows, Any, str], None]] = {
             OrgUnit.Registered: self._org_registered,
             OrgUnit.Renamed: self._org_renamed,
@@ -100,13 +102,18 @@ class RecordsProjection:
     def apply_page(self, tx: Tx, events: Iterable[tuple[int, Any]]) -> None:
         """Apply `(position, event)` pairs in order, then write the rows back, all in `tx`."""
         rows = Rows(tx, self.p)
+        self.teachers_touched = set()
+        last = 0
         for position, event in events:
             self.apply(rows, position, event)
+            last = position
         touched = {teacher_no for _, teacher_no in rows.touched("enrolments")}
         touched |= {row["teacher_no"] for row in rows.touched_rows("credits")}
         rows.flush()
         if self.derive and touched:
             derive(tx, self.p, self.policy, touched)
+        if self.derive and self.teachers_touched:  # a rebuild's bulk load starts without cached rows
+            mark_changed(tx, self.p, self.teachers_touched, last)
 
     def apply(self, rows: Rows, position: int, event: Any) -> None:
         event_id = eid(event)
@@ -126,6 +133,7 @@ class RecordsProjection:
         if isinstance(event, Teacher.Event):
             aggregate = "teacher"
             teacher_no = self._teacher(rows, event)
+            self.teachers_touched.add(teacher_no)
             org_id = _must(rows.get("teachers", teacher_no))["school_id"]
         elif isinstance(event, Programme.Event):
             aggregate = "programme"

@@ -8,18 +8,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from domain.policy import Policy
-from projections.db import LIKE_ESCAPE, ReadModelDB, like_prefix
+from projections.db import ReadModelDB
+from projections.school_years import (
+    COUNTS,
+    LISTS,
+    NUMBERS,
+    OVERDUE_ASSESSMENT_TEACHERS,
+    OVERDUE_ASSESSMENTS,
+    OVERDUE_EVALUATION_TEACHERS,
+    OVERDUE_EVALUATIONS,
+    RULES_SHORT,
+    SEPARATOR,
+    SchoolYears,
+    Values,
+)
 
 TENTH = Decimal("0.1")
-SEPARATOR = "\x1f"  # joins teacher numbers in one aggregated string (control characters are refused in text)
-RULES_SHORT = ("avg_hours_per_teacher", "avg_self_selected_hours", "share_concentrated_90h",
-               "share_school_based_designated", "share_school_based_elective", "participation_rate",
-               "share_cycle_on_track")
 
 
 def hours(x10: int) -> int | float:
@@ -185,134 +194,39 @@ class Reports:
                                            "teachers": kid["teachers"], "figures": kid["figures"]})
         return result
 
-    def _members(self) -> str:
-        """Teachers whose posting in force on day `?` is at a school under path `?` (docs/decisions.md)."""
-        p = self.p
-        return (
-            f"SELECT ps.teacher_no, ps.school_id FROM {p}postings ps WHERE ps.from_date <= ? "
-            "AND (ps.until_date IS NULL OR ps.until_date > ?) "
-            f"AND ps.school_id IN (SELECT o.org_id FROM {p}orgs o WHERE o.path LIKE ? {LIKE_ESCAPE})"
-        )
-
     def _tallies(self, paths: list[str], year: int, today: date) -> list[Tally]:
-        """Sums for each unit of `paths` (the first contains the others), read per school from
-        rm_teacher_years and rolled up: every figure is a sum or a count, so the roll-up is exact."""
-        p = self.p
-        t = self.policy.thresholds
-        first, last = self.policy.year_bounds(year)
-        end = (min(last, today) if first <= today <= last else last).isoformat()
-        cycle_start, _ = self.policy.cycle_of(year)
-        elapsed = year - cycle_start + 1
-        cycle_needed_x10 = self.policy.cycle.required * elapsed / self.policy.cycle.length_years * 10
-        members = self._members()
-        member_args = (end, end, like_prefix(paths[0]))
-        agg = ("string_agg({}, chr(31))" if self.db.backend == "postgres" else "group_concat({}, char(31))").format
-        # Each rule's test of one member falling short, and its limit in tenths of an hour.
-        short_of = {
-            "avg_hours_per_teacher": ("h < ?", x10_ceiling(t.avg_hours_per_teacher)),
-            "avg_self_selected_hours": ("s < ?", x10_ceiling(t.avg_self_selected_hours)),
-            "share_concentrated_90h": ("cm < ?", x10_ceiling(t.concentrated_min_hours)),
-            "share_school_based_designated": ("d < ?", x10_ceiling(t.school_based_designated_hours)),
-            "share_school_based_elective": ("el < ?", x10_ceiling(t.school_based_elective_hours)),
-            "participation_rate": ("att < cnt", None),
-            "share_cycle_on_track": ("cy < ?", int(cycle_needed_x10.to_integral_value(rounding=ROUND_CEILING))),
-        }
-        tests = [short_of[rule] for rule in RULES_SHORT]
-        limits = [limit for _, limit in tests if limit is not None]
-        counts = ", ".join(f"SUM(CASE WHEN {test} THEN 1 ELSE 0 END)" for test, _ in tests)
-        postgres = self.db.backend == "postgres"
-        # One row per school with its sums, then one row with every list in order of teacher number
-        # (sorted by the database in one pass over the members: a county's lists hold hundreds of
-        # thousands of numbers, which Python would otherwise have to sort one list at a time).
-        lists = ", ".join(agg(f"CASE WHEN {test} THEN teacher_no END") for test, _ in tests)
-        nothing = ", ".join(["NULL"] * len(tests))
-        zeros = ", ".join(["0"] * (len(tests) + 5))
-        collate = ' COLLATE "C"' if postgres else ""  # byte order: Python's order of the same text
-        rows = self.db.query(
-            f"WITH m AS ({members}), "
-            # one row per member: the year's row, whose cycle_x10 holds the cycle's hours so far; a
-            # member without a row that year has those of their latest earlier row of the cycle (looked
-            # up for them alone)
-            f"f AS {'MATERIALIZED ' if postgres else ''}(SELECT m.school_id, m.teacher_no, "
-            "COALESCE(ty.hours_x10, 0) AS h, "
-            "COALESCE(ty.self_selected_x10, 0) AS s, COALESCE(ty.designated_x10, 0) AS d, "
-            "COALESCE(ty.elective_x10, 0) AS el, COALESCE(ty.concentrated_max_x10, -1) AS cm, "
-            "COALESCE(ty.enrolments_counted, 0) AS cnt, COALESCE(ty.enrolments_attended, 0) AS att, "
-            f"COALESCE(ty.cycle_x10, (SELECT c.cycle_x10 FROM {p}teacher_years c WHERE c.teacher_no = m.teacher_no "
-            "AND c.year BETWEEN ? AND ? ORDER BY c.year DESC LIMIT 1), 0) AS cy "
-            f"FROM m LEFT JOIN {p}teacher_years ty ON ty.teacher_no = m.teacher_no AND ty.year = ?) "
-            f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {counts}, {nothing} "
-            f"FROM f GROUP BY school_id UNION ALL SELECT NULL, {zeros}, {lists} FROM "
-            f"(SELECT * FROM f ORDER BY teacher_no{collate}) ordered",
-            (*member_args, cycle_start, year - 1, year, *limits, *limits),
-        )
-        tallies = [Tally() for _ in paths]
-        paths_of = self._school_paths(paths[0])
-        units_of: dict[str, list[Tally]] = {}
-        rules = len(RULES_SHORT)
+        """Sums for each unit of `paths` (the first contains the others), rolled up from each
+        school's row of rm_school_years: every figure is a sum or a count, so the roll-up is exact."""
         kid_index = {unit: i for i, unit in enumerate(paths) if i}
+        prefix = len(paths[0])
+        rows: list[list[Values]] = [[] for _ in paths]
+        for _, path, values in SchoolYears(self.db, self.p, self.policy).read(paths[0], year, today):
+            if not values[0]:
+                continue  # no members
+            rows[0].append(values)
+            rest = path[prefix:]
+            kid = kid_index.get(f"{paths[0]}{rest.split('/', 1)[0]}/") if rest and kid_index else None
+            if kid is not None:
+                rows[kid].append(values)
+        tallies = [Tally.of(unit_rows) for unit_rows in rows]
+        # The teachers themselves are listed for the unit asked about only (children give figures).
+        unit = tallies[0]
 
-        def units(school_id: str) -> list[Tally]:
-            """The tallies a school's rows count in: the unit's, and its child unit's if any."""
-            if school_id not in units_of:
-                school_path = paths_of.get(school_id, "")
-                found = [tallies[0]] if school_path.startswith(paths[0]) else []
-                rest = school_path[len(paths[0]):]
-                kid = kid_index.get(f"{paths[0]}{rest.split('/', 1)[0]}/") if found and rest else None
-                units_of[school_id] = found + ([tallies[kid]] if kid is not None else [])
-            return units_of[school_id]
+        def joined(column: int) -> list[str]:
+            parts = [values[column] for values in rows[0] if values[column]]
+            return SEPARATOR.join(parts).split(SEPARATOR) if parts else []
 
-        for school_id, n, hours_x10, self_x10, counted, attended, *short in rows:
-            if school_id is None:
-                # The teachers themselves are listed for the unit asked about only (children give
-                # figures); Tally.summary sorts them, which costs one pass when already in order.
-                for rule, names in zip(RULES_SHORT, short[rules:], strict=True):
-                    if names:
-                        tallies[0].short[rule] = names.split(SEPARATOR)
-                continue
-            for tally in units(str(school_id)):
-                tally.teachers += int(n)
-                tally.hours_x10 += int(hours_x10)
-                tally.self_x10 += int(self_x10)
-                tally.counted += int(counted)
-                tally.attended += int(attended)
-                for rule, number in zip(RULES_SHORT, short[:rules], strict=True):
-                    tally.short_counts[rule] += int(number)
-        overdue = self.db.query(
-            f"SELECT e.teacher_no, e.programme_code, m.school_id, 'assessment' FROM {p}enrolments e "
-            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
-            "AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
-            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved') "
-            f"UNION ALL SELECT e.teacher_no, e.programme_code, m.school_id, 'evaluation' FROM {p}enrolments e "
-            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.evaluated_at IS NULL "
-            "AND e.assessment_result IS NOT NULL AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
-            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved')",
-            (*member_args, first.isoformat(), last.isoformat(),
-             (today - timedelta(days=self.policy.deadlines.assessment_days)).isoformat(),
-             *member_args, first.isoformat(), last.isoformat(),
-             (today - timedelta(days=self.policy.deadlines.evaluation_days)).isoformat()),
-        )
-        for teacher_no, code, school_id, kind in overdue:
-            for tally in units(str(school_id)):
-                items = tally.overdue_assessments if kind == "assessment" else tally.overdue_evaluations
-                items.append((str(teacher_no), str(code)))
+        for rule, column in zip(RULES_SHORT, range(LISTS.start, LISTS.stop), strict=True):
+            unit.short[rule] = joined(column)
+        unit.overdue_assessment_teachers = joined(OVERDUE_ASSESSMENT_TEACHERS)
+        unit.overdue_evaluation_teachers = joined(OVERDUE_EVALUATION_TEACHERS)
         return tallies
-
-    def _school_paths(self, path: str) -> dict[str, str]:
-        rows = self.db.query(f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}",
-                             (like_prefix(path),))
-        return {str(org_id): str(org_path) for org_id, org_path in rows}
 
 
 @dataclass(frozen=True)
 class TeacherRow:
     teacher_no: str
     school_id: str
-
-
-def x10_ceiling(hours: Decimal) -> int:
-    """The least whole number of tenths of an hour that is not below `hours`."""
-    return int((hours * 10).to_integral_value(rounding=ROUND_CEILING))
 
 
 @dataclass
@@ -326,18 +240,35 @@ class Tally:
     attended: int = 0
     short_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     short: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    overdue_assessments: list[tuple[str, str]] = field(default_factory=list)
-    overdue_evaluations: list[tuple[str, str]] = field(default_factory=list)
+    overdue_assessments: int = 0  # overdue enrolments (a teacher may have several)
+    overdue_evaluations: int = 0
+    overdue_assessment_teachers: list[str] = field(default_factory=list)
+    overdue_evaluation_teachers: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, rows: list[Values]) -> Tally:
+        """The sums of schools' rows (values in rm_school_years' VALUES order)."""
+        if not rows:
+            return cls()
+        columns = list(zip(*rows, strict=True))
+        total = {i: sum(columns[i]) for i in NUMBERS}
+        return cls(total[0], total[1], total[2], total[3], total[4],
+                   short_counts=defaultdict(int, {rule: total[i] for rule, i in zip(
+                       RULES_SHORT, range(COUNTS.start, COUNTS.stop), strict=True)}),
+                   overdue_assessments=total[OVERDUE_ASSESSMENTS], overdue_evaluations=total[OVERDUE_EVALUATIONS])
 
     def summary(self, policy: Policy, lists: bool = True) -> dict[str, Any]:
         """The figures, and with `lists` the teachers behind each shortfall."""
         t = policy.thresholds
         n = self.teachers
         count = Decimal(n)
-        below = {rule: sorted(self.short.get(rule, [])) for rule in RULES_SHORT} if lists else {}
-        if lists:
-            below["overdue_assessments"] = sorted({x for x, _ in self.overdue_assessments})
-            below["overdue_evaluations"] = sorted({x for x, _ in self.overdue_evaluations})
+        below: dict[str, list[str]] = {}
+        if lists:  # each school's list is in order already: sorting their concatenation merges runs
+            below = {rule: self.short.get(rule, []) for rule in RULES_SHORT}
+            below["overdue_assessments"] = self.overdue_assessment_teachers
+            below["overdue_evaluations"] = self.overdue_evaluation_teachers
+            for names in below.values():
+                names.sort()
 
         def share(rule: str) -> tuple[Decimal, Decimal]:
             return Decimal(n - self.short_counts[rule]), count
@@ -363,8 +294,8 @@ class Tally:
             })
         for rule, items in (("overdue_assessments", self.overdue_assessments),
                             ("overdue_evaluations", self.overdue_evaluations)):
-            figures.append({"rule": rule, "value": len(items), "threshold": 0, "met": len(items) == 0,
-                            "numerator": len(items), "denominator": None})
+            figures.append({"rule": rule, "value": items, "threshold": 0, "met": items == 0,
+                            "numerator": items, "denominator": None})
         return {
             "teachers": n,
             "figures": figures,

@@ -64,6 +64,20 @@ TABLES: dict[str, str] = {
         "dispute_id TEXT PRIMARY KEY, teacher_no TEXT NOT NULL, programme_code TEXT NOT NULL, claim TEXT NOT NULL, "
         "opened_at TEXT NOT NULL, decision TEXT, reason TEXT, resolved_at TEXT"
     ),
+    # Caches of compliance per school (projections/school_years.py): not replayed, checked or compared.
+    "school_years": (
+        "year INTEGER NOT NULL, school_id TEXT NOT NULL, today TEXT NOT NULL, policy_version TEXT NOT NULL, "
+        "position BIGINT NOT NULL, teachers INTEGER NOT NULL, hours_x10 BIGINT NOT NULL, "
+        "self_selected_x10 BIGINT NOT NULL, enrolments_counted INTEGER NOT NULL, enrolments_attended INTEGER NOT NULL, "
+        "short_hours INTEGER NOT NULL, short_self_selected INTEGER NOT NULL, short_concentrated INTEGER NOT NULL, "
+        "short_designated INTEGER NOT NULL, short_elective INTEGER NOT NULL, short_participation INTEGER NOT NULL, "
+        "short_cycle INTEGER NOT NULL, list_hours TEXT NOT NULL, list_self_selected TEXT NOT NULL, "
+        "list_concentrated TEXT NOT NULL, list_designated TEXT NOT NULL, list_elective TEXT NOT NULL, "
+        "list_participation TEXT NOT NULL, list_cycle TEXT NOT NULL, overdue_assessments INTEGER NOT NULL, "
+        "overdue_assessment_teachers TEXT NOT NULL, overdue_evaluations INTEGER NOT NULL, "
+        "overdue_evaluation_teachers TEXT NOT NULL, PRIMARY KEY (year, school_id)"
+    ),
+    "school_changes": "school_id TEXT PRIMARY KEY, position BIGINT NOT NULL",
     "audit": (
         "position BIGINT PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, aggregate TEXT NOT NULL, "
         "teacher_no TEXT, org_id TEXT, actor_sub TEXT NOT NULL, actor_role TEXT NOT NULL, recorded_at TEXT NOT NULL, "
@@ -85,6 +99,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "disputes": ("dispute_id",),
     "audit": ("position",),
 }
+
+# Tables that are caches of what the others say rather than the log's effect (never replayed or checked).
+CACHES = ("school_years", "school_changes")
 
 INDEXES: list[tuple[str, str]] = [
     ("orgs", "path"),

@@ -13,17 +13,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from psycopg.errors import LockNotAvailable
 
 from projections.db import ReadModelDB, open_read_model_db
 from projections.records import RecordsProjection
-from projections.schema import BUILD, LIVE, TABLES, columns, create_statements, index_statements
+from projections.schema import BUILD, CACHES, LIVE, TABLES, columns, create_statements, index_statements
+from projections.school_years import SchoolYears
 from projections.teacher_years import derive_all
 
 NAME = "records"
 PAGE = 1000
+REFRESH_EVERY = 5.0  # seconds between refreshes of stale compliance rows by a follower
 
 Progress = Callable[[int, int], None]
 
@@ -34,8 +37,10 @@ class ReadModel:
         self.db = db or open_read_model_db(app.storage)
         self.prefix = prefix
         self._lock = threading.Lock()
+        self._refreshed: tuple[int, date, float] | None = None  # position, day and time of the last refresh
         self.projection = RecordsProjection(prefix, app.policy)
         if self.tables_exist(prefix) and self.tables_current(prefix):
+            self._ensure_caches(prefix)  # a cache an older trainrec did not keep starts empty: no rebuild
             return
         # No tables yet, or tables of an older trainrec (a table or column missing): create or
         # rebuild them from the log once, whichever process gets here first (server workers start
@@ -58,9 +63,23 @@ class ReadModel:
         return self._answers(f"SELECT position FROM {prefix}tracking WHERE 1 = 0")
 
     def tables_current(self, prefix: str) -> bool:
-        """Whether every table of this version's schema is there with every column."""
+        """Whether every table of this version's schema (caches aside) is there with every column."""
         return all(self._answers(f"SELECT {', '.join(columns(name))} FROM {prefix}{name} WHERE 1 = 0")
-                   for name in TABLES)
+                   for name in TABLES if name not in CACHES)
+
+    def _ensure_caches(self, prefix: str) -> None:
+        def missing() -> list[str]:
+            return [name for name in CACHES
+                    if not self._answers(f"SELECT {', '.join(columns(name))} FROM {prefix}{name} WHERE 1 = 0")]
+
+        if not missing():
+            return
+        with self.db.exclusive("rebuild"):
+            names = missing()  # again: another process starting at the same time may have made them
+            with self.db.transaction() as tx:
+                for name in names:
+                    tx.execute(f"DROP TABLE IF EXISTS {prefix}{name}")  # an older shape of it
+                    tx.execute(f"CREATE TABLE {prefix}{name} ({TABLES[name]})")
 
     def ensure_tables(self, prefix: str, indexes: bool = True) -> None:
         if self.tables_exist(prefix):
@@ -114,6 +133,22 @@ class ReadModel:
                 progress(position, target)
         return position
 
+    def today(self) -> date:
+        return self.app.policy.local_date(self.app.clock())  # type: ignore[no-any-return]
+
+    def refresh_compliance(self, every: float = REFRESH_EVERY) -> int:
+        """Recompute the stored per-school compliance rows that pages since the last refresh, or
+        the change of day, made stale (what a follower does between pages), at most once per
+        `every` seconds unless the day changed: under a burst of writes a read computes the few
+        schools still stale itself. Returns how many rows were written."""
+        position, today = self.position(), self.today()
+        last = self._refreshed
+        if last is not None and (last[0] == position or time.monotonic() - last[2] < every) and last[1] == today:
+            return 0
+        written = SchoolYears(self.db, self.prefix, self.app.policy).refresh(today)
+        self._refreshed = (position, today, time.monotonic())
+        return written
+
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Read-your-writes: make sure the tables reflect `position`, applying events if needed."""
         deadline = time.monotonic() + timeout
@@ -153,6 +188,10 @@ class ReadModel:
             position = self._catch_up(BUILD, building, None, PAGE, progress)
             self._swap()
             self.projection = RecordsProjection(self.prefix, self.app.policy)
+        # A county's first compliance read after a rebuild should not be the one that sums every teacher.
+        school_years = SchoolYears(self.db, self.prefix, self.app.policy)
+        today = self.today()
+        school_years.refresh(today, school_years.years_on_record(today))
         return position
 
     def _swap(self, attempts: int = 100) -> None:
@@ -196,6 +235,7 @@ class CatchUpThread(threading.Thread):
         while not self.stopping.is_set():
             try:
                 self.model.catch_up()
+                self.model.refresh_compliance()
             except Exception as error:  # noqa: BLE001 - kept for /healthz and retried
                 self.error = error
             self.stopping.wait(self.interval)

@@ -1,0 +1,267 @@
+"""`rm_school_years`: each school's compliance sums and shortfall lists for one reporting year as
+of one day, kept so that a county's compliance reads a row per school, not a row per teacher.
+
+A row is a cache of what `compute` derives from `rm_postings`, `rm_teacher_years` and
+`rm_enrolments`; it is used only while it is still what `compute` would give:
+- it was computed for the same day (membership, the year's end so far and overdue deadlines all
+  depend on today's date) and under the same policy version;
+- no event recorded after the read-model position it was computed at touched a teacher posted
+  at that school: the projection records, in `rm_school_changes`, the position of the last page
+  that touched each school (every school a touched teacher was ever posted at, so a transfer
+  marks both ends).
+A row is tagged with the position read *before* it was computed, never after, so a page applied
+while it was computed can only make it look older than it is (recomputed once more), never newer.
+Missing or stale rows are computed by the read that needs them and written back; followers
+refresh the stale rows already there after each catch-up, and a rebuild computes the rows of
+every year on record, so a county's first read after either is not the slow one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from projections.db import LIKE_ESCAPE, ReadModelDB, Tx, like_prefix
+from projections.teacher_years import CHUNK
+
+SEPARATOR = "\x1f"  # joins teacher numbers in one text (control characters are refused in text)
+RULES_SHORT = ("avg_hours_per_teacher", "avg_self_selected_hours", "share_concentrated_90h",
+               "share_school_based_designated", "share_school_based_elective", "participation_rate",
+               "share_cycle_on_track")
+SUFFIX = dict(zip(RULES_SHORT, ("hours", "self_selected", "concentrated", "designated", "elective",
+                                "participation", "cycle"), strict=True))
+SUMS = ("teachers", "hours_x10", "self_selected_x10", "enrolments_counted", "enrolments_attended")
+VALUES = (*SUMS, *(f"short_{SUFFIX[r]}" for r in RULES_SHORT), *(f"list_{SUFFIX[r]}" for r in RULES_SHORT),
+          "overdue_assessments", "overdue_assessment_teachers", "overdue_evaluations", "overdue_evaluation_teachers")
+KEY = ("year", "school_id", "today", "policy_version", "position")
+
+
+@dataclass(frozen=True)
+class SchoolYear:
+    """One school's sums for a year as of a day (`lists` and the overdue teachers: SEPARATOR-joined
+    teacher numbers in order, "" for none)."""
+
+    teachers: int = 0
+    hours_x10: int = 0
+    self_x10: int = 0
+    counted: int = 0
+    attended: int = 0
+    short_counts: tuple[int, ...] = (0,) * len(RULES_SHORT)
+    lists: tuple[str, ...] = ("",) * len(RULES_SHORT)
+    overdue_assessments: int = 0
+    overdue_assessment_teachers: str = ""
+    overdue_evaluations: int = 0
+    overdue_evaluation_teachers: str = ""
+
+    def values(self) -> tuple[Any, ...]:
+        return (self.teachers, self.hours_x10, self.self_x10, self.counted, self.attended, *self.short_counts,
+                *self.lists, self.overdue_assessments, self.overdue_assessment_teachers, self.overdue_evaluations,
+                self.overdue_evaluation_teachers)
+
+
+
+# Where each figure sits in a row's values (VALUES order), which reads add up column by column.
+COUNTS = slice(len(SUMS), len(SUMS) + len(RULES_SHORT))
+LISTS = slice(COUNTS.stop, COUNTS.stop + len(RULES_SHORT))
+OVERDUE_ASSESSMENTS, OVERDUE_ASSESSMENT_TEACHERS, OVERDUE_EVALUATIONS, OVERDUE_EVALUATION_TEACHERS = range(
+    LISTS.stop, LISTS.stop + 4)
+NUMBERS = (*range(COUNTS.stop), OVERDUE_ASSESSMENTS, OVERDUE_EVALUATIONS)
+Values = tuple[Any, ...]
+
+
+def x10_ceiling(hours: Decimal) -> int:
+    """The least whole number of tenths of an hour that is not below `hours`."""
+    return int((hours * 10).to_integral_value(rounding=ROUND_CEILING))
+
+
+def mark_changed(tx: Tx, prefix: str, teacher_nos: Iterable[str], position: int) -> None:
+    """Record that a page up to `position` touched these teachers: every school they were ever
+    posted at has a stale `rm_school_years` row from now on (called after the page's rows are written)."""
+    names = sorted(set(teacher_nos))
+    for start in range(0, len(names), CHUNK):
+        chunk = names[start:start + CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        tx.execute(
+            f"INSERT INTO {prefix}school_changes (school_id, position) SELECT DISTINCT school_id, ? "
+            f"FROM {prefix}postings WHERE teacher_no IN ({marks}) "
+            "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position",
+            (position, *chunk),
+        )
+
+
+class SchoolYears:
+    def __init__(self, db: ReadModelDB, prefix: str, policy: Any) -> None:
+        self.db = db
+        self.p = prefix
+        self.policy = policy
+
+    # --- reading -------------------------------------------------------------------------
+    def read(self, path: str, year: int, today: date) -> list[tuple[str, str, Values]]:
+        """Every org under `path`, its path and its row's values (VALUES order; zero for an org
+        without members), computing and storing the rows that are missing or stale."""
+        p = self.p
+        position = self._position()
+        names = ", ".join(f"sy.{column}" for column in VALUES)
+        found = self.db.query(
+            f"SELECT o.org_id, o.path, CASE WHEN sy.school_id IS NOT NULL AND sy.today = ? "
+            f"AND sy.policy_version = ? AND NOT EXISTS (SELECT 1 FROM {p}school_changes c "
+            f"WHERE c.school_id = o.org_id AND c.position > sy.position) THEN 1 ELSE 0 END, {names} "
+            f"FROM {p}orgs o LEFT JOIN {p}school_years sy ON sy.school_id = o.org_id AND sy.year = ? "
+            f"WHERE o.path LIKE ? {LIKE_ESCAPE} ORDER BY o.org_id",
+            (today.isoformat(), self.policy.version, year, like_prefix(path)),
+        )
+        stale = [str(row[0]) for row in found if not row[2]]
+        computed: dict[str, SchoolYear] = {}
+        if stale:
+            computed = self.compute(year, today, None if len(stale) == len(found) else stale, path)
+            self.store(year, today, position, computed)
+        return [(row[0], row[1], row[3:] if row[2] else computed[row[0]].values()) for row in found]
+
+    def _position(self) -> int:
+        rows = self.db.query(f"SELECT MAX(position) FROM {self.p}tracking")
+        return int(rows[0][0] or 0)
+
+    # --- keeping rows fresh ----------------------------------------------------------------
+    def refresh(self, today: date, years: Iterable[int] = ()) -> int:
+        """Recompute every stored row that is stale, and every school's row for `years`, as of
+        `today`; returns how many rows were written."""
+        p = self.p
+        position = self._position()
+        stale = self.db.query(
+            f"SELECT sy.year, sy.school_id FROM {p}school_years sy WHERE sy.today <> ? OR sy.policy_version <> ? "
+            f"OR EXISTS (SELECT 1 FROM {p}school_changes c WHERE c.school_id = sy.school_id "
+            "AND c.position > sy.position)",
+            (today.isoformat(), self.policy.version),
+        )
+        by_year: dict[int, list[str]] = defaultdict(list)
+        for year, school_id in stale:
+            by_year[int(year)].append(str(school_id))
+        written = 0
+        for year in sorted(set(years) | set(by_year)):
+            everyone = year in set(years)
+            computed = self.compute(year, today, None if everyone else by_year[year], "")
+            self.store(year, today, position, computed)
+            written += len(computed)
+        return written
+
+    def years_on_record(self, today: date) -> list[int]:
+        """The years a rebuild prepares: every year with sums on record, and the current one."""
+        rows = self.db.query(f"SELECT DISTINCT year FROM {self.p}teacher_years")
+        return sorted({int(r[0]) for r in rows} | {self.policy.year_of(today)})
+
+    def store(self, year: int, today: date, position: int, computed: dict[str, SchoolYear]) -> None:
+        names = (*KEY, *VALUES)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in names[2:])
+        statement = (f"INSERT INTO {self.p}school_years ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+                     f"ON CONFLICT (year, school_id) DO UPDATE SET {updates}")
+        # in key order, so two writers of overlapping rows lock them in the same order (no deadlock)
+        rows = [(year, school_id, today.isoformat(), self.policy.version, position, *sums.values())
+                for school_id, sums in sorted(computed.items())]
+        with self.db.transaction() as tx:
+            for start in range(0, len(rows), CHUNK):
+                tx.executemany(statement, rows[start:start + CHUNK])
+
+    # --- computing -----------------------------------------------------------------------
+    def compute(self, year: int, today: date, schools: list[str] | None, path: str) -> dict[str, SchoolYear]:
+        """The sums of `schools` (of every org under `path` when None): a row for each, zero for
+        one without members that day."""
+        if schools is None:
+            orgs = self.db.query(f"SELECT org_id FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}",
+                                 (like_prefix(path),))
+            result = {str(r[0]): SchoolYear() for r in orgs}
+            self._compute(result, year, today, f"SELECT o.org_id FROM {self.p}orgs o WHERE o.path LIKE ? "
+                          f"{LIKE_ESCAPE}", (like_prefix(path),))
+            return result
+        result = {school_id: SchoolYear() for school_id in schools}
+        for start in range(0, len(schools), CHUNK):
+            chunk = schools[start:start + CHUNK]
+            self._compute(result, year, today, ", ".join("?" * len(chunk)), chunk)
+        return result
+
+    def _compute(self, result: dict[str, SchoolYear], year: int, today: date, among: str,
+                 among_args: Sequence[Any]) -> None:
+        p = self.p
+        t = self.policy.thresholds
+        first, last = self.policy.year_bounds(year)
+        end = (min(last, today) if first <= today <= last else last).isoformat()
+        cycle_start, _ = self.policy.cycle_of(year)
+        elapsed = year - cycle_start + 1
+        cycle_needed_x10 = self.policy.cycle.required * elapsed / self.policy.cycle.length_years * 10
+        # Teachers whose posting in force on the year's last day so far is at one of the schools (docs/decisions.md)
+        members = (f"SELECT ps.teacher_no, ps.school_id FROM {p}postings ps WHERE ps.from_date <= ? "
+                   f"AND (ps.until_date IS NULL OR ps.until_date > ?) AND ps.school_id IN ({among})")
+        member_args = (end, end, *among_args)
+        postgres = self.db.backend == "postgres"
+        # Each rule's test of one member falling short, and its limit in tenths of an hour.
+        short_of = {
+            "avg_hours_per_teacher": ("h < ?", x10_ceiling(t.avg_hours_per_teacher)),
+            "avg_self_selected_hours": ("s < ?", x10_ceiling(t.avg_self_selected_hours)),
+            "share_concentrated_90h": ("cm < ?", x10_ceiling(t.concentrated_min_hours)),
+            "share_school_based_designated": ("d < ?", x10_ceiling(t.school_based_designated_hours)),
+            "share_school_based_elective": ("el < ?", x10_ceiling(t.school_based_elective_hours)),
+            "participation_rate": ("att < cnt", None),
+            "share_cycle_on_track": ("cy < ?", int(cycle_needed_x10.to_integral_value(rounding=ROUND_CEILING))),
+        }
+        tests = [short_of[rule] for rule in RULES_SHORT]
+        limits = [limit for _, limit in tests if limit is not None]
+        counts = ", ".join(f"SUM(CASE WHEN {test} THEN 1 ELSE 0 END)" for test, _ in tests)
+        # each school's list in teacher-number order (byte order, Python's); SQLite's group_concat
+        # has no order, so those lists are sorted below
+        agg = ("string_agg({}, chr(31) ORDER BY teacher_no COLLATE \"C\")" if postgres
+               else "group_concat({}, char(31))").format
+        lists = ", ".join(agg(f"CASE WHEN {test} THEN teacher_no END") for test, _ in tests)
+        rows = self.db.query(
+            f"WITH m AS ({members}) "
+            # one row per member: the year's row, whose cycle_x10 holds the cycle's hours so far; a
+            # member without a row that year has those of their latest earlier row of the cycle
+            f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {counts}, {lists} FROM ("
+            "SELECT m.school_id, m.teacher_no, COALESCE(ty.hours_x10, 0) AS h, "
+            "COALESCE(ty.self_selected_x10, 0) AS s, COALESCE(ty.designated_x10, 0) AS d, "
+            "COALESCE(ty.elective_x10, 0) AS el, COALESCE(ty.concentrated_max_x10, -1) AS cm, "
+            "COALESCE(ty.enrolments_counted, 0) AS cnt, COALESCE(ty.enrolments_attended, 0) AS att, "
+            f"COALESCE(ty.cycle_x10, (SELECT c.cycle_x10 FROM {p}teacher_years c WHERE c.teacher_no = m.teacher_no "
+            "AND c.year BETWEEN ? AND ? ORDER BY c.year DESC LIMIT 1), 0) AS cy "
+            f"FROM m LEFT JOIN {p}teacher_years ty ON ty.teacher_no = m.teacher_no AND ty.year = ?) f "
+            "GROUP BY school_id",
+            (*member_args, *limits, *limits, cycle_start, year - 1, year),  # in the order of their marks
+        )
+        overdue_a: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
+        overdue_e: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
+        for teacher_no, school_id, kind in self.db.query(
+            f"SELECT e.teacher_no, m.school_id, 'assessment' FROM {p}enrolments e "
+            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
+            "AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
+            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved') "
+            f"UNION ALL SELECT e.teacher_no, m.school_id, 'evaluation' FROM {p}enrolments e "
+            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.evaluated_at IS NULL "
+            "AND e.assessment_result IS NOT NULL AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
+            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved')",
+            (*member_args, first.isoformat(), last.isoformat(),
+             (today - timedelta(days=self.policy.deadlines.assessment_days)).isoformat(),
+             *member_args, first.isoformat(), last.isoformat(),
+             (today - timedelta(days=self.policy.deadlines.evaluation_days)).isoformat()),
+        ):
+            bucket = overdue_a if kind == "assessment" else overdue_e
+            n, teachers = bucket[str(school_id)]
+            teachers.add(str(teacher_no))
+            bucket[str(school_id)] = (n + 1, teachers)  # each overdue enrolment counts (a teacher may have several)
+        rules = len(RULES_SHORT)
+        for school_id, n, hours_x10, self_x10, counted, attended, *short in rows:
+            key = str(school_id)
+            a_count, a_teachers = overdue_a.pop(key, (0, set()))
+            e_count, e_teachers = overdue_e.pop(key, (0, set()))
+            result[key] = SchoolYear(
+                int(n), int(hours_x10), int(self_x10), int(counted), int(attended),
+                tuple(int(x) for x in short[:rules]),
+                tuple(_ordered(names, postgres) for names in short[rules:]),
+                a_count, SEPARATOR.join(sorted(a_teachers)), e_count, SEPARATOR.join(sorted(e_teachers)))
+
+
+def _ordered(names: str | None, ordered: bool) -> str:
+    if not names:
+        return ""
+    return names if ordered else SEPARATOR.join(sorted(names.split(SEPARATOR)))
