@@ -46,6 +46,10 @@ class ReadModelDB(Protocol):
 
     def transaction(self) -> Any: ...
 
+    def snapshot(self) -> Any:
+        """A context giving a `Tx` whose reads all see one state of the tables (no writes)."""
+        ...
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
     def exclusive(self, name: str) -> Any:
@@ -108,11 +112,29 @@ class SQLiteDB:
         if self._memory:
             with self._lock:
                 return list(self._writer.execute(sql, tuple(params)).fetchall())
-        conn = getattr(self._local, "conn", None)
+        return list(self._reader().execute(sql, tuple(params)).fetchall())
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._connect()
             self._local.conn = conn
-        return list(conn.execute(sql, tuple(params)).fetchall())
+        return conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[_SQLiteTx]:
+        """Reads in one transaction of this thread's reader (WAL: one snapshot from its first read);
+        in memory, the one connection held for the whole sequence."""
+        if self._memory:
+            with self._lock:
+                yield _SQLiteTx(self._writer)
+            return
+        conn = self._reader()
+        conn.execute("BEGIN")
+        try:
+            yield _SQLiteTx(conn)
+        finally:
+            conn.execute("COMMIT")
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
@@ -134,8 +156,9 @@ def _pg(sql: str) -> str:
 class PostgresTx:
     """Statements of one transaction on a psycopg cursor (ours, or one of eventsourcing's)."""
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, prepare: bool | None = None) -> None:
         self.cursor = cursor
+        self.prepare = prepare  # None: psycopg's default (prepared after a few runs); reads: False (see query)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.cursor.execute(_pg(sql), tuple(params))
@@ -152,7 +175,7 @@ class PostgresTx:
                 copy.write_row(row)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self.cursor.execute(_pg(sql), tuple(params))
+        self.cursor.execute(_pg(sql), tuple(params), prepare=self.prepare)
         # eventsourcing's own connections return dict rows; ours return tuples
         return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in self.cursor.fetchall()]
 
@@ -183,6 +206,13 @@ class PostgresDB:
     def transaction(self) -> Iterator[PostgresTx]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield PostgresTx(cursor)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[PostgresTx]:
+        """Reads in one REPEATABLE READ, READ ONLY transaction: they all see one state of the tables."""
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield PostgresTx(cursor, prepare=False)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """A read. Never prepared: psycopg prepares a statement after its fifth run on a connection,

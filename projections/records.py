@@ -112,7 +112,7 @@ class RecordsProjection:
         rows.flush()
         if self.derive and touched:
             derive(tx, self.p, self.policy, touched)
-        if self.derive and self.teachers_touched:  # a rebuild's bulk load starts without cached rows
+        if self.derive and last:  # (a rebuild's bulk load starts without stored compliance rows)
             mark_changed(tx, self.p, self.teachers_touched, last)
 
     def apply(self, rows: Rows, position: int, event: Any) -> None:

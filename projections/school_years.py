@@ -5,15 +5,19 @@ A row is a cache of what `compute` derives from `rm_postings`, `rm_teacher_years
 `rm_enrolments`; it is used only while it is still what `compute` would give:
 - it was computed for the same day (membership, the year's end so far and overdue deadlines all
   depend on today's date) and under the same policy version;
-- no event recorded after the read-model position it was computed at touched a teacher posted
-  at that school: the projection records, in `rm_school_changes`, the position of the last page
-  that touched each school (every school a touched teacher was ever posted at, so a transfer
-  marks both ends).
-A row is tagged with the position read *before* it was computed, never after, so a page applied
-while it was computed can only make it look older than it is (recomputed once more), never newer.
+- no event applied after the read-model position it was computed at touched a teacher posted
+  at that school: each page records, in `rm_school_changes`, its last position for every school a
+  touched teacher was ever posted at (a transfer marks both ends);
+- every page since it was computed was marked so: each page also moves the `/marker` row to its
+  position, and a page that finds the marker behind the position it starts from (pages applied
+  by a trainrec that did not mark, or a generation's first marked page) sets `/reset`: rows
+  computed before it are stale. While the marker is behind the position, no row is used.
+A row is computed and checked in one snapshot of the tables and tagged with that snapshot's
+position, and it is written back only if the tables are still the same generation (a rebuild's
+swap in between would otherwise leave figures of the replaced tables in the new ones).
 Missing or stale rows are computed by the read that needs them and written back; followers
-refresh the stale rows already there after each catch-up, and a rebuild computes the rows of
-every year on record, so a county's first read after either is not the slow one.
+refresh the stale rows of recent years, and a rebuild computes the rows of every year on
+record, so a county's first read after either is not the slow one.
 """
 
 from __future__ import annotations
@@ -78,9 +82,22 @@ def x10_ceiling(hours: Decimal) -> int:
     return int((hours * 10).to_integral_value(rounding=ROUND_CEILING))
 
 
+MARKER = "/marker"  # rm_school_changes rows that are not schools (an org id never holds '/')
+RESET = "/reset"
+GENERATION = "generation"  # rm_tracking row naming the generation of the tables (a rebuild's differs)
+
+
 def mark_changed(tx: Tx, prefix: str, teacher_nos: Iterable[str], position: int) -> None:
-    """Record that a page up to `position` touched these teachers: every school they were ever
-    posted at has a stale `rm_school_years` row from now on (called after the page's rows are written)."""
+    """Record that the page ending at `position` touched these teachers: every school they were
+    ever posted at has a stale `rm_school_years` row from now on. Called for every page, after its
+    rows are written and before the tracking position moves."""
+    before = tx.query(f"SELECT position FROM {prefix}tracking WHERE name = 'records'")
+    marker = tx.query(f"SELECT position FROM {prefix}school_changes WHERE school_id = ?", (MARKER,))
+    upsert = (f"INSERT INTO {prefix}school_changes (school_id, position) VALUES (?, ?) "
+              "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position")
+    if not marker or not before or int(marker[0][0]) != int(before[0][0]):
+        tx.execute(upsert, (RESET, position))  # pages before this one may have gone unmarked
+    tx.execute(upsert, (MARKER, position))
     names = sorted(set(teacher_nos))
     for start in range(0, len(names), CHUNK):
         chunk = names[start:start + CHUNK]
@@ -91,6 +108,38 @@ def mark_changed(tx: Tx, prefix: str, teacher_nos: Iterable[str], position: int)
             "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position",
             (position, *chunk),
         )
+
+
+def start_marking(tx: Tx, prefix: str, position: int) -> None:
+    """A generation of tables built at `position` by a rebuild (no stored rows yet): rows computed
+    from here on may be used, and each page after marks what it touches."""
+    upsert = (f"INSERT INTO {prefix}school_changes (school_id, position) VALUES (?, ?) "
+              "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position")
+    tx.execute(f"DELETE FROM {prefix}school_years")
+    tx.execute(upsert, (RESET, position))
+    tx.execute(upsert, (MARKER, position))
+
+
+@dataclass(frozen=True)
+class State:
+    """What a snapshot of the tables says about the rows: its position, the tables' generation,
+    and the least position a row must have been computed at to be used."""
+
+    position: int
+    generation: int
+    valid_from: int
+
+    @classmethod
+    def read(cls, tx: Tx, prefix: str) -> State:
+        tracking: dict[str, int] = dict(tx.query(
+            f"SELECT name, position FROM {prefix}tracking WHERE name IN ('records', ?)", (GENERATION,)))
+        marks: dict[str, int] = dict(tx.query(
+            f"SELECT school_id, position FROM {prefix}school_changes WHERE school_id IN (?, ?)", (MARKER, RESET)))
+        position = int(tracking.get("records", 0))
+        trusted = MARKER in marks and int(marks[MARKER]) == position
+        # while the marker is behind, pages went unmarked: no row (all computed at or below position) is used
+        valid_from = int(marks.get(RESET, 0)) if trusted else position + 1
+        return cls(position, int(tracking.get(GENERATION, 0)), valid_from)
 
 
 class SchoolYears:
@@ -104,85 +153,93 @@ class SchoolYears:
         """Every org under `path`, its path and its row's values (VALUES order; zero for an org
         without members), computing and storing the rows that are missing or stale."""
         p = self.p
-        position = self._position()
         names = ", ".join(f"sy.{column}" for column in VALUES)
-        found = self.db.query(
-            f"SELECT o.org_id, o.path, CASE WHEN sy.school_id IS NOT NULL AND sy.today = ? "
-            f"AND sy.policy_version = ? AND NOT EXISTS (SELECT 1 FROM {p}school_changes c "
-            f"WHERE c.school_id = o.org_id AND c.position > sy.position) THEN 1 ELSE 0 END, {names} "
-            f"FROM {p}orgs o LEFT JOIN {p}school_years sy ON sy.school_id = o.org_id AND sy.year = ? "
-            f"WHERE o.path LIKE ? {LIKE_ESCAPE} ORDER BY o.org_id",
-            (today.isoformat(), self.policy.version, year, like_prefix(path)),
-        )
-        stale = [str(row[0]) for row in found if not row[2]]
-        computed: dict[str, SchoolYear] = {}
-        if stale:
-            computed = self.compute(year, today, None if len(stale) == len(found) else stale, path)
-            self.store(year, today, position, computed)
+        with self.db.snapshot() as tx:
+            state = State.read(tx, p)
+            found = tx.query(
+                f"SELECT o.org_id, o.path, CASE WHEN sy.school_id IS NOT NULL AND sy.today = ? "
+                f"AND sy.policy_version = ? AND sy.position >= ? AND NOT EXISTS (SELECT 1 FROM {p}school_changes c "
+                f"WHERE c.school_id = o.org_id AND c.position > sy.position) THEN 1 ELSE 0 END, {names} "
+                f"FROM {p}orgs o LEFT JOIN {p}school_years sy ON sy.school_id = o.org_id AND sy.year = ? "
+                f"WHERE o.path LIKE ? {LIKE_ESCAPE} ORDER BY o.org_id",
+                (today.isoformat(), self.policy.version, state.valid_from, year, like_prefix(path)),
+            )
+            stale = [str(row[0]) for row in found if not row[2]]
+            computed = self.compute(tx, year, today, None if len(stale) == len(found) else stale, path) if stale else {}
+        if computed:
+            self.store(state, year, today, computed)
         return [(row[0], row[1], row[3:] if row[2] else computed[row[0]].values()) for row in found]
-
-    def _position(self) -> int:
-        rows = self.db.query(f"SELECT MAX(position) FROM {self.p}tracking")
-        return int(rows[0][0] or 0)
 
     # --- keeping rows fresh ----------------------------------------------------------------
     def refresh(self, today: date, years: Iterable[int] = ()) -> int:
-        """Recompute every stored row that is stale, and every school's row for `years`, as of
-        `today`; returns how many rows were written."""
+        """Recompute the stored rows of recent years (the current one and the cycle's length before
+        it) that are stale, and every school's row for `years`, as of `today`; returns how many rows
+        were written. Older years' rows are computed by the reads that ask for them."""
         p = self.p
-        position = self._position()
-        stale = self.db.query(
-            f"SELECT sy.year, sy.school_id FROM {p}school_years sy WHERE sy.today <> ? OR sy.policy_version <> ? "
-            f"OR EXISTS (SELECT 1 FROM {p}school_changes c WHERE c.school_id = sy.school_id "
-            "AND c.position > sy.position)",
-            (today.isoformat(), self.policy.version),
-        )
-        by_year: dict[int, list[str]] = defaultdict(list)
-        for year, school_id in stale:
-            by_year[int(year)].append(str(school_id))
-        written = 0
-        for year in sorted(set(years) | set(by_year)):
-            everyone = year in set(years)
-            computed = self.compute(year, today, None if everyone else by_year[year], "")
-            self.store(year, today, position, computed)
-            written += len(computed)
-        return written
+        everyone = set(years)
+        current = self.policy.year_of(today)
+        computed: dict[int, dict[str, SchoolYear]] = {}
+        with self.db.snapshot() as tx:
+            state = State.read(tx, p)
+            stale = tx.query(
+                f"SELECT sy.year, sy.school_id FROM {p}school_years sy WHERE sy.year BETWEEN ? AND ? "
+                "AND (sy.today <> ? OR sy.policy_version <> ? OR sy.position < ? "
+                f"OR EXISTS (SELECT 1 FROM {p}school_changes c WHERE c.school_id = sy.school_id "
+                "AND c.position > sy.position))",
+                (current - self.policy.cycle.length_years, current + 1, today.isoformat(), self.policy.version,
+                 state.valid_from),
+            )
+            by_year: dict[int, list[str]] = defaultdict(list)
+            for year, school_id in stale:
+                by_year[int(year)].append(str(school_id))
+            for year in sorted(everyone | set(by_year)):
+                computed[year] = self.compute(tx, year, today, None if year in everyone else by_year[year], "")
+        for year, rows in computed.items():
+            self.store(state, year, today, rows)
+        return sum(len(rows) for rows in computed.values())
 
     def years_on_record(self, today: date) -> list[int]:
         """The years a rebuild prepares: every year with sums on record, and the current one."""
         rows = self.db.query(f"SELECT DISTINCT year FROM {self.p}teacher_years")
         return sorted({int(r[0]) for r in rows} | {self.policy.year_of(today)})
 
-    def store(self, year: int, today: date, position: int, computed: dict[str, SchoolYear]) -> None:
+    def store(self, state: State, year: int, today: date, computed: dict[str, SchoolYear]) -> bool:
+        """Write the rows computed in the snapshot `state` describes, unless a rebuild has swapped in
+        other tables since (then they are not written: they describe the tables it replaced)."""
         names = (*KEY, *VALUES)
         updates = ", ".join(f"{name} = excluded.{name}" for name in names[2:])
         statement = (f"INSERT INTO {self.p}school_years ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
                      f"ON CONFLICT (year, school_id) DO UPDATE SET {updates}")
         # in key order, so two writers of overlapping rows lock them in the same order (no deadlock)
-        rows = [(year, school_id, today.isoformat(), self.policy.version, position, *sums.values())
+        rows = [(year, school_id, today.isoformat(), self.policy.version, state.position, *sums.values())
                 for school_id, sums in sorted(computed.items())]
         with self.db.transaction() as tx:
+            # Reading rm_tracking holds it (on PostgreSQL) until commit: a swap waits for this transaction.
+            generation = tx.query(f"SELECT position FROM {self.p}tracking WHERE name = ?", (GENERATION,))
+            if (int(generation[0][0]) if generation else 0) != state.generation:
+                return False
             for start in range(0, len(rows), CHUNK):
                 tx.executemany(statement, rows[start:start + CHUNK])
+        return True
 
     # --- computing -----------------------------------------------------------------------
-    def compute(self, year: int, today: date, schools: list[str] | None, path: str) -> dict[str, SchoolYear]:
-        """The sums of `schools` (of every org under `path` when None): a row for each, zero for
-        one without members that day."""
+    def compute(self, tx: Tx, year: int, today: date, schools: list[str] | None, path: str) -> dict[str, SchoolYear]:
+        """The sums of `schools` (of every org under `path` when None), read in `tx`: a row for
+        each, zero for one without members that day."""
         if schools is None:
-            orgs = self.db.query(f"SELECT org_id FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}",
+            orgs = tx.query(f"SELECT org_id FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}",
                                  (like_prefix(path),))
             result = {str(r[0]): SchoolYear() for r in orgs}
-            self._compute(result, year, today, f"SELECT o.org_id FROM {self.p}orgs o WHERE o.path LIKE ? "
+            self._compute(tx, result, year, today, f"SELECT o.org_id FROM {self.p}orgs o WHERE o.path LIKE ? "
                           f"{LIKE_ESCAPE}", (like_prefix(path),))
             return result
         result = {school_id: SchoolYear() for school_id in schools}
         for start in range(0, len(schools), CHUNK):
             chunk = schools[start:start + CHUNK]
-            self._compute(result, year, today, ", ".join("?" * len(chunk)), chunk)
+            self._compute(tx, result, year, today, ", ".join("?" * len(chunk)), chunk)
         return result
 
-    def _compute(self, result: dict[str, SchoolYear], year: int, today: date, among: str,
+    def _compute(self, tx: Tx, result: dict[str, SchoolYear], year: int, today: date, among: str,
                  among_args: Sequence[Any]) -> None:
         p = self.p
         t = self.policy.thresholds
@@ -214,7 +271,7 @@ class SchoolYears:
         agg = ("string_agg({}, chr(31) ORDER BY teacher_no COLLATE \"C\")" if postgres
                else "group_concat({}, char(31))").format
         lists = ", ".join(agg(f"CASE WHEN {test} THEN teacher_no END") for test, _ in tests)
-        rows = self.db.query(
+        rows = tx.query(
             f"WITH m AS ({members}) "
             # one row per member: the year's row, whose cycle_x10 holds the cycle's hours so far; a
             # member without a row that year has those of their latest earlier row of the cycle
@@ -231,7 +288,7 @@ class SchoolYears:
         )
         overdue_a: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
         overdue_e: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
-        for teacher_no, school_id, kind in self.db.query(
+        for teacher_no, school_id, kind in tx.query(
             f"SELECT e.teacher_no, m.school_id, 'assessment' FROM {p}enrolments e "
             f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
             "AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "

@@ -10,6 +10,7 @@ inside the transaction, so two appliers never apply the same page twice.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -21,12 +22,12 @@ from psycopg.errors import LockNotAvailable
 from projections.db import ReadModelDB, open_read_model_db
 from projections.records import RecordsProjection
 from projections.schema import BUILD, CACHES, LIVE, TABLES, columns, create_statements, index_statements
-from projections.school_years import SchoolYears
+from projections.school_years import GENERATION, SchoolYears, start_marking
 from projections.teacher_years import derive_all
 
 NAME = "records"
 PAGE = 1000
-REFRESH_EVERY = 5.0  # seconds between refreshes of stale compliance rows by a follower
+REFRESH_EVERY = 60.0  # seconds between refreshes of stale compliance rows by a follower (reads compute the rest)
 
 Progress = Callable[[int, int], None]
 
@@ -75,10 +76,11 @@ class ReadModel:
         if not missing():
             return
         with self.db.exclusive("rebuild"):
-            names = missing()  # again: another process starting at the same time may have made them
+            if not missing():  # another process starting at the same time made them
+                return
             with self.db.transaction() as tx:
-                for name in names:
-                    tx.execute(f"DROP TABLE IF EXISTS {prefix}{name}")  # an older shape of it
+                for name in CACHES:  # all of them: one kept without the other could look fresh
+                    tx.execute(f"DROP TABLE IF EXISTS {prefix}{name}")
                     tx.execute(f"CREATE TABLE {prefix}{name} ({TABLES[name]})")
 
     def ensure_tables(self, prefix: str, indexes: bool = True) -> None:
@@ -88,6 +90,9 @@ class ReadModel:
             for statement in create_statements(prefix, indexes):
                 tx.execute(statement)
             tx.execute(f"INSERT INTO {prefix}tracking (name, position) VALUES (?, ?)", (NAME, 0))
+            # names this generation of tables, so rows computed from another are never written into it
+            tx.execute(f"INSERT INTO {prefix}tracking (name, position) VALUES (?, ?)",
+                       (GENERATION, secrets.randbits(62) + 1))
 
     def drop_tables(self, prefix: str) -> None:
         with self.db.transaction() as tx:
@@ -186,6 +191,8 @@ class ReadModel:
         building.derive = True
         with self._lock:
             position = self._catch_up(BUILD, building, None, PAGE, progress)
+            with self.db.transaction() as tx:
+                start_marking(tx, BUILD, position)
             self._swap()
             self.projection = RecordsProjection(self.prefix, self.app.policy)
         # A county's first compliance read after a rebuild should not be the one that sums every teacher.

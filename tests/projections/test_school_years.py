@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from domain.vocabulary import Form
-from projections.school_years import SchoolYear, SchoolYears
+from domain.vocabulary import Form, OrgKind
+from projections.db import Tx
+from projections.school_years import SchoolYear, SchoolYears, State
 from projections.view import ReadModel
 from service.app import TrainRec
 from tests.conftest import ADMIN, Backend, Clock, build_county, define
@@ -90,14 +91,14 @@ def test_a_row_of_another_policy_version_is_recomputed(county: TrainRec) -> None
 def test_a_page_applied_while_a_row_was_computed_leaves_it_stale(
     county: TrainRec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A row is tagged with the position read before it was computed: an event applied between the
-    computation and the write makes the row look older than the tables, never newer."""
+    """A row is tagged with the position of the snapshot it was computed in: an event applied between
+    the computation and the write makes the row look older than the tables, never newer."""
     original = SchoolYears.compute
     calls: list[int] = []
 
-    def compute_then_an_event(self: SchoolYears, year: int, today: date, schools: list[str] | None,
+    def compute_then_an_event(self: SchoolYears, tx: Tx, year: int, today: date, schools: list[str] | None,
                               path: str) -> dict[str, SchoolYear]:
-        sums = original(self, year, today, schools, path)
+        sums = original(self, tx, year, today, schools, path)
         if not calls:
             county.enrol(ADMIN, "P90", "B001")  # recorded and applied after the sums were computed
             county.read_model.catch_up()
@@ -162,3 +163,82 @@ def test_a_store_without_these_tables_gets_them_empty_without_a_rebuild(
         assert set(stored(again)) >= {"S1", "S2", "S3"}
     finally:
         again.close()
+
+
+def test_pages_applied_without_marking_leave_no_row_in_use(county: TrainRec, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages applied by a trainrec that does not keep these rows (an older follower still running
+    during an upgrade) mark no school: until a page marks again, and for the rows computed before
+    it, no stored row is used."""
+    county.compliance(ADMIN, "C1", 2024)
+    monkeypatch.setattr("projections.records.mark_changed", lambda *_: None)
+    county.enrol(ADMIN, "P90", "B001")  # of S2, applied without marking
+    county.read_model.catch_up()
+    monkeypatch.undo()
+    unmarked = county.compliance(ADMIN, "C1", 2024)
+    assert next(f for f in unmarked["figures"] if f["rule"] == "participation_rate")["denominator"] == 2
+    county.enrol(ADMIN, "P90", "C001")  # of S3, marked: the first marked page after unmarked ones
+    marked = county.compliance(ADMIN, "C1", 2024)
+    assert next(f for f in marked["figures"] if f["rule"] == "participation_rate")["denominator"] == 3
+    assert figures(marked) == figures(computed_afresh(county, "C1"))
+
+
+def test_rows_of_replaced_tables_are_not_written(county: TrainRec) -> None:
+    """A rebuild's swap between a computation and its write: the rows describe the replaced tables."""
+    school_years = SchoolYears(county.read_model.db, "rm_", county.policy)
+    today = county.read_model.today()
+    with county.read_model.db.snapshot() as tx:
+        state = State.read(tx, "rm_")
+        sums = school_years.compute(tx, 2024, today, ["S1"], "")
+    other = State(state.position, state.generation + 1, state.valid_from)
+    assert not school_years.store(other, 2024, today, sums)
+    assert "S1" not in stored(county)
+    assert school_years.store(state, 2024, today, sums)
+    assert "S1" in stored(county)
+    county.read_model.rebuild()
+    assert State.read(county.read_model.db, "rm_").generation != state.generation  # type: ignore[arg-type]
+
+
+def test_one_read_sees_one_state_of_the_tables(
+    durable_backend: Backend, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored rows and computed ones come from one snapshot: a back-dated transfer applied while a
+    read computes its stale schools counts the teacher in neither both schools nor none."""
+    app = TrainRec(durable_backend.fresh(), clock=clock)
+    try:
+        clock.set(date(2024, 2, 20))
+        build_county(app)
+        define(app, "P90", starts_on=date(2024, 3, 4), days=3, form=Form.CONCENTRATED)
+        app.compliance(ADMIN, "C1", 2024)
+        app.enrol(ADMIN, "P90", "C001")  # S3's row is stale, S1's fresh
+        original = SchoolYears.compute
+
+        def transfer_then_compute(self: SchoolYears, tx: Tx, year: int, today: date, schools: list[str] | None,
+                                  path: str) -> dict[str, SchoolYear]:
+            if not moved:
+                moved.append(app.transfer_teacher(ADMIN, "A001", "S3", date(2024, 1, 10)))  # S1 → S3
+                app.read_model.catch_up()
+            return original(self, tx, year, today, schools, path)
+
+        moved: list[Any] = []
+        monkeypatch.setattr(SchoolYears, "compute", transfer_then_compute)
+        during = app.compliance(ADMIN, "C1", 2024)
+        monkeypatch.undo()
+        assert moved
+        assert during["teachers"] == 6
+        assert {kid["org_id"]: kid["teachers"] for kid in during["children"]} == {"T1": 4, "T2": 2}
+        after = app.compliance(ADMIN, "C1", 2024)
+        assert {kid["org_id"]: kid["teachers"] for kid in after["children"]} == {"T1": 3, "T2": 3}
+        assert figures(after) == figures(computed_afresh(app, "C1"))
+    finally:
+        app.close()
+
+
+def test_a_school_registered_after_rows_were_stored_is_counted(county: TrainRec) -> None:
+    county.compliance(ADMIN, "C1", 2024)
+    county.put_org(ADMIN, "S4", "河西中学", OrgKind.SCHOOL, "T2")
+    county.register_teacher(ADMIN, "D001", "赵敏", "S4", date(2016, 9, 1))
+    answer = county.compliance(ADMIN, "C1", 2024)
+    assert answer["teachers"] == 7
+    assert {kid["org_id"]: kid["teachers"] for kid in answer["children"]} == {"T1": 4, "T2": 3}
+    assert "S4" in stored(county)
+    assert figures(answer) == figures(computed_afresh(county, "C1"))
