@@ -91,20 +91,22 @@ def mark_changed(tx: Tx, prefix: str, teacher_nos: Iterable[str], position: int)
     """Record that the page ending at `position` touched these teachers: every school they were
     ever posted at has a stale `rm_school_years` row from now on. Called for every page, after its
     rows are written and before the tracking position moves."""
-    before = tx.query(f"SELECT position FROM {prefix}tracking WHERE name = 'records'")
-    marker = tx.query(f"SELECT position FROM {prefix}school_changes WHERE school_id = ?", (MARKER,))
-    upsert = (f"INSERT INTO {prefix}school_changes (school_id, position) VALUES (?, ?) "
-              "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position")
-    if not marker or not before or int(marker[0][0]) != int(before[0][0]):
-        tx.execute(upsert, (RESET, position))  # pages before this one may have gone unmarked
-    tx.execute(upsert, (MARKER, position))
+    before, marker = tx.query(
+        f"SELECT (SELECT position FROM {prefix}tracking WHERE name = 'records') AS before, "
+        f"(SELECT position FROM {prefix}school_changes WHERE school_id = ?) AS marker", (MARKER,))[0]
+    # pages before this one went unmarked unless the marker is where this page starts
+    marks = [MARKER] if marker is not None and before is not None and int(marker) == int(before) else [RESET, MARKER]
+    tx.execute(f"INSERT INTO {prefix}school_changes (school_id, position) VALUES "
+               f"{', '.join(['(?, ?)'] * len(marks))} "
+               "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position",
+               [value for mark in marks for value in (mark, position)])
     names = sorted(set(teacher_nos))
     for start in range(0, len(names), CHUNK):
         chunk = names[start:start + CHUNK]
-        marks = ", ".join("?" * len(chunk))
+        holes = ", ".join("?" * len(chunk))
         tx.execute(
             f"INSERT INTO {prefix}school_changes (school_id, position) SELECT DISTINCT school_id, ? "
-            f"FROM {prefix}postings WHERE teacher_no IN ({marks}) "
+            f"FROM {prefix}postings WHERE teacher_no IN ({holes}) "
             "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position",
             (position, *chunk),
         )
