@@ -133,8 +133,11 @@ class SQLiteDB:
         conn.execute("BEGIN")
         try:
             yield _SQLiteTx(conn)
-        finally:
-            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:

@@ -85,6 +85,8 @@ def x10_ceiling(hours: Decimal) -> int:
 MARKER = "/marker"  # rm_school_changes rows that are not schools (an org id never holds '/')
 RESET = "/reset"
 GENERATION = "generation"  # rm_tracking row naming the generation of the tables (a rebuild's differs)
+GENERATION_MARK = "/generation"  # the generation the caches were started for (a rebuild by a trainrec
+# that did not keep them leaves them beside tables of another generation: then no row is used)
 
 
 def mark_changed(tx: Tx, prefix: str, teacher_nos: Iterable[str], position: int) -> None:
@@ -112,14 +114,14 @@ def mark_changed(tx: Tx, prefix: str, teacher_nos: Iterable[str], position: int)
         )
 
 
-def start_marking(tx: Tx, prefix: str, position: int) -> None:
-    """A generation of tables built at `position` by a rebuild (no stored rows yet): rows computed
-    from here on may be used, and each page after marks what it touches."""
-    upsert = (f"INSERT INTO {prefix}school_changes (school_id, position) VALUES (?, ?) "
-              "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position")
+def start_marking(tx: Tx, prefix: str, position: int, generation: int) -> None:
+    """Tables of `generation` whose rows, as of `position`, no stored row describes (new tables,
+    a rebuild's, or an older store's new caches): rows computed from here on may be used, and each
+    page after marks what it touches."""
     tx.execute(f"DELETE FROM {prefix}school_years")
-    tx.execute(upsert, (RESET, position))
-    tx.execute(upsert, (MARKER, position))
+    tx.execute(f"INSERT INTO {prefix}school_changes (school_id, position) VALUES (?, ?), (?, ?), (?, ?) "
+               "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position",
+               (RESET, position, MARKER, position, GENERATION_MARK, generation))
 
 
 @dataclass(frozen=True)
@@ -136,12 +138,20 @@ class State:
         tracking: dict[str, int] = dict(tx.query(
             f"SELECT name, position FROM {prefix}tracking WHERE name IN ('records', ?)", (GENERATION,)))
         marks: dict[str, int] = dict(tx.query(
-            f"SELECT school_id, position FROM {prefix}school_changes WHERE school_id IN (?, ?)", (MARKER, RESET)))
+            f"SELECT school_id, position FROM {prefix}school_changes WHERE school_id IN (?, ?, ?)",
+            (MARKER, RESET, GENERATION_MARK)))
         position = int(tracking.get("records", 0))
-        trusted = MARKER in marks and int(marks[MARKER]) == position
+        generation = int(tracking.get(GENERATION, 0))
+        trusted = (MARKER in marks and int(marks[MARKER]) == position
+                   and int(marks.get(GENERATION_MARK, 0)) == generation)
         # while the marker is behind, pages went unmarked: no row (all computed at or below position) is used
         valid_from = int(marks.get(RESET, 0)) if trusted else position + 1
-        return cls(position, int(tracking.get(GENERATION, 0)), valid_from)
+        return cls(position, generation, valid_from)
+
+    @property
+    def trusted(self) -> bool:
+        """Whether rows computed in this state may be used later (else they are not stored)."""
+        return self.valid_from <= self.position
 
 
 class SchoolYears:
@@ -168,19 +178,18 @@ class SchoolYears:
             )
             stale = [str(row[0]) for row in found if not row[2]]
             computed = self.compute(tx, year, today, None if len(stale) == len(found) else stale, path) if stale else {}
-        if computed:
+        if computed and state.trusted:
             self.store(state, year, today, computed)
         return [(row[0], row[1], row[3:] if row[2] else computed[row[0]].values()) for row in found]
 
     # --- keeping rows fresh ----------------------------------------------------------------
     def refresh(self, today: date, years: Iterable[int] = ()) -> int:
         """Recompute the stored rows of recent years (the current one and the cycle's length before
-        it) that are stale, and every school's row for `years`, as of `today`; returns how many rows
-        were written. Older years' rows are computed by the reads that ask for them."""
+        it) that are stale, and every school's row for `years`, as of `today`, one year per snapshot;
+        returns how many rows were written. Older years' rows are computed by the reads that ask."""
         p = self.p
         everyone = set(years)
         current = self.policy.year_of(today)
-        computed: dict[int, dict[str, SchoolYear]] = {}
         with self.db.snapshot() as tx:
             state = State.read(tx, p)
             stale = tx.query(
@@ -190,15 +199,20 @@ class SchoolYears:
                 "AND c.position > sy.position))",
                 (current - self.policy.cycle.length_years, current + 1, today.isoformat(), self.policy.version,
                  state.valid_from),
-            )
-            by_year: dict[int, list[str]] = defaultdict(list)
-            for year, school_id in stale:
-                by_year[int(year)].append(str(school_id))
-            for year in sorted(everyone | set(by_year)):
-                computed[year] = self.compute(tx, year, today, None if year in everyone else by_year[year], "")
-        for year, rows in computed.items():
-            self.store(state, year, today, rows)
-        return sum(len(rows) for rows in computed.values())
+            ) if state.trusted else []
+        if not state.trusted:
+            return 0  # pages went unmarked: no row would be used until one is marked again
+        by_year: dict[int, list[str]] = defaultdict(list)
+        for year, school_id in stale:
+            by_year[int(year)].append(str(school_id))
+        written = 0
+        for year in sorted(everyone | set(by_year)):
+            with self.db.snapshot() as tx:  # one year at a time: no long snapshot holding back the tables
+                state = State.read(tx, p)
+                computed = self.compute(tx, year, today, None if year in everyone else by_year[year], "")
+            if state.trusted and self.store(state, year, today, computed):
+                written += len(computed)
+        return written
 
     def years_on_record(self, today: date) -> list[int]:
         """The years a rebuild prepares: every year with sums on record, and the current one."""

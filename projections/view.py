@@ -22,7 +22,7 @@ from psycopg.errors import LockNotAvailable
 from projections.db import ReadModelDB, open_read_model_db
 from projections.records import RecordsProjection
 from projections.schema import BUILD, CACHES, LIVE, TABLES, columns, create_statements, index_statements
-from projections.school_years import GENERATION, SchoolYears, start_marking
+from projections.school_years import GENERATION, GENERATION_MARK, SchoolYears, start_marking
 from projections.teacher_years import derive_all
 
 NAME = "records"
@@ -69,19 +69,30 @@ class ReadModel:
                    for name in TABLES if name not in CACHES)
 
     def _ensure_caches(self, prefix: str) -> None:
-        def missing() -> list[str]:
-            return [name for name in CACHES
-                    if not self._answers(f"SELECT {', '.join(columns(name))} FROM {prefix}{name} WHERE 1 = 0")]
+        """Create the caches an older store lacks, or start them again beside tables of another
+        generation (a rebuild by a trainrec that did not keep them left them behind)."""
+        def missing() -> bool:
+            if not all(self._answers(f"SELECT {', '.join(columns(name))} FROM {prefix}{name} WHERE 1 = 0")
+                       for name in CACHES):
+                return True
+            rows = self.db.query(
+                f"SELECT (SELECT position FROM {prefix}tracking WHERE name = ?) AS generation, "
+                f"(SELECT position FROM {prefix}school_changes WHERE school_id = ?) AS started", (GENERATION,
+                                                                                               GENERATION_MARK))
+            return rows[0][1] is not None and int(rows[0][0] or 0) != int(rows[0][1])
 
         if not missing():
             return
         with self.db.exclusive("rebuild"):
             if not missing():  # another process starting at the same time made them
                 return
+            lock = " FOR UPDATE" if self.db.backend == "postgres" else ""  # no page applied meanwhile
             with self.db.transaction() as tx:
+                tracking = dict(tx.query(f"SELECT name, position FROM {prefix}tracking{lock}"))
                 for name in CACHES:  # all of them: one kept without the other could look fresh
                     tx.execute(f"DROP TABLE IF EXISTS {prefix}{name}")
                     tx.execute(f"CREATE TABLE {prefix}{name} ({TABLES[name]})")
+                start_marking(tx, prefix, int(tracking.get(NAME, 0)), int(tracking.get(GENERATION, 0)))
 
     def ensure_tables(self, prefix: str, indexes: bool = True) -> None:
         if self.tables_exist(prefix):
@@ -91,8 +102,10 @@ class ReadModel:
                 tx.execute(statement)
             tx.execute(f"INSERT INTO {prefix}tracking (name, position) VALUES (?, ?)", (NAME, 0))
             # names this generation of tables, so rows computed from another are never written into it
-            tx.execute(f"INSERT INTO {prefix}tracking (name, position) VALUES (?, ?)",
-                       (GENERATION, secrets.randbits(62) + 1))
+            # (negative: never taken for a position)
+            generation = -(secrets.randbits(62) + 1)
+            tx.execute(f"INSERT INTO {prefix}tracking (name, position) VALUES (?, ?)", (GENERATION, generation))
+            start_marking(tx, prefix, 0, generation)
 
     def drop_tables(self, prefix: str) -> None:
         with self.db.transaction() as tx:
@@ -192,7 +205,8 @@ class ReadModel:
         with self._lock:
             position = self._catch_up(BUILD, building, None, PAGE, progress)
             with self.db.transaction() as tx:
-                start_marking(tx, BUILD, position)
+                generation = tx.query(f"SELECT position FROM {BUILD}tracking WHERE name = ?", (GENERATION,))
+                start_marking(tx, BUILD, position, int(generation[0][0]))
             self._swap()
             self.projection = RecordsProjection(self.prefix, self.app.policy)
         # A county's first compliance read after a rebuild should not be the one that sums every teacher.
