@@ -67,7 +67,6 @@ class SchoolYear:
                 self.overdue_evaluation_teachers)
 
 
-
 # Where each figure sits in a row's values (VALUES order), which reads add up column by column.
 COUNTS = slice(len(SUMS), len(SUMS) + len(RULES_SHORT))
 LISTS = slice(COUNTS.stop, COUNTS.stop + len(RULES_SHORT))
@@ -84,6 +83,7 @@ def x10_ceiling(hours: Decimal) -> int:
 
 MARKER = "/marker"  # rm_school_changes rows that are not schools (an org id never holds '/')
 RESET = "/reset"
+TRACKED = "records"  # the rm_tracking row of the read model's position (projections.view.NAME)
 GENERATION = "generation"  # rm_tracking row naming the generation of the tables (a rebuild's differs)
 GENERATION_MARK = "/generation"  # the generation the caches were started for (a rebuild by a trainrec
 # that did not keep them leaves them beside tables of another generation: then no row is used)
@@ -94,8 +94,8 @@ def mark_changed(tx: Tx, prefix: str, teacher_nos: Iterable[str], position: int)
     ever posted at has a stale `rm_school_years` row from now on. Called for every page, after its
     rows are written and before the tracking position moves."""
     before, marker = tx.query(
-        f"SELECT (SELECT position FROM {prefix}tracking WHERE name = 'records') AS before, "
-        f"(SELECT position FROM {prefix}school_changes WHERE school_id = ?) AS marker", (MARKER,))[0]
+        f"SELECT (SELECT position FROM {prefix}tracking WHERE name = ?) AS before, "
+        f"(SELECT position FROM {prefix}school_changes WHERE school_id = ?) AS marker", (TRACKED, MARKER))[0]
     # pages before this one went unmarked unless the marker is where this page starts
     marks = [MARKER] if marker is not None and before is not None and int(marker) == int(before) else [RESET, MARKER]
     tx.execute(f"INSERT INTO {prefix}school_changes (school_id, position) VALUES "
@@ -136,11 +136,11 @@ class State:
     @classmethod
     def read(cls, tx: Tx, prefix: str) -> State:
         tracking: dict[str, int] = dict(tx.query(
-            f"SELECT name, position FROM {prefix}tracking WHERE name IN ('records', ?)", (GENERATION,)))
+            f"SELECT name, position FROM {prefix}tracking WHERE name IN (?, ?)", (TRACKED, GENERATION)))
         marks: dict[str, int] = dict(tx.query(
             f"SELECT school_id, position FROM {prefix}school_changes WHERE school_id IN (?, ?, ?)",
             (MARKER, RESET, GENERATION_MARK)))
-        position = int(tracking.get("records", 0))
+        position = int(tracking.get(TRACKED, 0))
         generation = int(tracking.get(GENERATION, 0))
         trusted = (MARKER in marks and int(marks[MARKER]) == position
                    and int(marks.get(GENERATION_MARK, 0)) == generation)

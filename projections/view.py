@@ -22,10 +22,10 @@ from psycopg.errors import LockNotAvailable
 from projections.db import ReadModelDB, open_read_model_db
 from projections.records import RecordsProjection
 from projections.schema import BUILD, CACHES, LIVE, TABLES, columns, create_statements, index_statements
-from projections.school_years import GENERATION, GENERATION_MARK, SchoolYears, start_marking
+from projections.school_years import GENERATION, GENERATION_MARK, TRACKED, SchoolYears, start_marking
 from projections.teacher_years import derive_all
 
-NAME = "records"
+NAME = TRACKED  # the tracking row of this projection
 PAGE = 1000
 REFRESH_EVERY = 60.0  # seconds between refreshes of stale compliance rows by a follower (reads compute the rest)
 
