@@ -87,6 +87,7 @@ class SQLiteDB:
         self.prefix = prefix
         self._memory = path == ":memory:"
         self._lock = threading.RLock()
+        self._named: dict[str, threading.Lock] = {}  # `exclusive` in memory (one process)
         self._writer = self._connect()
         self._local = threading.local()
 
@@ -141,8 +142,13 @@ class SQLiteDB:
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
+        """In memory the store lives in this process only: a lock of its own per name, never the
+        writer's lock (a rebuild holds this one while it waits for the model's lock, which the
+        catch-up thread holds while it waits for the writer's: sharing them deadlocked)."""
         if self._memory:
             with self._lock:
+                lock = self._named.setdefault(name, threading.Lock())
+            with lock:
                 yield
             return
         with file_lock(f"{self.path}.{name}.lock"):

@@ -37,7 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = TrainRec()
     if args.demo:
         print_examples(app, args.host, args.port)
-    uvicorn.run(create_app(app), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(app, server=True), host=args.host, port=args.port, log_level="info")
     return 0
 
 

@@ -2,4 +2,4 @@
 
 from service.api.main import create_app
 
-app = create_app()
+app = create_app(server=True)

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from projections.follow import follow
 from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_reports, routes_staff
 from service.app import TrainRec
+from service.heap import settle_heap
 from service.tokens import load_secret
 
 MAX_BODY = 2 * 1024 * 1024
@@ -64,7 +65,12 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-def create_app(service: TrainRec | None = None, secret: str | None = None, catch_up: bool = True) -> FastAPI:
+def create_app(
+    service: TrainRec | None = None, secret: str | None = None, catch_up: bool = True, server: bool = False
+) -> FastAPI:
+    """The API over `service`. `server`: the process is a server (its entry points say so), whose
+    start-up heap is frozen once it has started (service/heap.py); tests and embedders leave the
+    collector of their process as it is."""
     trainrec = service or TrainRec()
 
     @asynccontextmanager
@@ -75,6 +81,8 @@ def create_app(service: TrainRec | None = None, secret: str | None = None, catch
         # TRAINREC_PROJECTOR=separate: `trainrec projections follow` keeps the read model live in a
         # process of its own (one for any number of server workers; reads still catch up on demand)
         follower = follow(trainrec) if catch_up and os.environ.get("TRAINREC_PROJECTOR") != "separate" else None
+        if server:
+            settle_heap()
         try:
             yield
         finally:
