@@ -28,8 +28,6 @@ from projections.school_years import (
     Values,
 )
 
-TENTH = Decimal("0.1")
-
 
 def hours(x10: int) -> int | float:
     value = Decimal(x10) / 10
