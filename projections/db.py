@@ -88,6 +88,7 @@ class SQLiteDB:
         self._memory = path == ":memory:"
         self._lock = threading.RLock()
         self._named: dict[str, threading.Lock] = {}  # `exclusive` in memory (one process)
+        self._naming = threading.Lock()  # guards `_named` only
         self._writer = self._connect()
         self._local = threading.local()
 
@@ -146,7 +147,7 @@ class SQLiteDB:
         writer's lock (a rebuild holds this one while it waits for the model's lock, which the
         catch-up thread holds while it waits for the writer's: sharing them deadlocked)."""
         if self._memory:
-            with self._lock:
+            with self._naming:
                 lock = self._named.setdefault(name, threading.Lock())
             with lock:
                 yield

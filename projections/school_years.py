@@ -243,8 +243,7 @@ class SchoolYears:
         """The sums of `schools` (of every org under `path` when None), read in `tx`: a row for
         each, zero for one without members that day."""
         if schools is None:
-            orgs = tx.query(f"SELECT org_id FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}",
-                                 (like_prefix(path),))
+            orgs = tx.query(f"SELECT org_id FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))
             result = {str(r[0]): SchoolYear() for r in orgs}
             self._compute(tx, result, year, today, f"SELECT o.org_id FROM {self.p}orgs o WHERE o.path LIKE ? "
                           f"{LIKE_ESCAPE}", (like_prefix(path),))
