@@ -80,6 +80,7 @@ class RecordsProjection:
         self.derive = derive
         self.names = Names()
         self.teachers_touched: set[str] = set()  # of the page being applied: their schools' compliance changes
+        self.orgs_touched = False  # whether the page being applied changed an org (units' answers change)
         self.handlers: dict[type[Any], Callable[[Rows, Any, str], None]] = {
             OrgUnit.Registered: self._org_registered,
             OrgUnit.Renamed: self._org_renamed,
@@ -103,6 +104,7 @@ class RecordsProjection:
         """Apply `(position, event)` pairs in order, then write the rows back, all in `tx`."""
         rows = Rows(tx, self.p)
         self.teachers_touched = set()
+        self.orgs_touched = False
         last = 0
         for position, event in events:
             self.apply(rows, position, event)
@@ -113,7 +115,7 @@ class RecordsProjection:
         if self.derive and touched:
             derive(tx, self.p, self.policy, touched)
         if self.derive and last:  # (a rebuild's bulk load starts without stored compliance rows)
-            mark_changed(tx, self.p, self.teachers_touched, last)
+            mark_changed(tx, self.p, self.teachers_touched, last, orgs=self.orgs_touched)
 
     def apply(self, rows: Rows, position: int, event: Any) -> None:
         event_id = eid(event)
@@ -122,6 +124,8 @@ class RecordsProjection:
             handler(rows, event, event_id)
         if isinstance(event, (Teacher.Event, Programme.Event, OrgUnit.Event)):
             self._audit(rows, position, event, event_id)
+        if isinstance(event, OrgUnit.Event):
+            self.orgs_touched = True
 
     # --- helpers -------------------------------------------------------------------------
     def _teacher(self, rows: Rows, event: Any) -> str:

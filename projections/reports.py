@@ -6,7 +6,9 @@ numerator and denominator so it reconciles, and the teachers behind each shortfa
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -25,8 +27,10 @@ from projections.school_years import (
     RULES_SHORT,
     SEPARATOR,
     SchoolYears,
+    State,
     Values,
 )
+from projections.unit_answers import KEPT_KINDS, stale_answers, store_answer, stored_answer
 
 
 def hours(x10: int) -> int | float:
@@ -168,21 +172,30 @@ class Reports:
         }
 
     # --- compliance ----------------------------------------------------------------------
-    def org(self, org_id: str) -> tuple[str, str, str] | None:
-        rows = self.db.query(f"SELECT name, kind, path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
-        return (str(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
-
     def compliance(self, org_id: str, year: int, today: date, children: bool = True) -> dict[str, Any] | None:
-        """The unit's figures and, with `children`, each child unit's, from per-school sums."""
-        org = self.org(org_id)
-        if org is None:
-            return None
-        kids = self.db.query(
-            f"SELECT org_id, name, kind FROM {self.p}orgs WHERE parent_id = ? AND kind <> 'provider' "
-            "ORDER BY org_id", (org_id,)) if children else []
-        units = [org[2]] + [f"{org[2]}{kid[0]}/" for kid in kids]
-        tallies = self._tallies(units, year, today)
-        result = {"org_id": org_id, "name": org[0], "kind": org[1], "year": year,
+        """The unit's figures and, with `children`, each child unit's, from per-school sums. A unit
+        above the schools answers from its stored answer while that is still what this would give
+        (projections/unit_answers.py), else computes it and keeps it."""
+        school_years = SchoolYears(self.db, self.p, self.policy)
+        with self.db.snapshot() as tx:  # the org, its children and the school rows of one state
+            state = State.read(tx, self.p)
+            orgs = tx.query(f"SELECT name, kind, path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
+            if not orgs:
+                return None
+            name, kind, path = (str(value) for value in orgs[0])
+            kept = children and kind in KEPT_KINDS
+            if kept:
+                answer = stored_answer(tx, self.p, state, org_id, path, year, today, self.policy.version)
+                if answer is not None:
+                    return json.loads(answer)  # type: ignore[no-any-return]
+            kids = tx.query(
+                f"SELECT org_id, name, kind FROM {self.p}orgs WHERE parent_id = ? AND kind <> 'provider' "
+                "ORDER BY org_id", (org_id,)) if children else []
+            units = [path] + [f"{path}{kid[0]}/" for kid in kids]
+            found, computed = school_years.read_in(tx, state, path, year, today)
+        school_years.keep(state, year, today, computed)
+        tallies = self._tallies(units, found)
+        result = {"org_id": org_id, "name": name, "kind": kind, "year": year,
                   "policy_version": self.policy.version, **tallies[0].summary(self.policy)}
         if children:
             result["children"] = []
@@ -190,15 +203,38 @@ class Reports:
                 kid = kid_tally.summary(self.policy, lists=False)
                 result["children"].append({"org_id": kid_id, "name": kid_name, "kind": kid_kind,
                                            "teachers": kid["teachers"], "figures": kid["figures"]})
+        if kept:
+            store_answer(self.db, self.p, state, org_id, year, today, self.policy.version,
+                         json.dumps(result, ensure_ascii=False))
         return result
 
-    def _tallies(self, paths: list[str], year: int, today: date) -> list[Tally]:
+    def refresh_answers(self, today: date, years: Iterable[int]) -> int:
+        """Recompute the stored answers of `years` that are stale (after the schools' rows are
+        refreshed: they are read from those); returns how many were computed."""
+        stale = stale_answers(self.db, self.p, years, today, self.policy.version)
+        for year, org_id in stale:
+            self.compliance(org_id, year, today)
+        return len(stale)
+
+    def prepare_answers(self, today: date, years: Iterable[int]) -> int:
+        """Compute and keep the answers of every unit above the schools for `years` (a rebuild's
+        last step: a county's first read after it is not the one that rolls up every school)."""
+        units = [str(r[0]) for r in self.db.query(
+            f"SELECT org_id FROM {self.p}orgs WHERE kind IN ({', '.join('?' * len(KEPT_KINDS))}) ORDER BY org_id",
+            KEPT_KINDS)]
+        for year in sorted(set(years)):
+            for org_id in units:
+                self.compliance(org_id, year, today)
+        return len(units)
+
+    def _tallies(self, paths: list[str], found: list[tuple[str, str, Values]]) -> list[Tally]:
         """Sums for each unit of `paths` (the first contains the others), rolled up from each
-        school's row of rm_school_years: every figure is a sum or a count, so the roll-up is exact."""
+        school's row of rm_school_years (`found`: the orgs under the first and their rows): every
+        figure is a sum or a count, so the roll-up is exact."""
         kid_index = {unit: i for i, unit in enumerate(paths) if i}
         prefix = len(paths[0])
         rows: list[list[Values]] = [[] for _ in paths]
-        for _, path, values in SchoolYears(self.db, self.p, self.policy).read(paths[0], year, today):
+        for _, path, values in found:
             if not values[0]:
                 continue  # no members
             rows[0].append(values)

@@ -78,6 +78,11 @@ TABLES: dict[str, str] = {
         "overdue_evaluation_teachers TEXT NOT NULL, PRIMARY KEY (year, school_id)"
     ),
     "school_changes": "school_id TEXT PRIMARY KEY, position BIGINT NOT NULL",
+    # A cache of the compliance answers of units above the schools (projections/unit_answers.py).
+    "unit_years": (
+        "year INTEGER NOT NULL, org_id TEXT NOT NULL, today TEXT NOT NULL, policy_version TEXT NOT NULL, "
+        "position BIGINT NOT NULL, answer TEXT NOT NULL, PRIMARY KEY (year, org_id)"
+    ),
     "audit": (
         "position BIGINT PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, aggregate TEXT NOT NULL, "
         "teacher_no TEXT, org_id TEXT, actor_sub TEXT NOT NULL, actor_role TEXT NOT NULL, recorded_at TEXT NOT NULL, "
@@ -101,7 +106,7 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 # Tables that are caches of what the others say rather than the log's effect (never replayed or checked).
-CACHES = ("school_years", "school_changes")
+CACHES = ("school_years", "school_changes", "unit_years")
 
 INDEXES: list[tuple[str, str]] = [
     ("orgs", "path"),

@@ -83,21 +83,25 @@ def x10_ceiling(hours: Decimal) -> int:
 
 MARKER = "/marker"  # rm_school_changes rows that are not schools (an org id never holds '/')
 RESET = "/reset"
+ORGS_MARK = "/orgs"  # the last page that changed an org (names, kinds and the tree are in units' answers)
 TRACKED = "records"  # the rm_tracking row of the read model's position (projections.view.NAME)
 GENERATION = "generation"  # rm_tracking row naming the generation of the tables (a rebuild's differs)
 GENERATION_MARK = "/generation"  # the generation the caches were started for (a rebuild by a trainrec
 # that did not keep them leaves them beside tables of another generation: then no row is used)
 
 
-def mark_changed(tx: Tx, prefix: str, teacher_nos: Iterable[str], position: int) -> None:
+def mark_changed(tx: Tx, prefix: str, teacher_nos: Iterable[str], position: int, orgs: bool = False) -> None:
     """Record that the page ending at `position` touched these teachers: every school they were
-    ever posted at has a stale `rm_school_years` row from now on. Called for every page, after its
-    rows are written and before the tracking position moves."""
+    ever posted at has a stale `rm_school_years` row from now on (and, with `orgs`, that it changed
+    an org: every stored unit answer is stale). Called for every page, after its rows are written
+    and before the tracking position moves."""
     before, marker = tx.query(
         f"SELECT (SELECT position FROM {prefix}tracking WHERE name = ?) AS before, "
         f"(SELECT position FROM {prefix}school_changes WHERE school_id = ?) AS marker", (TRACKED, MARKER))[0]
     # pages before this one went unmarked unless the marker is where this page starts
     marks = [MARKER] if marker is not None and before is not None and int(marker) == int(before) else [RESET, MARKER]
+    if orgs:
+        marks.append(ORGS_MARK)
     tx.execute(f"INSERT INTO {prefix}school_changes (school_id, position) VALUES "
                f"{', '.join(['(?, ?)'] * len(marks))} "
                "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position",
@@ -119,6 +123,7 @@ def start_marking(tx: Tx, prefix: str, position: int, generation: int) -> None:
     a rebuild's, or an older store's new caches): rows computed from here on may be used, and each
     page after marks what it touches."""
     tx.execute(f"DELETE FROM {prefix}school_years")
+    tx.execute(f"DELETE FROM {prefix}unit_years")
     tx.execute(f"INSERT INTO {prefix}school_changes (school_id, position) VALUES (?, ?), (?, ?), (?, ?) "
                "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position",
                (RESET, position, MARKER, position, GENERATION_MARK, generation))
@@ -164,23 +169,34 @@ class SchoolYears:
     def read(self, path: str, year: int, today: date) -> list[tuple[str, str, Values]]:
         """Every org under `path`, its path and its row's values (VALUES order; zero for an org
         without members), computing and storing the rows that are missing or stale."""
+        with self.db.snapshot() as tx:
+            state = State.read(tx, self.p)
+            found, computed = self.read_in(tx, state, path, year, today)
+        self.keep(state, year, today, computed)
+        return found
+
+    def read_in(self, tx: Tx, state: State, path: str, year: int, today: date
+                ) -> tuple[list[tuple[str, str, Values]], dict[str, SchoolYear]]:
+        """`read` within the snapshot `tx` described by `state`: the orgs and their values, and the
+        rows it computed (for `keep` once the snapshot is over)."""
         p = self.p
         names = ", ".join(f"sy.{column}" for column in VALUES)
-        with self.db.snapshot() as tx:
-            state = State.read(tx, p)
-            found = tx.query(
-                f"SELECT o.org_id, o.path, CASE WHEN sy.school_id IS NOT NULL AND sy.today = ? "
-                f"AND sy.policy_version = ? AND sy.position >= ? AND NOT EXISTS (SELECT 1 FROM {p}school_changes c "
-                f"WHERE c.school_id = o.org_id AND c.position > sy.position) THEN 1 ELSE 0 END, {names} "
-                f"FROM {p}orgs o LEFT JOIN {p}school_years sy ON sy.school_id = o.org_id AND sy.year = ? "
-                f"WHERE o.path LIKE ? {LIKE_ESCAPE} ORDER BY o.org_id",
-                (today.isoformat(), self.policy.version, state.valid_from, year, like_prefix(path)),
-            )
-            stale = [str(row[0]) for row in found if not row[2]]
-            computed = self.compute(tx, year, today, None if len(stale) == len(found) else stale, path) if stale else {}
+        found = tx.query(
+            f"SELECT o.org_id, o.path, CASE WHEN sy.school_id IS NOT NULL AND sy.today = ? "
+            f"AND sy.policy_version = ? AND sy.position >= ? AND NOT EXISTS (SELECT 1 FROM {p}school_changes c "
+            f"WHERE c.school_id = o.org_id AND c.position > sy.position) THEN 1 ELSE 0 END, {names} "
+            f"FROM {p}orgs o LEFT JOIN {p}school_years sy ON sy.school_id = o.org_id AND sy.year = ? "
+            f"WHERE o.path LIKE ? {LIKE_ESCAPE} ORDER BY o.org_id",
+            (today.isoformat(), self.policy.version, state.valid_from, year, like_prefix(path)),
+        )
+        stale = [str(row[0]) for row in found if not row[2]]
+        computed = self.compute(tx, year, today, None if len(stale) == len(found) else stale, path) if stale else {}
+        return [(row[0], row[1], row[3:] if row[2] else computed[row[0]].values()) for row in found], computed
+
+    def keep(self, state: State, year: int, today: date, computed: dict[str, SchoolYear]) -> None:
+        """Store the rows a read computed in the snapshot `state` describes, if they may be used later."""
         if computed and state.trusted:
             self.store(state, year, today, computed)
-        return [(row[0], row[1], row[3:] if row[2] else computed[row[0]].values()) for row in found]
 
     # --- keeping rows fresh ----------------------------------------------------------------
     def refresh(self, today: date, years: Iterable[int] = ()) -> int:
@@ -189,7 +205,7 @@ class SchoolYears:
         returns how many rows were written. Older years' rows are computed by the reads that ask."""
         p = self.p
         everyone = set(years)
-        current = self.policy.year_of(today)
+        recent = self.recent_years(today)
         with self.db.snapshot() as tx:
             state = State.read(tx, p)
             stale = tx.query(
@@ -197,7 +213,7 @@ class SchoolYears:
                 "AND (sy.today <> ? OR sy.policy_version <> ? OR sy.position < ? "
                 f"OR EXISTS (SELECT 1 FROM {p}school_changes c WHERE c.school_id = sy.school_id "
                 "AND c.position > sy.position))",
-                (current - self.policy.cycle.length_years, current + 1, today.isoformat(), self.policy.version,
+                (recent[0], recent[-1], today.isoformat(), self.policy.version,
                  state.valid_from),
             ) if state.trusted else []
         if not state.trusted:
@@ -213,6 +229,12 @@ class SchoolYears:
             if state.trusted and self.store(state, year, today, computed):
                 written += len(computed)
         return written
+
+    def recent_years(self, today: date) -> range:
+        """The years whose stale rows a follower refreshes: the current one, the next (a year that
+        starts soon) and a cycle's length before."""
+        current = self.policy.year_of(today)
+        return range(current - self.policy.cycle.length_years, current + 2)
 
     def years_on_record(self, today: date) -> list[int]:
         """The years a rebuild prepares: every year with sums on record, and the current one."""

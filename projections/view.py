@@ -21,6 +21,7 @@ from psycopg.errors import LockNotAvailable
 
 from projections.db import ReadModelDB, open_read_model_db
 from projections.records import RecordsProjection
+from projections.reports import Reports
 from projections.schema import BUILD, CACHES, LIVE, TABLES, columns, create_statements, index_statements
 from projections.school_years import GENERATION, GENERATION_MARK, TRACKED, SchoolYears, start_marking
 from projections.teacher_years import derive_all
@@ -158,12 +159,16 @@ class ReadModel:
         """Recompute the stored per-school compliance rows that pages since the last refresh, or
         the change of day, made stale (what a follower does between pages), at most once per
         `every` seconds unless the day changed: under a burst of writes a read computes the few
-        schools still stale itself. Returns how many rows were written."""
+        schools still stale itself. The stored answers of units above the schools that went stale are
+        computed again after them. Returns how many rows and answers were written."""
         position, today = self.position(), self.today()
         last = self._refreshed
         if last is not None and (last[0] == position or time.monotonic() - last[2] < every) and last[1] == today:
             return 0
-        written = SchoolYears(self.db, self.prefix, self.app.policy).refresh(today)
+        school_years = SchoolYears(self.db, self.prefix, self.app.policy)
+        written = school_years.refresh(today)
+        reports = Reports(self.db, self.prefix, self.app.policy)
+        written += reports.refresh_answers(today, school_years.recent_years(today))
         self._refreshed = (position, today, time.monotonic())
         return written
 
@@ -212,7 +217,9 @@ class ReadModel:
         # A county's first compliance read after a rebuild should not be the one that sums every teacher.
         school_years = SchoolYears(self.db, self.prefix, self.app.policy)
         today = self.today()
-        school_years.refresh(today, school_years.years_on_record(today))
+        years = school_years.years_on_record(today)
+        school_years.refresh(today, years)
+        Reports(self.db, self.prefix, self.app.policy).prepare_answers(today, years)
         return position
 
     def _swap(self, attempts: int = 100) -> None:

@@ -24,9 +24,10 @@ def stored(app: TrainRec, year: int = 2024) -> dict[str, tuple[str, int, str]]:
 
 
 def computed_afresh(app: TrainRec, org_id: str, year: int = 2024) -> dict[str, Any]:
-    """The answer with every stored row thrown away first (what a read computes from the tables)."""
+    """The answer with every stored row and answer thrown away first (what a read computes from the tables)."""
     with app.read_model.db.transaction() as tx:
         tx.execute("DELETE FROM rm_school_years")
+        tx.execute("DELETE FROM rm_unit_years")
     return app.compliance(ADMIN, org_id, year)
 
 
@@ -83,9 +84,11 @@ def test_a_row_of_another_policy_version_is_recomputed(county: TrainRec) -> None
     county.compliance(ADMIN, "C1", 2024)
     with county.read_model.db.transaction() as tx:
         tx.execute("UPDATE rm_school_years SET policy_version = 'older', teachers = 99")
+        tx.execute("UPDATE rm_unit_years SET policy_version = 'older'")  # the county's answer was of it too
     answer = county.compliance(ADMIN, "C1", 2024)
     assert answer["teachers"] == 6
     assert {version for _, _, version in stored(county).values()} == {county.policy.version}
+    assert county.read_model.db.query("SELECT policy_version FROM rm_unit_years") == [(county.policy.version,)]
 
 
 def test_a_page_applied_while_a_row_was_computed_leaves_it_stale(
@@ -118,12 +121,12 @@ def test_refresh_recomputes_only_the_stale_rows(county: TrainRec) -> None:
     county.compliance(ADMIN, "C1", 2024)
     county.enrol(ADMIN, "P90", "B001")
     county.read_model.catch_up()
-    assert county.read_model.refresh_compliance(every=0) == 1  # S2's row
+    assert county.read_model.refresh_compliance(every=0) == 2  # S2's row, then the county's stored answer
     assert county.read_model.refresh_compliance(every=0) == 0  # nothing new since
     county.enrol(ADMIN, "P90", "C001")
     county.read_model.catch_up()
     assert county.read_model.refresh_compliance(every=3600) == 0  # refreshed too recently: a read computes it
-    assert county.read_model.refresh_compliance(every=0) == 1  # S3's row
+    assert county.read_model.refresh_compliance(every=0) == 2  # S3's row and the county's answer
 
 
 def test_a_rebuild_leaves_every_year_on_record_computed(county: TrainRec, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,7 +200,7 @@ def test_pages_applied_without_marking_leave_no_row_in_use(county: TrainRec, mon
     during an upgrade) mark no school: until a page marks again, and for the rows computed before
     it, no stored row is used."""
     county.compliance(ADMIN, "C1", 2024)
-    monkeypatch.setattr("projections.records.mark_changed", lambda *_: None)
+    monkeypatch.setattr("projections.records.mark_changed", lambda *_, **__: None)
     county.enrol(ADMIN, "P90", "B001")  # of S2, applied without marking
     county.read_model.catch_up()
     monkeypatch.undo()

@@ -1,0 +1,90 @@
+"""`rm_unit_years`: the compliance answer of a unit above the schools (town, county, city,
+province) for one reporting year as of one day, kept as the JSON text of the answer, so that a
+county's read is one row rather than the roll-up of every school's row and shortfall lists (in a
+county of 100k teachers, some 400k teacher numbers joined and sorted on every read).
+
+An answer is what `Reports.compliance` rolls up from `rm_school_years` and `rm_orgs` in one
+snapshot of the tables, tagged with that snapshot's position. It is used only while it is still
+what that roll-up would give:
+- it was computed for the same day and under the same policy version, at or after the least
+  position rows may have been computed at (`State.valid_from`: no unmarked pages since);
+- no page applied after it marked a school under the unit in `rm_school_changes` (the same marks
+  that make a school's row stale);
+- no page applied after it changed an org (the `/orgs` mark): names, kinds and the tree of units
+  are part of the answer.
+It is written back only if the tables are still the same generation, and never over an answer
+computed at a later position. A school's own answer is not kept: its read is one row already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from projections.db import LIKE_ESCAPE, ReadModelDB, Tx, like_prefix
+from projections.school_years import GENERATION, ORGS_MARK, State
+
+KEPT_KINDS = ("province", "city", "county", "town")  # units whose answers roll up schools' rows
+
+
+def stored_answer(tx: Tx, prefix: str, state: State, org_id: str, path: str, year: int, today: date,
+                  policy_version: str) -> str | None:
+    """The stored answer of the unit at `path` for `year` as of `today`, if it may still be used,
+    read in the snapshot `tx` that `state` describes."""
+    p = prefix
+    rows = tx.query(
+        f"SELECT u.answer FROM {p}unit_years u WHERE u.year = ? AND u.org_id = ? AND u.today = ? "
+        "AND u.policy_version = ? AND u.position >= ? AND u.position <= ? "
+        f"AND NOT EXISTS (SELECT 1 FROM {p}school_changes c WHERE c.school_id = ? AND c.position > u.position) "
+        f"AND NOT EXISTS (SELECT 1 FROM {p}orgs o JOIN {p}school_changes c ON c.school_id = o.org_id "
+        f"WHERE o.path LIKE ? {LIKE_ESCAPE} AND c.position > u.position)",
+        (year, org_id, today.isoformat(), policy_version, state.valid_from, state.position, ORGS_MARK,
+         like_prefix(path)),
+    )
+    return str(rows[0][0]) if rows else None
+
+
+def store_answer(db: ReadModelDB, prefix: str, state: State, org_id: str, year: int, today: date,
+                 policy_version: str, answer: str) -> bool:
+    """Keep the answer computed in the snapshot `state` describes, unless a rebuild has swapped in
+    other tables since or an answer of a later position is stored already."""
+    if not state.trusted:
+        return False
+    with db.transaction() as tx:
+        # Reading rm_tracking holds it (on PostgreSQL) until commit: a swap waits for this transaction.
+        generation = tx.query(f"SELECT position FROM {prefix}tracking WHERE name = ?", (GENERATION,))
+        if (int(generation[0][0]) if generation else 0) != state.generation:
+            return False
+        tx.execute(
+            f"INSERT INTO {prefix}unit_years (year, org_id, today, policy_version, position, answer) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (year, org_id) DO UPDATE SET today = excluded.today, "
+            "policy_version = excluded.policy_version, position = excluded.position, answer = excluded.answer "
+            f"WHERE {prefix}unit_years.position <= excluded.position",
+            (year, org_id, today.isoformat(), policy_version, state.position, answer),
+        )
+    return True
+
+
+def stale_answers(db: ReadModelDB, prefix: str, years: Iterable[int], today: date,
+                  policy_version: str) -> list[tuple[int, str]]:
+    """(year, org_id) of the stored answers of `years` that may no longer be used."""
+    wanted = sorted(set(years))
+    if not wanted:
+        return []
+    p = prefix
+    with db.snapshot() as tx:
+        state = State.read(tx, p)
+        if not state.trusted:
+            return []  # pages went unmarked: nothing computed now would be kept
+        rows = tx.query(
+            f"SELECT u.year, u.org_id FROM {p}unit_years u JOIN {p}orgs uo ON uo.org_id = u.org_id "
+            f"WHERE u.year IN ({', '.join('?' * len(wanted))}) AND (u.today <> ? OR u.policy_version <> ? "
+            f"OR u.position < ? OR u.position > ? "
+            f"OR EXISTS (SELECT 1 FROM {p}school_changes c WHERE c.school_id = ? AND c.position > u.position) "
+            f"OR EXISTS (SELECT 1 FROM {p}orgs o JOIN {p}school_changes c ON c.school_id = o.org_id "
+            "WHERE substr(o.path, 1, length(uo.path)) = uo.path AND c.position > u.position)) "
+            "ORDER BY u.year, u.org_id",
+            (*wanted, today.isoformat(), policy_version, state.valid_from, state.position, ORGS_MARK),
+        )
+    return [(int(year), str(org_id)) for year, org_id in rows]
+
