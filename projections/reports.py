@@ -38,6 +38,11 @@ def hours(x10: int) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def answer_json(answer: dict[str, Any]) -> str:
+    """An answer as JSON text, as the API writes it (UTF-8 names as they are, no spaces)."""
+    return json.dumps(answer, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def ratio(numerator: Decimal, denominator: Decimal) -> float | None:
     if denominator == 0:
         return None
@@ -173,21 +178,32 @@ class Reports:
 
     # --- compliance ----------------------------------------------------------------------
     def compliance(self, org_id: str, year: int, today: date, children: bool = True) -> dict[str, Any] | None:
-        """The unit's figures and, with `children`, each child unit's, from per-school sums. A unit
-        above the schools answers from its stored answer while that is still what this would give
-        (projections/unit_answers.py), else computes it and keeps it."""
+        """The unit's figures and, with `children`, each child unit's, from per-school sums."""
+        text, result = self._compliance(org_id, year, today, children)
+        return json.loads(text) if result is None and text is not None else result
+
+    def compliance_json(self, org_id: str, year: int, today: date) -> str | None:
+        """`compliance` as the JSON text an API answer gives (a stored answer is not parsed)."""
+        text, result = self._compliance(org_id, year, today, True)
+        return text if text is not None or result is None else answer_json(result)
+
+    def _compliance(self, org_id: str, year: int, today: date, children: bool
+                    ) -> tuple[str | None, dict[str, Any] | None]:
+        """(stored or kept JSON text, computed answer): a unit above the schools answers from its
+        stored answer while that is still what the roll-up would give (projections/unit_answers.py),
+        else computes it and keeps it. (None, None) for an org not in the tables."""
         school_years = SchoolYears(self.db, self.p, self.policy)
         with self.db.snapshot() as tx:  # the org, its children and the school rows of one state
             state = State.read(tx, self.p)
             orgs = tx.query(f"SELECT name, kind, path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
             if not orgs:
-                return None
+                return None, None
             name, kind, path = (str(value) for value in orgs[0])
             kept = children and kind in KEPT_KINDS
             if kept:
                 answer = stored_answer(tx, self.p, state, org_id, path, year, today, self.policy.version)
                 if answer is not None:
-                    return json.loads(answer)  # type: ignore[no-any-return]
+                    return answer, None
             kids = tx.query(
                 f"SELECT org_id, name, kind FROM {self.p}orgs WHERE parent_id = ? AND kind <> 'provider' "
                 "ORDER BY org_id", (org_id,)) if children else []
@@ -203,10 +219,11 @@ class Reports:
                 kid = kid_tally.summary(self.policy, lists=False)
                 result["children"].append({"org_id": kid_id, "name": kid_name, "kind": kid_kind,
                                            "teachers": kid["teachers"], "figures": kid["figures"]})
+        text = None
         if kept:
-            store_answer(self.db, self.p, state, org_id, year, today, self.policy.version,
-                         json.dumps(result, ensure_ascii=False))
-        return result
+            text = answer_json(result)
+            store_answer(self.db, self.p, state, org_id, year, today, self.policy.version, text)
+        return text, result
 
     def refresh_answers(self, today: date, years: Iterable[int]) -> int:
         """Recompute the stored answers of `years` that are stale (after the schools' rows are
