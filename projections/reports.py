@@ -6,13 +6,14 @@ numerator and denominator so it reconciles, and the teachers behind each shortfa
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
+
+import orjson
 
 from domain.policy import Policy
 from projections.db import ReadModelDB
@@ -39,8 +40,9 @@ def hours(x10: int) -> int | float:
 
 
 def answer_json(answer: dict[str, Any]) -> str:
-    """An answer as JSON text, as the API writes it (UTF-8 names as they are, no spaces)."""
-    return json.dumps(answer, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    """An answer as JSON text, as the API writes it (UTF-8 names as they are, no spaces; orjson:
+    a county's answer is megabytes, which the standard library writes and reads 2-5 times slower)."""
+    return orjson.dumps(answer).decode()
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> float | None:
@@ -180,7 +182,7 @@ class Reports:
     def compliance(self, org_id: str, year: int, today: date, children: bool = True) -> dict[str, Any] | None:
         """The unit's figures and, with `children`, each child unit's, from per-school sums."""
         text, result = self._compliance(org_id, year, today, children)
-        return json.loads(text) if result is None and text is not None else result
+        return orjson.loads(text) if result is None and text is not None else result
 
     def compliance_json(self, org_id: str, year: int, today: date) -> str | None:
         """`compliance` as the JSON text an API answer gives (a stored answer is not parsed)."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from psycopg.errors import LockNotAvailable
 
-from projections.db import ReadModelDB, open_read_model_db
+from projections.db import ReadModelDB, Tx, open_read_model_db
 from projections.records import RecordsProjection
 from projections.reports import Reports
 from projections.schema import BUILD, CACHES, LIVE, TABLES, columns, create_statements, index_statements
@@ -93,6 +93,7 @@ class ReadModel:
                 for name in CACHES:  # all of them: one kept without the other could look fresh
                     tx.execute(f"DROP TABLE IF EXISTS {prefix}{name}")
                     tx.execute(f"CREATE TABLE {prefix}{name} ({TABLES[name]})")
+                self._compress_answers(tx, prefix)
                 start_marking(tx, prefix, int(tracking.get(NAME, 0)), int(tracking.get(GENERATION, 0)))
 
     def ensure_tables(self, prefix: str, indexes: bool = True) -> None:
@@ -101,12 +102,22 @@ class ReadModel:
         with self.db.transaction() as tx:
             for statement in create_statements(prefix, indexes):
                 tx.execute(statement)
+            self._compress_answers(tx, prefix)
             tx.execute(f"INSERT INTO {prefix}tracking (name, position) VALUES (?, ?)", (NAME, 0))
             # names this generation of tables, so rows computed from another are never written into it
             # (negative: never taken for a position)
             generation = -(secrets.randbits(62) + 1)
             tx.execute(f"INSERT INTO {prefix}tracking (name, position) VALUES (?, ?)", (GENERATION, generation))
             start_marking(tx, prefix, 0, generation)
+
+    def _compress_answers(self, tx: Tx, prefix: str) -> None:
+        """On PostgreSQL, stored compliance answers (megabytes of teacher numbers for a county) are
+        compressed with lz4 where the server has it: written about 2.5 times and read about 1.5
+        times as fast as with the default pglz (docs/read-model.md)."""
+        if self.db.backend != "postgres":
+            return
+        if tx.query("SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"):
+            tx.execute(f"ALTER TABLE {prefix}unit_years ALTER COLUMN answer SET COMPRESSION lz4")
 
     def drop_tables(self, prefix: str) -> None:
         with self.db.transaction() as tx:

@@ -5,6 +5,7 @@ and it is always the answer computed with nothing stored at all."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from projections.school_years import SchoolYears, State
 from projections.unit_answers import store_answer
 from projections.view import ReadModel
 from service.app import TrainRec
-from tests.conftest import ADMIN, Backend, Clock, build_county, define
+from tests.conftest import ADMIN, Backend, Clock, build_county, define, require_postgres
 
 
 def answers(app: TrainRec, year: int = 2024) -> dict[str, tuple[str, int, str]]:
@@ -197,3 +198,22 @@ def test_a_store_without_the_answers_table_gets_it_without_a_rebuild(
         assert set(answers(again)) == {"C1"}
     finally:
         again.close()
+
+
+@pytest.mark.postgres
+def test_answers_are_compressed_with_lz4_on_postgres_where_it_has_it(tmp_path: Path, clock: Clock) -> None:
+    require_postgres()
+    app = TrainRec(Backend("postgres", tmp_path).fresh(), clock=clock)
+    try:
+        db = app.read_model.db
+        has_lz4 = bool(db.query("SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' "
+                                "AND 'lz4' = ANY(enumvals)"))
+        query = ("SELECT attcompression FROM pg_attribute WHERE attrelid = 'rm_unit_years'::regclass "
+                 "AND attname = 'answer'")
+        expected = [("l",)] if has_lz4 else [("",)]
+        assert db.query(query) == expected
+        build_county(app)
+        app.read_model.rebuild()  # a new generation of tables
+        assert db.query(query) == expected
+    finally:
+        app.close()
