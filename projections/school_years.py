@@ -8,7 +8,7 @@ A row is a cache of what `compute` derives from `rm_postings`, `rm_teacher_years
 - no event applied after the read-model position it was computed at touched a teacher posted
   at that school: each page records, in `rm_school_changes`, its last position for every school a
   touched teacher was ever posted at (a transfer marks both ends);
-- every page since it was computed was marked so: each page also moves the `/marker` row to its
+- every page since it was computed was marked so: each page also moves the `/marker-2` row to its
   position, and a page that finds the marker behind the position it starts from (pages applied
   by a trainrec that did not mark, or a generation's first marked page) sets `/reset`: rows
   computed before it are stale. While the marker is behind the position, no row is used.
@@ -81,7 +81,10 @@ def x10_ceiling(hours: Decimal) -> int:
     return int((hours * 10).to_integral_value(rounding=ROUND_CEILING))
 
 
-MARKER = "/marker"  # rm_school_changes rows that are not schools (an org id never holds '/')
+# rm_school_changes rows that are not schools (an org id never holds '/'). The marker's name changes
+# when what a page marks does (this one: org changes too, for units' answers), so pages applied by a
+# trainrec that marks less (an older follower during an upgrade) count as unmarked.
+MARKER = "/marker-2"
 RESET = "/reset"
 ORGS_MARK = "/orgs"  # the last page that changed an org (names, kinds and the tree are in units' answers)
 TRACKED = "records"  # the rm_tracking row of the read model's position (projections.view.NAME)

@@ -4,6 +4,7 @@ and it is always the answer computed with nothing stored at all."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from domain.vocabulary import Form, OrgKind
+from projections.db import Tx
 from projections.school_years import SchoolYears, State
 from projections.unit_answers import store_answer
 from projections.view import ReadModel
@@ -132,6 +134,22 @@ def test_pages_applied_without_marking_leave_no_answer_in_use(
     assert answers(county) == before  # computed, not stored
     county.enrol(ADMIN, "P90", "C001")  # marked again
     assert county.compliance(ADMIN, "C1", 2024) == computed_afresh(county, "C1")
+
+
+def test_pages_of_an_older_follower_leave_no_answer_in_use(county: TrainRec, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trainrec before stored answers marked schools and moved `/marker`, not org changes."""
+
+    def marked_the_old_way(tx: Tx, prefix: str, teacher_nos: Iterable[str], position: int, orgs: bool = False) -> None:
+        tx.execute(f"INSERT INTO {prefix}school_changes (school_id, position) VALUES ('/marker', ?) "
+                   "ON CONFLICT (school_id) DO UPDATE SET position = excluded.position", (position,))
+
+    county.compliance(ADMIN, "C1", 2024)
+    monkeypatch.setattr("projections.records.mark_changed", marked_the_old_way)
+    county.put_org(ADMIN, "T1", "城关街道", OrgKind.TOWN, "C1")
+    county.read_model.catch_up()
+    monkeypatch.undo()
+    renamed = county.compliance(ADMIN, "C1", 2024)
+    assert [kid["name"] for kid in renamed["children"]] == ["城关街道", "河西镇"]
 
 
 def test_a_school_answer_is_not_stored(county: TrainRec) -> None:
