@@ -94,6 +94,9 @@ class SQLiteDB:
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        # LIKE as on PostgreSQL: org ids are case-sensitive, and the units under an org are found by
+        # path prefix (SQLite's default LIKE ignores ASCII case: "c1" would take in "C1"'s schools)
+        conn.execute("PRAGMA case_sensitive_like = ON")
         if not self._memory:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")

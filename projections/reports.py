@@ -237,14 +237,16 @@ class Reports:
 
     def prepare_answers(self, today: date, years: Iterable[int]) -> int:
         """Compute and keep the answers of every unit above the schools for `years` (a rebuild's
-        last step: a county's first read after it is not the one that rolls up every school)."""
+        last step: a county's first read after it is not the one that rolls up every school);
+        returns how many were computed."""
         units = [str(r[0]) for r in self.db.query(
             f"SELECT org_id FROM {self.p}orgs WHERE kind IN ({', '.join('?' * len(KEPT_KINDS))}) ORDER BY org_id",
             KEPT_KINDS)]
-        for year in sorted(set(years)):
+        wanted = sorted(set(years))
+        for year in wanted:
             for org_id in units:
                 self.compliance(org_id, year, today)
-        return len(units)
+        return len(units) * len(wanted)
 
     def _tallies(self, paths: list[str], found: list[tuple[str, str, Values]]) -> list[Tally]:
         """Sums for each unit of `paths` (the first contains the others), rolled up from each

@@ -67,7 +67,9 @@ def store_answer(db: ReadModelDB, prefix: str, state: State, org_id: str, year: 
 
 def stale_answers(db: ReadModelDB, prefix: str, years: Iterable[int], today: date,
                   policy_version: str) -> list[tuple[int, str]]:
-    """(year, org_id) of the stored answers of `years` that may no longer be used."""
+    """(year, org_id) of the stored answers of `years` that may no longer be used: the same tests
+    as `stored_answer`, with the schools changed since the oldest of them walked up to their units
+    (a scan of the changed schools rather than of every org under every stored answer)."""
     wanted = sorted(set(years))
     if not wanted:
         return []
@@ -76,15 +78,19 @@ def stale_answers(db: ReadModelDB, prefix: str, years: Iterable[int], today: dat
         state = State.read(tx, p)
         if not state.trusted:
             return []  # pages went unmarked: nothing computed now would be kept
-        rows = tx.query(
-            f"SELECT u.year, u.org_id FROM {p}unit_years u JOIN {p}orgs uo ON uo.org_id = u.org_id "
-            f"WHERE u.year IN ({', '.join('?' * len(wanted))}) AND (u.today <> ? OR u.policy_version <> ? "
-            f"OR u.position < ? OR u.position > ? "
-            f"OR EXISTS (SELECT 1 FROM {p}school_changes c WHERE c.school_id = ? AND c.position > u.position) "
-            f"OR EXISTS (SELECT 1 FROM {p}orgs o JOIN {p}school_changes c ON c.school_id = o.org_id "
-            "WHERE substr(o.path, 1, length(uo.path)) = uo.path AND c.position > u.position)) "
-            "ORDER BY u.year, u.org_id",
-            (*wanted, today.isoformat(), policy_version, state.valid_from, state.position, ORGS_MARK),
-        )
-    return [(int(year), str(org_id)) for year, org_id in rows]
-
+        stored = tx.query(f"SELECT year, org_id, today, policy_version, position FROM {p}unit_years "
+                          f"WHERE year IN ({', '.join('?' * len(wanted))}) ORDER BY year, org_id", wanted)
+        if not stored:
+            return []
+        changed = tx.query(f"SELECT o.path, c.position FROM {p}school_changes c JOIN {p}orgs o "
+                           "ON o.org_id = c.school_id WHERE c.position > ?", (min(int(row[4]) for row in stored),))
+        orgs_mark = tx.query(f"SELECT position FROM {p}school_changes WHERE school_id = ?", (ORGS_MARK,))
+    orgs_changed = int(orgs_mark[0][0]) if orgs_mark else 0
+    latest: dict[str, int] = {}  # unit → the last page that marked a school under it
+    for path, position in changed:
+        for unit in str(path).strip("/").split("/"):
+            latest[unit] = max(latest.get(unit, 0), int(position))
+    day = today.isoformat()
+    return [(int(year), str(org_id)) for year, org_id, on, version, position in stored
+            if on != day or version != policy_version or not state.valid_from <= position <= state.position
+            or orgs_changed > position or latest.get(str(org_id), 0) > position]

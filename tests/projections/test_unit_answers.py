@@ -185,6 +185,20 @@ def test_a_follower_computes_the_stale_answers_again(county: TrainRec, monkeypat
     assert fresh == computed_afresh(county, "C1")
 
 
+def test_a_follower_finds_answers_stale_by_org_change_and_day(county: TrainRec, clock: Clock) -> None:
+    county.compliance(ADMIN, "C1", 2024)
+    county.compliance(ADMIN, "T2", 2024)
+    county.read_model.catch_up()
+    assert county.read_model.refresh_compliance(every=0) == 0
+    county.put_org(ADMIN, "T1", "城关街道", OrgKind.TOWN, "C1")  # no school row changes; both answers do
+    county.read_model.catch_up()
+    assert county.read_model.refresh_compliance(every=0) == 2
+    assert county.read_model.refresh_compliance(every=0) == 0
+    rows = county.read_model.db.query("SELECT COUNT(*) FROM rm_school_years")[0][0]
+    clock.set(date(2024, 2, 21))  # every stored school row and answer is of yesterday
+    assert county.read_model.refresh_compliance(every=0) == rows + 2
+
+
 def test_a_rebuild_leaves_every_units_answer_computed(county: TrainRec, monkeypatch: pytest.MonkeyPatch) -> None:
     county.read_model.rebuild()
     assert set(answers(county)) == {"C1", "T1", "T2"}  # the units above the schools; no school
