@@ -169,19 +169,11 @@ class SchoolYears:
         self.policy = policy
 
     # --- reading -------------------------------------------------------------------------
-    def read(self, path: str, year: int, today: date) -> list[tuple[str, str, Values]]:
-        """Every org under `path`, its path and its row's values (VALUES order; zero for an org
-        without members), computing and storing the rows that are missing or stale."""
-        with self.db.snapshot() as tx:
-            state = State.read(tx, self.p)
-            found, computed = self.read_in(tx, state, path, year, today)
-        self.keep(state, year, today, computed)
-        return found
-
     def read_in(self, tx: Tx, state: State, path: str, year: int, today: date
                 ) -> tuple[list[tuple[str, str, Values]], dict[str, SchoolYear]]:
-        """`read` within the snapshot `tx` described by `state`: the orgs and their values, and the
-        rows it computed (for `keep` once the snapshot is over)."""
+        """Every org under `path`, its path and its row's values (VALUES order; zero for an org
+        without members), read in the snapshot `tx` that `state` describes, computing the rows that
+        are missing or stale; and those computed rows (for `keep` once the snapshot is over)."""
         p = self.p
         names = ", ".join(f"sy.{column}" for column in VALUES)
         found = tx.query(
