@@ -15,6 +15,7 @@ from projections.school_years import SchoolYear, SchoolYears, State
 from projections.view import ReadModel
 from service.app import TrainRec
 from tests.conftest import ADMIN, Backend, Clock, build_county, define
+from tests.projections.compliance_caches import computed_afresh, county_with_an_enrolment
 
 
 def stored(app: TrainRec, year: int = 2024) -> dict[str, tuple[str, int, str]]:
@@ -23,25 +24,13 @@ def stored(app: TrainRec, year: int = 2024) -> dict[str, tuple[str, int, str]]:
         "SELECT school_id, today, position, policy_version FROM rm_school_years WHERE year = ?", (year,))}
 
 
-def computed_afresh(app: TrainRec, org_id: str, year: int = 2024) -> dict[str, Any]:
-    """The answer with every stored row and answer thrown away first (what a read computes from the tables)."""
-    with app.read_model.db.transaction() as tx:
-        tx.execute("DELETE FROM rm_school_years")
-        tx.execute("DELETE FROM rm_unit_years")
-    return app.compliance(ADMIN, org_id, year)
-
-
 def figures(answer: dict[str, Any]) -> dict[str, Any]:
     return {key: answer[key] for key in ("teachers", "figures", "shortfalls", "children")}
 
 
 @pytest.fixture
 def county(app: TrainRec, clock: Clock) -> TrainRec:
-    clock.set(date(2024, 2, 20))
-    build_county(app)
-    define(app, "P90", starts_on=date(2024, 3, 4), days=3, form=Form.CONCENTRATED)  # ends 2024-03-06
-    app.enrol(ADMIN, "P90", "A001")
-    return app
+    return county_with_an_enrolment(app, clock)
 
 
 def test_a_row_is_used_until_an_event_touches_a_teacher_of_its_school(county: TrainRec) -> None:

@@ -11,27 +11,20 @@ from typing import Any
 
 import pytest
 
-from domain.vocabulary import Form, OrgKind
+from domain.vocabulary import OrgKind
 from projections.db import Tx
 from projections.school_years import SchoolYears, State
 from projections.unit_answers import store_answer
 from projections.view import ReadModel
 from service.app import TrainRec
-from tests.conftest import ADMIN, Backend, Clock, build_county, define, require_postgres
+from tests.conftest import ADMIN, Backend, Clock, build_county, require_postgres
+from tests.projections.compliance_caches import computed_afresh, county_with_an_enrolment
 
 
 def answers(app: TrainRec, year: int = 2024) -> dict[str, tuple[str, int, str]]:
     """unit → (today, position, policy_version) of its stored answer for `year`."""
     return {str(r[0]): (str(r[1]), int(r[2]), str(r[3])) for r in app.read_model.db.query(
         "SELECT org_id, today, position, policy_version FROM rm_unit_years WHERE year = ?", (year,))}
-
-
-def computed_afresh(app: TrainRec, org_id: str, year: int = 2024) -> dict[str, Any]:
-    """The answer with every stored school row and answer thrown away first."""
-    with app.read_model.db.transaction() as tx:
-        tx.execute("DELETE FROM rm_school_years")
-        tx.execute("DELETE FROM rm_unit_years")
-    return app.compliance(ADMIN, org_id, year)
 
 
 class Computations:
@@ -50,11 +43,7 @@ class Computations:
 
 @pytest.fixture
 def county(app: TrainRec, clock: Clock) -> TrainRec:
-    clock.set(date(2024, 2, 20))
-    build_county(app)
-    define(app, "P90", starts_on=date(2024, 3, 4), days=3, form=Form.CONCENTRATED)  # ends 2024-03-06
-    app.enrol(ADMIN, "P90", "A001")
-    return app
+    return county_with_an_enrolment(app, clock)
 
 
 def test_a_county_answer_is_stored_and_used_until_a_school_under_it_changes(
