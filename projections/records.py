@@ -7,7 +7,6 @@ position, so an event is applied exactly once.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -81,7 +80,7 @@ class RecordsProjection:
         self.names = Names()
         self.teachers_touched: set[str] = set()  # of the page being applied: their schools' compliance changes
         self.orgs_touched = False  # whether the page being applied changed an org (units' answers change)
-        self.handlers: dict[type[Any], Callable[[Rows, Any, str], None]] = {
+        self.handlers: dict[type[Any], Callable[[Rows, Any], None]] = {
             OrgUnit.Registered: self._org_registered,
             OrgUnit.Renamed: self._org_renamed,
             Programme.Defined: self._programme_defined,
@@ -118,12 +117,11 @@ class RecordsProjection:
             mark_changed(tx, self.p, self.teachers_touched, last, orgs=self.orgs_touched)
 
     def apply(self, rows: Rows, position: int, event: Any) -> None:
-        event_id = eid(event)
         handler = self.handlers.get(type(event))
         if handler is not None:
-            handler(rows, event, event_id)
+            handler(rows, event)
         if isinstance(event, (Teacher.Event, Programme.Event, OrgUnit.Event)):
-            self._audit(rows, position, event, event_id)
+            self._audit(rows, position, event)
         if isinstance(event, OrgUnit.Event):
             self.orgs_touched = True
 
@@ -131,7 +129,7 @@ class RecordsProjection:
     def _teacher(self, rows: Rows, event: Any) -> str:
         return self.names.lookup(rows, "teachers", "teacher_no", event.originator_id)
 
-    def _audit(self, rows: Rows, position: int, event: Any, event_id: str) -> None:
+    def _audit(self, rows: Rows, position: int, event: Any) -> None:
         teacher_no: str | None = None
         org_id: str | None
         if isinstance(event, Teacher.Event):
@@ -146,16 +144,15 @@ class RecordsProjection:
         else:
             aggregate = "org"
             org_id = self.names.lookup(rows, "orgs", "org_id", event.originator_id)
-        data = {k: v for k, v in vars(event).items() if k not in AUDIT_HIDDEN}
         rows.insert("audit", {
-            "position": position, "event_id": event_id, "type": type(event).__name__, "aggregate": aggregate,
+            "position": position, "type": type(event).__name__, "aggregate": aggregate,
             "teacher_no": teacher_no, "org_id": org_id, "actor_sub": event.actor.get("sub", ""),
             "actor_role": event.actor.get("role", ""), "recorded_at": instant(event.timestamp),
-            "reason": event.reason, "data": json.dumps(data, ensure_ascii=False, sort_keys=True, default=str),
+            "reason": event.reason,
         })
 
     # --- orgs ----------------------------------------------------------------------------
-    def _org_registered(self, rows: Rows, e: Any, _: str) -> None:
+    def _org_registered(self, rows: Rows, e: Any) -> None:
         path = f"/{e.org_id}/"
         if e.parent_id is not None:
             path = f"{_must(rows.get('orgs', e.parent_id))['path']}{e.org_id}/"
@@ -163,11 +160,11 @@ class RecordsProjection:
         rows.insert("orgs", {"org_id": e.org_id, "aggregate_id": str(e.originator_id), "name": e.name,
                              "kind": e.kind, "parent_id": e.parent_id, "path": path})
 
-    def _org_renamed(self, rows: Rows, e: Any, _: str) -> None:
+    def _org_renamed(self, rows: Rows, e: Any) -> None:
         rows.update("orgs", (self.names.lookup(rows, "orgs", "org_id", e.originator_id),), name=e.name)
 
     # --- programmes ----------------------------------------------------------------------
-    def _programme_defined(self, rows: Rows, e: Any, _: str) -> None:
+    def _programme_defined(self, rows: Rows, e: Any) -> None:
         self.names.remember("programmes", e.originator_id, e.code)
         rows.insert("programmes", {
             "code": e.code, "aggregate_id": str(e.originator_id), "title": e.title, "level": e.level,
@@ -178,12 +175,13 @@ class RecordsProjection:
             "needs_approval": int(e.selection == "school_based" or e.form == "school_based"),
         })
 
-    def _programme_decided(self, rows: Rows, e: Any, _: str) -> None:
+    def _programme_decided(self, rows: Rows, e: Any) -> None:
         rows.update("programmes", (self.names.lookup(rows, "programmes", "code", e.originator_id),),
                     decision=e.decision)
 
     # --- teachers ------------------------------------------------------------------------
-    def _teacher_registered(self, rows: Rows, e: Any, event_id: str) -> None:
+    def _teacher_registered(self, rows: Rows, e: Any) -> None:
+        event_id = eid(e)
         self.names.remember("teachers", e.originator_id, e.teacher_no)
         hired = e.hired_on.isoformat() if e.hired_on else None
         rows.insert("teachers", {"teacher_no": e.teacher_no, "aggregate_id": str(e.originator_id), "name": e.name,
@@ -192,7 +190,8 @@ class RecordsProjection:
         rows.insert("postings", {"teacher_no": e.teacher_no, "seq": 1, "school_id": e.school_id,
                                  "from_date": hired or registration_date(e.timestamp), "event_id": event_id})
 
-    def _transferred(self, rows: Rows, e: Any, event_id: str) -> None:
+    def _transferred(self, rows: Rows, e: Any) -> None:
+        event_id = eid(e)
         teacher_no = self._teacher(rows, e)
         seq = int(rows.tx.query(f"SELECT COALESCE(MAX(seq), 0) FROM {self.p}postings WHERE teacher_no = ?",
                                 (teacher_no,))[0][0])
@@ -209,7 +208,7 @@ class RecordsProjection:
                                  "from_date": e.effective_on.isoformat(), "event_id": event_id})
         rows.update("teachers", (teacher_no,), school_id=e.to_school_id)
 
-    def _enrolled(self, rows: Rows, e: Any, _: str) -> None:
+    def _enrolled(self, rows: Rows, e: Any) -> None:
         programme = e.programme
         rows.insert("enrolments", {
             "programme_code": programme["code"], "teacher_no": self._teacher(rows, e),
@@ -218,12 +217,12 @@ class RecordsProjection:
             "session_count": len(programme["session_nos"]),
         })
 
-    def _absence_requested(self, rows: Rows, e: Any, _: str) -> None:
+    def _absence_requested(self, rows: Rows, e: Any) -> None:
         rows.update("enrolments", (e.programme_code, self._teacher(rows, e)), absence_kind=e.kind,
                     absence_status="pending", substitute_teacher_no=e.substitute_teacher_no, school_decision=None,
                     provider_decision=None)
 
-    def _absence_decided(self, rows: Rows, e: Any, _: str) -> None:
+    def _absence_decided(self, rows: Rows, e: Any) -> None:
         column = "school_decision" if e.by == "school" else "provider_decision"
         row = rows.update("enrolments", (e.programme_code, self._teacher(rows, e)), **{column: e.decision})
         if row is None:
@@ -236,7 +235,8 @@ class RecordsProjection:
         else:
             row["absence_status"] = "pending"
 
-    def _attendance(self, rows: Rows, e: Any, event_id: str) -> None:
+    def _attendance(self, rows: Rows, e: Any) -> None:
+        event_id = eid(e)
         teacher_no = self._teacher(rows, e)
         key = (e.programme_code, teacher_no, e.session_no)
         present = int(e.present)
@@ -256,15 +256,16 @@ class RecordsProjection:
         if enrolment is not None:
             rows.update("enrolments", key[:2], sessions_present=enrolment["sessions_present"] + present - was)
 
-    def _assessed(self, rows: Rows, e: Any, _: str) -> None:
+    def _assessed(self, rows: Rows, e: Any) -> None:
         rows.update("enrolments", (e.programme_code, self._teacher(rows, e)), assessment_result=e.result,
                     assessment_late=int(e.late), assessed_at=instant(e.timestamp))
 
-    def _evaluated(self, rows: Rows, e: Any, _: str) -> None:
+    def _evaluated(self, rows: Rows, e: Any) -> None:
         rows.update("enrolments", (e.programme_code, self._teacher(rows, e)), evaluated_at=instant(e.timestamp),
                     evaluation_late=int(e.late))
 
-    def _credit_awarded(self, rows: Rows, e: Any, event_id: str) -> None:
+    def _credit_awarded(self, rows: Rows, e: Any) -> None:
+        event_id = eid(e)
         p = e.programme
         rows.insert("credits", {
             "credit_id": e.credit_id, "teacher_no": self._teacher(rows, e), "programme_code": p["code"],
@@ -276,15 +277,16 @@ class RecordsProjection:
             "policy_version": e.policy_version, "status": "valid",
         })
 
-    def _credit_revoked(self, rows: Rows, e: Any, event_id: str) -> None:
+    def _credit_revoked(self, rows: Rows, e: Any) -> None:
+        event_id = eid(e)
         rows.update("credits", (e.credit_id,), status="revoked", revoked_event_id=event_id, revoked_reason=e.reason)
 
-    def _dispute_opened(self, rows: Rows, e: Any, _: str) -> None:
+    def _dispute_opened(self, rows: Rows, e: Any) -> None:
         rows.insert("disputes", {"dispute_id": e.dispute_id, "teacher_no": self._teacher(rows, e),
                                  "programme_code": e.programme_code, "claim": e.claim,
                                  "opened_at": instant(e.timestamp)})
 
-    def _dispute_resolved(self, rows: Rows, e: Any, _: str) -> None:
+    def _dispute_resolved(self, rows: Rows, e: Any) -> None:
         rows.update("disputes", (e.dispute_id,), decision=e.decision, reason=e.reason,
                     resolved_at=instant(e.timestamp))
 

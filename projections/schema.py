@@ -83,12 +83,17 @@ TABLES: dict[str, str] = {
         "year INTEGER NOT NULL, org_id TEXT NOT NULL, today TEXT NOT NULL, policy_version TEXT NOT NULL, "
         "position BIGINT NOT NULL, answer TEXT NOT NULL, PRIMARY KEY (year, org_id)"
     ),
+    # The audit feed's index of the log: an event's id and data are read from the log itself.
     "audit": (
-        "position BIGINT PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, aggregate TEXT NOT NULL, "
+        "position BIGINT PRIMARY KEY, type TEXT NOT NULL, aggregate TEXT NOT NULL, "
         "teacher_no TEXT, org_id TEXT, actor_sub TEXT NOT NULL, actor_role TEXT NOT NULL, recorded_at TEXT NOT NULL, "
-        "reason TEXT NOT NULL, data TEXT NOT NULL"
+        "reason TEXT NOT NULL"
     ),
 }
+
+# Columns an older trainrec kept that this one no longer writes: tables that still have them are
+# rebuilt (rm_audit held a copy of each event's id and data until the audit feed read them from the log).
+RETIRED: dict[str, tuple[str, ...]] = {"audit": ("event_id", "data")}
 
 # Each table's primary key, in column order: what the projection's row buffer keys its rows by.
 KEYS: dict[str, tuple[str, ...]] = {

@@ -19,10 +19,11 @@ from typing import Any
 
 from psycopg.errors import LockNotAvailable
 
+from projections import pg_load
 from projections.db import ReadModelDB, Tx, open_read_model_db
 from projections.records import RecordsProjection
 from projections.reports import Reports
-from projections.schema import BUILD, CACHES, LIVE, TABLES, columns, create_statements, index_statements
+from projections.schema import BUILD, CACHES, LIVE, RETIRED, TABLES, columns, create_statements, index_statements
 from projections.school_years import GENERATION, GENERATION_MARK, TRACKED, SchoolYears, start_marking
 from projections.teacher_years import derive_all
 
@@ -65,9 +66,12 @@ class ReadModel:
         return self._answers(f"SELECT position FROM {prefix}tracking WHERE 1 = 0")
 
     def tables_current(self, prefix: str) -> bool:
-        """Whether every table of this version's schema (caches aside) is there with every column."""
+        """Whether every table of this version's schema (caches aside) is there with every column, and
+        without a column this version no longer writes (`RETIRED`)."""
         return all(self._answers(f"SELECT {', '.join(columns(name))} FROM {prefix}{name} WHERE 1 = 0")
-                   for name in TABLES if name not in CACHES)
+                   for name in TABLES if name not in CACHES) and not any(
+            self._answers(f"SELECT {column} FROM {prefix}{name} WHERE 1 = 0")
+            for name, retired in RETIRED.items() for column in retired)
 
     def _ensure_caches(self, prefix: str) -> None:
         """Create the caches an older store lacks, or start them again beside tables of another
@@ -208,6 +212,8 @@ class ReadModel:
         self.drop_tables(BUILD)
         self.ensure_tables(BUILD, indexes=False)
         building = RecordsProjection(BUILD, self.app.policy, derive=False)
+        if self.db.backend == "postgres" and pg_load.available(self.app):
+            self._load_in_database(progress)
         position = self._catch_up(BUILD, building, None, PAGE * 5, progress)
         with self.db.transaction() as tx:  # derive and index the loaded rows at once, then let the planner see them
             derive_all(tx, BUILD, self.app.policy)
@@ -232,6 +238,21 @@ class ReadModel:
         school_years.refresh(today, years)
         Reports(self.db, self.prefix, self.app.policy).prepare_answers(today, years)
         return position
+
+    def _load_in_database(self, progress: Progress | None) -> None:
+        """On PostgreSQL, have the database load the tables from the log as one snapshot sees it
+        (projections/pg_load.py); the catch-up that follows applies what was recorded since."""
+        recorder = self.app.recorder
+        events = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
+        with self.db.transaction() as tx:
+            cursor = tx.cursor
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            position = pg_load.load(cursor, BUILD, events)
+            if position is None:
+                return
+            tx.execute(f"UPDATE {BUILD}tracking SET position = ? WHERE name = ?", (position, NAME))
+        if progress is not None:
+            progress(position, position)
 
     def _swap(self, attempts: int = 100) -> None:
         """Replace the live tables by the built ones in one transaction. On PostgreSQL the swap takes

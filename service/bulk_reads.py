@@ -67,3 +67,35 @@ def _rows(recorder: Any, chunk: list[UUID], only_ids: bool) -> list[Any]:
                          f"WHERE originator_id IN ({marks}){order}", [i.hex for i in chunk])
             return list(curs.fetchall())
     return [(e.originator_id, e.originator_version, e.topic, e.state) for i in chunk for e in recorder.select_events(i)]
+
+
+def notifications(recorder: Any, positions: Sequence[int]) -> dict[int, StoredEvent]:
+    """The stored events at `positions` (notification ids) of the log, by position: one query per
+    chunk on PostgreSQL and SQLite, one lookup per position in memory."""
+    found: dict[int, StoredEvent] = {}
+    wanted = sorted(set(positions))
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        if isinstance(recorder, PostgresAggregateRecorder):
+            table = SQL("{0}.{1}").format(Identifier(recorder.datastore.schema),
+                                          Identifier(recorder.events_table_name))
+            statement = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {0} "
+                            "WHERE notification_id = ANY(%s)").format(table)
+            with recorder.datastore.transaction(commit=False) as curs:
+                cursor: Any = curs
+                cursor.row_factory = tuple_row
+                cursor.execute(statement, (chunk,))
+                rows = list(cursor.fetchall())
+        elif isinstance(recorder, SQLiteAggregateRecorder):
+            marks = ", ".join("?" * len(chunk))
+            with recorder.datastore.transaction(commit=False) as curs:
+                curs.execute(f"SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+                             f"FROM {recorder.events_table_name} WHERE rowid IN ({marks})", chunk)
+                rows = list(curs.fetchall())
+        else:
+            rows = [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for position in chunk
+                    for n in recorder.select_notifications(start=position, limit=1, stop=position)]
+        for row in rows:
+            originator_id = row[1] if isinstance(row[1], UUID) else UUID(row[1])
+            found[int(row[0])] = StoredEvent(originator_id, int(row[2]), row[3], bytes(row[4]))
+    return found

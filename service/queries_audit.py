@@ -1,23 +1,27 @@
 """The audit feed: every recorded event, filterable by teacher, actor, type and time, in recorded
-order, with cursor paging. Served from the `audit` projection table; scoped readers see the
-events of aggregates in their org subtree (a teacher's event belongs to their school of the time)."""
+order, with cursor paging. The `audit` projection table finds the page's events (its columns are
+what the feed filters and scopes by); each event's id and data are then read from the log itself,
+so the feed shows the stored event, not a copy of it. Scoped readers see the events of aggregates
+in their org subtree (a teacher's event belongs to their school of the time)."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 from domain.actor import Actor
 from domain.errors import Invalid
+from domain.ids import event_id
 from domain.org import OrgUnit
 from domain.programme import Programme
 from domain.teacher import Teacher
 from domain.text import ensure_clean_text
 from domain.vocabulary import Role
 from projections.db import LIKE_ESCAPE, like_prefix
-from service.application import ensure_instant
+from projections.records import AUDIT_HIDDEN
+from service.application import ensure_instant, json_safe
+from service.bulk_reads import notifications
 from service.queries import Queries
 
 AGGREGATES: tuple[type[Any], ...] = (Teacher, Programme, OrgUnit)
@@ -89,17 +93,20 @@ class AuditQueries(Queries):
             where.append("a.recorded_at <= ?")
             params.append(_utc(until, "until"))
         rows = self.read_model.db.query(
-            "SELECT a.position, a.event_id, a.type, a.aggregate, a.teacher_no, a.org_id, a.actor_sub, a.actor_role, "
-            f"a.recorded_at, a.reason, a.data FROM {p}audit a {join} WHERE {' AND '.join(where)} "
+            "SELECT a.position, a.type, a.aggregate, a.teacher_no, a.org_id, a.actor_sub, a.actor_role, "
+            f"a.recorded_at, a.reason FROM {p}audit a {join} WHERE {' AND '.join(where)} "
             "ORDER BY a.position LIMIT ?",
             (*params, limit + 1),
         )
-        events = [
-            {
-                "id": r[1], "position": r[0], "type": r[2], "aggregate": r[3], "teacher_no": r[4], "org_id": r[5],
-                "actor": {"sub": r[6], "role": r[7]}, "recorded_at": r[8], "reason": r[9], "data": json.loads(r[10]),
-            }
-            for r in rows[:limit]
-        ]
+        stored = notifications(self.recorder, [r[0] for r in rows[:limit]])
+        events = []
+        for r in rows[:limit]:
+            event = self.mapper.to_domain_event(stored[r[0]])
+            events.append({
+                "id": event_id(event.originator_id, event.originator_version), "position": r[0], "type": r[1],
+                "aggregate": r[2], "teacher_no": r[3], "org_id": r[4], "actor": {"sub": r[5], "role": r[6]},
+                "recorded_at": r[7], "reason": r[8],
+                "data": json_safe({k: v for k, v in vars(event).items() if k not in AUDIT_HIDDEN}),
+            })
         more = len(rows) > limit
         return {"events": events, "next": str(events[-1]["position"]) if more else None, **freshness}

@@ -146,6 +146,34 @@ def test_tables_of_an_older_schema_are_rebuilt_when_the_service_starts(durable_b
         again.close()
 
 
+def test_an_audit_table_that_still_copies_each_event_is_rebuilt_when_the_service_starts(
+    durable_backend: Backend, clock: Clock
+) -> None:
+    """rm_audit kept each event's id and data until the feed read them from the log: a store with
+    those columns (NOT NULL, so new rows could not be written) is rebuilt without them."""
+    storage = durable_backend.fresh()
+    app = TrainRec(storage, clock=clock)
+    codes = setup(app, clock, programmes=6)
+    run(app, clock, codes, random.Random(4), 120)
+    app.read_model.catch_up()
+    with app.read_model.db.transaction() as tx:
+        tx.execute("ALTER TABLE rm_audit ADD COLUMN event_id TEXT NOT NULL DEFAULT ''")
+        tx.execute("ALTER TABLE rm_audit ADD COLUMN data TEXT NOT NULL DEFAULT '{}'")
+    app.close()
+    again = TrainRec(storage, clock=clock)
+    try:
+        assert again.read_model.tables_current("rm_")
+        assert not again.read_model._answers("SELECT data FROM rm_audit WHERE 1 = 0")
+        assert check(again.read_model) == (again.read_model.head(), [])
+        feed = again.audit_events(ADMIN, limit=1000)["events"]
+        assert len(feed) == again.read_model.head() - sum(  # every event of a teacher, programme or org
+            1 for n in again.recorder.select_notifications(start=1, limit=100_000)
+            if not n.topic.startswith(("domain.teacher:", "domain.programme:", "domain.org:")))
+        assert all(e["id"] and isinstance(e["data"], dict) for e in feed)
+    finally:
+        again.close()
+
+
 def test_two_rebuilds_at_once_take_turns(durable_backend: Backend, clock: Clock) -> None:
     storage = durable_backend.fresh()
     app = TrainRec(storage, clock=clock)

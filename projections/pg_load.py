@@ -1,0 +1,312 @@
+"""A rebuild's bulk load on PostgreSQL, done by the database: the log's effect on the tables, in SQL.
+
+`projections.records` applies events one by one in Python; loading a whole log that way costs
+about 60 µs of Python per event (decoding each through the domain, building its rows), several
+times what reading the log costs. On PostgreSQL a rebuild instead has the database read the
+stored events' JSON and write every table with one statement each, from one snapshot of the log;
+the Python projection then applies whatever was recorded since, as it always does.
+
+The statements state what the handlers of `RecordsProjection` do, as sets: a row's final
+values are those the last event touching it (in log order) left. They must give exactly the
+handlers' rows: tests/projections/test_pg_load.py loads logs holding every event type and
+every correction, transfer and decision both ways and compares every row, and fails on an event
+type the statements do not know. Used only where the stored events are plain JSON (no cipher,
+no compression) and the database has `pgcrypto` (event ids are uuid5, a SHA-1); otherwise the
+rebuild applies the log in Python as on SQLite (`load` returns None).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+from psycopg.errors import Error as PsycopgError
+
+from domain.org import OrgUnit
+from domain.policy import DEFAULT_POLICY
+from domain.programme import Programme
+from domain.teacher import Teacher
+
+# The event types the statements below know (by class, so a renamed class fails the tests).
+KNOWN: tuple[type[Any], ...] = (
+    OrgUnit.Registered, OrgUnit.Renamed, Programme.Defined, Programme.Decided, Teacher.Registered,
+    Teacher.Transferred, Teacher.Enrolled, Teacher.AbsenceRequested, Teacher.AbsenceDecided,
+    Teacher.AttendanceRecorded, Teacher.Assessed, Teacher.Evaluated, Teacher.CreditAwarded, Teacher.CreditRevoked,
+    Teacher.DisputeOpened, Teacher.DisputeResolved,
+)
+
+
+def _instant(json: str) -> str:
+    """`records.instant` of a stored datetime: ISO UTC with microseconds. The stored text of a UTC
+    instant (what the domain records) is completed as text, any other converted (half the time)."""
+    text = f"({json}->>'_data_')"
+    return (f"CASE WHEN right({text}, 6) = '+00:00' AND length({text}) = 25 THEN left({text}, 19) || "
+            f"'.000000+00:00' WHEN right({text}, 6) = '+00:00' AND length({text}) = 32 THEN {text} "
+            f"ELSE to_char({text}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') END")
+
+
+def _scaled(json: str, factor: int) -> str:
+    """`records.x10`/`x100` of a stored decimal: scaled, rounded half to even as Decimal does."""
+    v = f"(({json}->>'_data_')::numeric * {factor})"
+    return f"(CASE WHEN {v} - floor({v}) = 0.5 THEN floor({v}) + (floor({v})::bigint & 1) ELSE round({v}) END)::bigint"
+
+
+def _event_id(crypto: str, aggregate: str = "e.aggregate_id", version: str = "e.version") -> str:
+    """`domain.ids.event_id` of a staged event: uuid5(originator_id, str(version)), in SQL."""
+    digest = f"{crypto}.digest(uuid_send({aggregate}) || convert_to(({version})::text, 'UTF8'), 'sha1')"
+    first16 = f"substring({digest} FROM 1 FOR 16)"
+    return (f"encode(set_byte(set_byte({first16}, 6, (get_byte({first16}, 6) & 15) | 80), 8, "
+            f"(get_byte({first16}, 8) & 63) | 128), 'hex')::uuid::text")
+
+
+def available(app: Any) -> bool:
+    """Whether the stored events are JSON the database can read (no cipher, no compression)."""
+    mapper = app.mapper
+    return getattr(mapper, "cipher", None) is None and getattr(mapper, "compressor", None) is None
+
+
+def _crypto_schema(cursor: Any) -> str | None:
+    """The schema holding pgcrypto's functions, creating the extension if the role may (it is a
+    trusted extension: the database owner's CREATE right suffices); None if it cannot."""
+    cursor.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                   "WHERE e.extname = 'pgcrypto'")
+    row = cursor.fetchone()
+    if row is None:
+        try:
+            with cursor.connection.transaction():
+                cursor.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto")
+        except PsycopgError:
+            return None
+        cursor.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                       "WHERE e.extname = 'pgcrypto'")
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    value = row["nspname"] if isinstance(row, dict) else row[0]
+    return sql.Identifier(str(value)).as_string(cursor)
+
+
+def load(cursor: Any, prefix: str, events_table: str) -> int | None:
+    """Load the tables `prefix`* (created empty, without their secondary indexes) with the effect of
+    every event in the log as this transaction's snapshot sees it; returns the position loaded up
+    to, or None when the database cannot (no pgcrypto): the caller then applies the log in Python.
+    `cursor` is in a REPEATABLE READ transaction, so every statement sees the same log."""
+    crypto = _crypto_schema(cursor)
+    if crypto is None:
+        return None
+    cursor.execute(sql.SQL("SELECT COALESCE(MAX(notification_id), 0) AS top FROM {0}").format(
+        sql.SQL(events_table)))
+    row = cursor.fetchone()
+    head = int(row["top"] if isinstance(row, dict) else row[0])
+    if head == 0:
+        return 0
+    for statement in statements(prefix, events_table, crypto, head):
+        cursor.execute(statement)
+    return head
+
+
+def statements(prefix: str, events: str, crypto: str, head: int) -> list[str]:
+    """The load's statements, in order, for the log up to `head`."""
+    p = prefix
+    s = f"{p}load_events"
+    audited = " OR ".join(f"topic LIKE {sql.Literal(f'{cls.__module__}:{cls.__qualname__}.%').as_string(None)}"
+                          for cls in (Teacher, Programme, OrgUnit))
+    zone = sql.Literal(DEFAULT_POLICY.timezone).as_string(None)
+
+    def last(kind: str, key: str, columns: str) -> str:
+        """The last event of `kind` (in log order) per `key` (named as its JSON member), with `columns`."""
+        name = key.split("'")[1] if "'" in key else "aggregate_id"
+        return (f"(SELECT DISTINCT ON ({key}) {key} AS {name}, {columns} FROM {s} e WHERE e.event_type = '{kind}' "
+                f"ORDER BY {key}, e.position DESC)")
+
+    eid = _event_id(crypto)
+    at = _instant("e.j->'timestamp'")
+    hours_x10 = _scaled("e.j->'hours'", 10)
+    credits_x100 = _scaled("e.j->'credits'", 100)
+    renamed = last("OrgUnit.Renamed", "e.aggregate_id", "e.j->>'name' AS name")
+    decided = last("Programme.Decided", "e.aggregate_id", "e.j->>'decision' AS decision")
+    revoked = last("Teacher.CreditRevoked", "e.j->>'credit_id'", f"{eid} AS event_id, e.j->>'reason' AS reason")
+    resolved = last("Teacher.DisputeResolved", "e.j->>'dispute_id'",
+                    f"e.j->>'decision' AS decision, e.j->>'reason' AS reason, {at} AS resolved_at")
+    return [
+        f"DROP TABLE IF EXISTS {s}",
+        # One pass over the log's JSON; the statements below read the parsed events. Without parallel
+        # workers: passing each parsed event from a worker to the leader took longer than parsing it.
+        "SET LOCAL max_parallel_workers_per_gather = 0",
+        f"CREATE UNLOGGED TABLE {s} AS SELECT notification_id AS position, originator_id AS aggregate_id, "
+        f"originator_version AS version, split_part(topic, ':', 2) AS event_type, convert_from(state, 'UTF8')::jsonb "
+        f"AS j FROM {events} WHERE notification_id <= {head} AND ({audited})",
+        f"CREATE INDEX ON {s} (event_type)",
+        f"ANALYZE {s}",
+        # orgs: a path is its parent's path and its own id (parents are registered first)
+        f"INSERT INTO {p}orgs (org_id, aggregate_id, name, kind, parent_id, path) "
+        f"WITH RECURSIVE reg AS (SELECT e.aggregate_id, e.j->>'org_id' AS org_id, e.j->>'name' AS name, "
+        f"e.j->>'kind' AS kind, e.j->>'parent_id' AS parent_id FROM {s} e WHERE e.event_type = 'OrgUnit.Registered'), "
+        f"tree AS (SELECT org_id, '/' || org_id || '/' AS path FROM reg WHERE parent_id IS NULL "
+        f"UNION ALL SELECT r.org_id, t.path || r.org_id || '/' FROM reg r JOIN tree t ON r.parent_id = t.org_id) "
+        f"SELECT r.org_id, r.aggregate_id::text, COALESCE(n.name, r.name), r.kind, r.parent_id, t.path "
+        f"FROM reg r JOIN tree t USING (org_id) "
+        f"LEFT JOIN {renamed} n USING (aggregate_id)",
+        # programmes, with their last decision
+        f"INSERT INTO {p}programmes (code, aggregate_id, title, level, form, selection, school_based_content, "
+        f"hours_x10, provider_id, owner_org_id, starts_on, ends_on, session_count, capacity, decision, needs_approval) "
+        f"SELECT e.j->>'code', e.aggregate_id::text, e.j->>'title', e.j->>'level', e.j->>'form', e.j->>'selection', "
+        f"e.j->>'school_based_content', {hours_x10}, e.j->>'provider_id', e.j->>'owner_org_id', "
+        f"e.j->'starts_on'->>'_data_', e.j->'ends_on'->>'_data_', jsonb_array_length(e.j->'sessions'), "
+        f"(e.j->>'capacity')::integer, d.decision, "
+        f"(e.j->>'selection' = 'school_based' OR e.j->>'form' = 'school_based')::integer "
+        f"FROM {s} e LEFT JOIN {decided} d "
+        f"USING (aggregate_id) WHERE e.event_type = 'Programme.Defined'",
+        # teachers: aggregate → number and first school; transfers in log order
+        f"CREATE TEMP TABLE {p}load_teachers ON COMMIT DROP AS SELECT e.aggregate_id, e.j->>'teacher_no' AS "
+        f"teacher_no, e.j->>'school_id' AS school_id, EXISTS (SELECT FROM {s} t WHERE t.event_type = "
+        f"'Teacher.Transferred' AND t.aggregate_id = e.aggregate_id) AS transferred FROM {s} e "
+        f"WHERE e.event_type = 'Teacher.Registered'",
+        f"ALTER TABLE {p}load_teachers ADD PRIMARY KEY (aggregate_id)",
+        f"CREATE TEMP TABLE {p}load_transfers ON COMMIT DROP AS SELECT e.aggregate_id, e.position, e.version, "
+        f"e.j->>'to_school_id' AS school_id, e.j->'effective_on'->>'_data_' AS from_date, "
+        f"row_number() OVER (PARTITION BY e.aggregate_id ORDER BY e.position) AS nth "
+        f"FROM {s} e WHERE e.event_type = 'Teacher.Transferred'",
+        f"CREATE INDEX ON {p}load_transfers (aggregate_id, position)",
+        f"ANALYZE {p}load_teachers",
+        f"ANALYZE {p}load_transfers",
+        f"INSERT INTO {p}teachers (teacher_no, aggregate_id, name, school_id, hired_on) "
+        f"SELECT e.j->>'teacher_no', e.aggregate_id::text, e.j->>'name', COALESCE(t.school_id, e.j->>'school_id'), "
+        f"e.j->'hired_on'->>'_data_' FROM {s} e LEFT JOIN (SELECT DISTINCT ON (aggregate_id) aggregate_id, "
+        f"school_id FROM {p}load_transfers ORDER BY aggregate_id, position DESC) t USING (aggregate_id) "
+        f"WHERE e.event_type = 'Teacher.Registered'",
+        # postings: the registration's, then one per transfer; each ends where the first later one starts
+        f"INSERT INTO {p}postings (teacher_no, seq, school_id, from_date, event_id, until_date) "
+        f"SELECT teacher_no, seq, school_id, from_date, event_id, MIN(from_date COLLATE \"C\") OVER (PARTITION BY "
+        f"teacher_no ORDER BY seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) FROM ("
+        f"SELECT m.teacher_no, 1 AS seq, e.j->>'school_id' AS school_id, COALESCE(e.j->'hired_on'->>'_data_', "
+        f"((e.j->'timestamp'->>'_data_')::timestamptz AT TIME ZONE {zone})::date::text) AS from_date, "
+        f"{eid} AS event_id "
+        f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) WHERE e.event_type = 'Teacher.Registered' "
+        f"UNION ALL SELECT m.teacher_no, 1 + e.nth, e.school_id, e.from_date, {eid} "
+        f"FROM {p}load_transfers e JOIN {p}load_teachers m USING (aggregate_id)) postings",
+        *_enrolments(p, s, crypto),
+        # credits, revoked by their last revocation
+        f"INSERT INTO {p}credits (credit_id, teacher_no, programme_code, title, level, form, selection, "
+        f"school_based_content, hours_x10, credits_x100, year, awarded_on, awarded_at, certified_by, certifier_role, "
+        f"school_id, event_id, policy_version, status, revoked_event_id, revoked_reason) "
+        f"SELECT e.j->>'credit_id', m.teacher_no, e.j->'programme'->>'code', e.j->'programme'->>'title', "
+        f"e.j->'programme'->>'level', e.j->'programme'->>'form', e.j->'programme'->>'selection', "
+        f"e.j->'programme'->>'school_based_content', {hours_x10}, "
+        f"{credits_x100}, (e.j->>'year')::integer, e.j->'awarded_on'->>'_data_', {at}, "
+        f"COALESCE(e.j->'actor'->>'sub', ''), COALESCE(e.j->'actor'->>'role', ''), e.j->>'school_id', {eid}, "
+        f"e.j->>'policy_version', CASE WHEN r.credit_id IS NULL THEN 'valid' ELSE 'revoked' END, r.event_id, r.reason "
+        f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) "
+        f"LEFT JOIN {revoked} r ON r.credit_id = e.j->>'credit_id' WHERE e.event_type = 'Teacher.CreditAwarded'",
+        # disputes, with their last resolution
+        f"INSERT INTO {p}disputes (dispute_id, teacher_no, programme_code, claim, opened_at, decision, reason, "
+        f"resolved_at) SELECT e.j->>'dispute_id', m.teacher_no, e.j->>'programme_code', e.j->>'claim', {at}, "
+        f"r.decision, r.reason, r.resolved_at FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) "
+        f"LEFT JOIN {resolved} r "
+        f"ON r.dispute_id = e.j->>'dispute_id' WHERE e.event_type = 'Teacher.DisputeOpened'",
+        *_audit(p, s),
+        f"DROP TABLE {s}",
+    ]
+
+
+def _enrolments(p: str, s: str, crypto: str) -> list[str]:
+    """Enrolments with their absences, attendance, assessment and evaluation, and the attendance rows.
+    Only events after a teacher's enrolment in a programme change it (as updates of a missing row
+    change nothing); a correction replaces the mark of its session only once one is recorded."""
+    key = "e.aggregate_id, e.j->>'programme_code'"
+    at = _instant("e.j->'timestamp'")
+    enrolled_at = _instant("n.j->'timestamp'")
+    mark_id = _event_id(crypto, "o.aggregate_id", "COALESCE(c.version, o.version)")
+    return [
+        f"CREATE TEMP TABLE {p}load_enrolled ON COMMIT DROP AS SELECT e.aggregate_id, e.position, "
+        f"e.j->'programme'->>'code' AS code, e.j FROM {s} e WHERE e.event_type = 'Teacher.Enrolled'",
+        f"ALTER TABLE {p}load_enrolled ADD PRIMARY KEY (aggregate_id, code)",
+        # attendance: each session's first mark, then the last correction after it, if any
+        f"CREATE TEMP TABLE {p}load_marks ON COMMIT DROP AS SELECT e.aggregate_id, e.j->>'programme_code' AS code, "
+        f"(e.j->>'session_no')::integer AS session_no, e.position, e.version, (e.j->>'present')::boolean::integer AS "
+        f"present, e.j->>'corrects' IS NOT NULL AS correction FROM {s} e "
+        f"WHERE e.event_type = 'Teacher.AttendanceRecorded'",
+        f"INSERT INTO {p}attendance (programme_code, teacher_no, session_no, present, event_id) "
+        f"SELECT o.code, m.teacher_no, o.session_no, COALESCE(c.present, o.present), "
+        f"{mark_id} "
+        f"FROM {p}load_marks o JOIN {p}load_teachers m USING (aggregate_id) "
+        f"LEFT JOIN (SELECT DISTINCT ON (c.aggregate_id, c.code, c.session_no) c.aggregate_id, c.code, c.session_no, "
+        f"c.position, c.version, c.present FROM {p}load_marks c JOIN {p}load_marks f ON f.aggregate_id = "
+        f"c.aggregate_id AND f.code = c.code AND f.session_no = c.session_no AND NOT f.correction AND f.position < "
+        f"c.position WHERE c.correction ORDER BY c.aggregate_id, c.code, c.session_no, c.position DESC) c "
+        f"ON c.aggregate_id = o.aggregate_id AND c.code = o.code AND c.session_no = o.session_no "
+        f"WHERE NOT o.correction",
+        f"INSERT INTO {p}enrolments (programme_code, teacher_no, ends_on, enrolled_at, substitutes_for, absence_kind, "
+        f"absence_status, substitute_teacher_no, school_decision, provider_decision, sessions_present, "
+        f"sessions_marked, session_count, assessment_result, assessment_late, assessed_at, evaluated_at, "
+        f"evaluation_late) "
+        f"SELECT n.code, m.teacher_no, n.j->'programme'->'ends_on'->>'_data_', "
+        f"{enrolled_at}, n.j->>'substitutes_for', q.kind, "
+        f"CASE WHEN b.last_any IS NULL THEN NULL WHEN b.last_any = b.last_request THEN 'pending' "
+        f"WHEN 'rejected' IN (ds.decision, dp.decision) THEN 'rejected' "
+        f"WHEN ds.decision = 'approved' AND dp.decision = 'approved' THEN 'approved' ELSE 'pending' END, "
+        f"q.substitute, ds.decision, dp.decision, COALESCE(k.present, 0), COALESCE(k.marked, 0), "
+        f"jsonb_array_length(n.j->'programme'->'session_nos'), a.result, a.late, a.assessed_at, v.evaluated_at, v.late "
+        f"FROM {p}load_enrolled n JOIN {p}load_teachers m USING (aggregate_id) "
+        # absences: the last request after the enrolment, and each side's last decision after it
+        f"LEFT JOIN (SELECT n.aggregate_id, n.code, MAX(e.position) FILTER (WHERE e.event_type = "
+        f"'Teacher.AbsenceRequested') AS last_request, MAX(e.position) AS last_any FROM {s} e JOIN {p}load_enrolled n "
+        f"ON n.aggregate_id = e.aggregate_id AND n.code = e.j->>'programme_code' AND e.position > n.position "
+        f"WHERE e.event_type IN ('Teacher.AbsenceRequested', 'Teacher.AbsenceDecided') GROUP BY n.aggregate_id, n.code"
+        f") b ON b.aggregate_id = n.aggregate_id AND b.code = n.code "
+        f"LEFT JOIN (SELECT e.position, e.j->>'kind' AS kind, e.j->>'substitute_teacher_no' AS substitute FROM {s} e "
+        f"WHERE e.event_type = 'Teacher.AbsenceRequested') q ON q.position = b.last_request "
+        + "".join(
+            f"LEFT JOIN (SELECT DISTINCT ON (e.aggregate_id, e.j->>'programme_code') e.aggregate_id, "
+            f"e.j->>'programme_code' AS code, e.position, e.j->>'decision' AS decision FROM {s} e "
+            f"WHERE e.event_type = 'Teacher.AbsenceDecided' AND e.j->>'by' = '{by}' "
+            f"ORDER BY e.aggregate_id, e.j->>'programme_code', e.position DESC) {alias} "
+            f"ON {alias}.aggregate_id = n.aggregate_id AND {alias}.code = n.code "
+            f"AND {alias}.position > GREATEST(n.position, b.last_request) "
+            for by, alias in (("school", "ds"), ("provider", "dp"))
+        )
+        + f"LEFT JOIN (SELECT o.aggregate_id, o.code, COUNT(*) AS marked, SUM(COALESCE(c.present, o.present)) AS "
+        f"present FROM {p}load_marks o JOIN {p}load_enrolled n ON n.aggregate_id = o.aggregate_id AND n.code = o.code "
+        f"AND n.position < o.position LEFT JOIN (SELECT DISTINCT ON (c.aggregate_id, c.code, c.session_no) "
+        f"c.aggregate_id, c.code, c.session_no, c.present FROM {p}load_marks c JOIN {p}load_marks f ON "
+        f"f.aggregate_id = c.aggregate_id AND f.code = c.code AND f.session_no = c.session_no AND NOT f.correction "
+        f"AND f.position < c.position WHERE c.correction ORDER BY c.aggregate_id, c.code, c.session_no, "
+        f"c.position DESC) c ON c.aggregate_id = o.aggregate_id AND c.code = o.code AND c.session_no = o.session_no "
+        f"WHERE NOT o.correction GROUP BY o.aggregate_id, o.code) k ON k.aggregate_id = n.aggregate_id "
+        f"AND k.code = n.code "
+        + "".join(
+            f"LEFT JOIN (SELECT DISTINCT ON ({key}) e.aggregate_id, e.j->>'programme_code' AS code, e.position, "
+            f"{columns} FROM {s} e WHERE e.event_type = '{kind}' ORDER BY {key}, e.position DESC) {alias} "
+            f"ON {alias}.aggregate_id = n.aggregate_id AND {alias}.code = n.code AND {alias}.position > n.position "
+            for kind, alias, columns in (
+                ("Teacher.Assessed", "a", f"e.j->>'result' AS result, (e.j->>'late')::boolean::integer AS late, "
+                                          f"{at} AS assessed_at"),
+                ("Teacher.Evaluated", "v", f"{at} AS evaluated_at, (e.j->>'late')::boolean::integer AS late"),
+            )
+        ),
+    ]
+
+
+def _audit(p: str, s: str) -> list[str]:
+    """One row per event of a teacher, programme or org: a teacher's event under the school the
+    teacher was at once it was applied (a transfer's under the new school)."""
+    at = _instant("e.j->'timestamp'")
+    common = (f"e.position, split_part(e.event_type, '.', 2), {{kind}}, {{teacher}}, {{org}}, "
+              f"COALESCE(e.j->'actor'->>'sub', ''), COALESCE(e.j->'actor'->>'role', ''), {at}, e.j->>'reason'")
+    insert = (f"INSERT INTO {p}audit (position, type, aggregate, teacher_no, org_id, actor_sub, actor_role, "
+              f"recorded_at, reason) ")
+    school_then = (f"COALESCE((SELECT t.school_id FROM {p}load_transfers t WHERE t.aggregate_id = e.aggregate_id "
+                   f"AND t.position <= e.position ORDER BY t.position DESC LIMIT 1), m.school_id)")
+    teacher = common.format(kind="'teacher'", teacher="m.teacher_no",
+                            org=f"CASE WHEN m.transferred THEN {school_then} ELSE m.school_id END")
+    programme = common.format(kind="'programme'", teacher="NULL", org="r.owner_org_id")
+    org = common.format(kind="'org'", teacher="NULL", org="o.org_id")
+    return [
+        insert + f"SELECT {teacher} "
+        f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) WHERE e.event_type LIKE 'Teacher.%'",
+        insert + f"SELECT {programme} "
+        f"FROM {s} e JOIN {p}programmes r ON r.aggregate_id = e.aggregate_id::text "
+        f"WHERE e.event_type LIKE 'Programme.%'",
+        insert + f"SELECT {org} "
+        f"FROM {s} e JOIN {p}orgs o ON o.aggregate_id = e.aggregate_id::text WHERE e.event_type LIKE 'OrgUnit.%'",
+    ]

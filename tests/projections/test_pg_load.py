@@ -1,0 +1,147 @@
+"""A rebuild's load in PostgreSQL (projections/pg_load.py) gives exactly the Python projection's rows."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from eventsourcing.utils import get_topic
+
+from projections import pg_load
+from projections.check import check, table_rows
+from projections.records import RecordsProjection, instant, x10, x100
+from service.app import TrainRec
+from tests.conftest import Backend, Clock, postgres_url, require_postgres
+from tests.projections.random_commands import run, setup
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg(tmp_path: Path) -> Backend:
+    require_postgres()
+    return Backend("postgres", tmp_path)
+
+
+def _rows(app: TrainRec) -> dict[str, set[tuple[Any, ...]]]:
+    return table_rows(app.read_model)
+
+
+@pytest.mark.parametrize("seed", [3, 17, 29])
+def test_the_database_load_gives_the_rows_the_events_give_one_by_one(
+    pg: Backend, clock: Clock, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = TrainRec(pg.fresh(), clock=clock)
+    try:
+        codes = setup(app, clock, programmes=12)
+        run(app, clock, codes, random.Random(seed), 700)
+        app.read_model.catch_up()
+        applied = _rows(app)  # event by event, in Python
+        loads: list[int | None] = []
+        original = pg_load.load
+
+        def spy(*args: Any) -> int | None:
+            loads.append(original(*args))
+            return loads[-1]
+
+        monkeypatch.setattr(pg_load, "load", spy)
+        position = app.read_model.rebuild()
+        assert loads == [app.read_model.head()]
+        assert position == loads[0]
+        assert _rows(app) == applied
+        assert check(app.read_model) == (position, [])
+    finally:
+        app.close()
+
+
+def test_the_logs_compared_hold_every_event_type_the_load_knows(pg: Backend, clock: Clock) -> None:
+    """The comparison above means something only if its logs hold every event type handled."""
+    topics: set[str] = set()
+    corrections = 0
+    for seed in (3, 17, 29):
+        app = TrainRec(pg.fresh(), clock=clock)
+        try:
+            codes = setup(app, clock, programmes=12)
+            run(app, clock, codes, random.Random(seed), 700)
+            for notification in app.recorder.select_notifications(start=1, limit=100_000):
+                topics.add(notification.topic)
+                corrections += b'"corrects":"' in notification.state  # an attendance correction
+        finally:
+            app.close()
+    assert {get_topic(cls) for cls in pg_load.KNOWN} <= topics
+    assert corrections > 0
+
+
+def test_the_load_knows_every_event_type_the_projection_handles() -> None:
+    assert set(pg_load.KNOWN) == set(RecordsProjection("rm_").handlers)
+
+
+def test_a_database_without_pgcrypto_rebuilds_in_python(
+    pg: Backend, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = TrainRec(pg.fresh(), clock=clock)
+    try:
+        codes = setup(app, clock, programmes=6)
+        run(app, clock, codes, random.Random(5), 200)
+        app.read_model.catch_up()
+        applied = _rows(app)
+        monkeypatch.setattr(pg_load, "_crypto_schema", lambda cursor: None)
+        position = app.read_model.rebuild()
+        assert position == app.read_model.head()
+        assert _rows(app) == applied
+    finally:
+        app.close()
+
+
+def test_events_recorded_during_the_load_are_applied_after_it(
+    pg: Backend, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load reads one snapshot of the log; what is recorded meanwhile is caught up in Python."""
+    app = TrainRec(pg.fresh(), clock=clock)
+    try:
+        codes = setup(app, clock, programmes=6)
+        run(app, clock, codes, random.Random(8), 150)
+        original = pg_load.load
+        loaded: list[int | None] = []
+
+        def load_then_write(cursor: Any, prefix: str, events: str) -> int | None:
+            loaded.append(original(cursor, prefix, events))
+            run(app, clock, codes, random.Random(9), 60)  # committed by other connections meanwhile
+            return loaded[-1]
+
+        monkeypatch.setattr(pg_load, "load", load_then_write)
+        position = app.read_model.rebuild()
+        assert loaded[0] is not None
+        assert loaded[0] < app.read_model.head() == position
+        assert check(app.read_model) == (position, [])
+    finally:
+        app.close()
+
+
+DECIMALS = ["0", "1", "0.05", "0.15", "0.25", "0.35", "1.005", "1.015", "2.5", "3.45", "12.345", "7.125", "0.001",
+            "1E+1", "24.0", "0.5", "1.25", "1.35", "-0.25"]
+INSTANTS = [
+    datetime(2025, 11, 28, 2, 0, tzinfo=UTC),
+    datetime(2025, 11, 28, 2, 0, 0, 123456, tzinfo=UTC),
+    datetime(2025, 11, 28, 2, 0, 0, 5, tzinfo=UTC),
+    datetime(2025, 1, 1, 7, 30, tzinfo=timezone(timedelta(hours=8))),
+    datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+]
+
+
+def test_scaled_decimals_and_instants_are_written_as_the_projection_writes_them() -> None:
+    require_postgres()
+    with psycopg.connect(postgres_url() or "") as conn:
+        for text in DECIMALS:
+            stored = f"jsonb_build_object('_data_', '{text}'::text)"
+            row = conn.execute(f"SELECT {pg_load._scaled(stored, 10)}, {pg_load._scaled(stored, 100)}").fetchone()
+            assert row == (x10(Decimal(text)), x100(Decimal(text))), text
+        for moment in INSTANTS:
+            stored = f"jsonb_build_object('_data_', '{moment.isoformat()}'::text)"
+            row = conn.execute(f"SELECT {pg_load._instant(stored)}").fetchone()
+            assert row == (instant(moment),), moment
