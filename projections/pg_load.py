@@ -3,20 +3,25 @@
 `projections.records` applies events one by one in Python; loading a whole log that way costs
 about 60 µs of Python per event (decoding each through the domain, building its rows), several
 times what reading the log costs. On PostgreSQL a rebuild instead has the database read the
-stored events' JSON and write every table with one statement each, from one snapshot of the log;
-the Python projection then applies whatever was recorded since, as it always does.
+stored events' JSON up to the log's head and write every table with a statement each, the
+teachers split between connections working at once (`load`); the Python projection then applies
+whatever was recorded since, as it always does.
 
 The statements state what the handlers of `RecordsProjection` do, as sets: a row's final
 values are those the last event touching it (in log order) left. They must give exactly the
 handlers' rows: tests/projections/test_pg_load.py loads logs holding every event type and
 every correction, transfer and decision both ways and compares every row, and fails on an event
-type the statements do not know. Used only where the stored events are plain JSON (no cipher,
+type the statements do not know. Every event of a teacher, programme or org gets its audit row,
+whatever its type. Used only where the stored events are plain JSON (no cipher,
 no compression) and the database has `pgcrypto` (event ids are uuid5, a SHA-1); otherwise the
 rebuild applies the log in Python as on SQLite (`load` returns None).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from functools import partial
 from typing import Any
 
 from psycopg import sql
@@ -26,6 +31,9 @@ from domain.org import OrgUnit
 from domain.policy import DEFAULT_POLICY
 from domain.programme import Programme
 from domain.teacher import Teacher
+from projections.db import ReadModelDB
+
+PARTS = 2  # connections loading at once: the database does the work, so about its cores
 
 # The event types the statements below know (by class, so a renamed class fails the tests).
 KNOWN: tuple[type[Any], ...] = (
@@ -86,31 +94,59 @@ def _crypto_schema(cursor: Any) -> str | None:
     return sql.Identifier(str(value)).as_string(cursor)
 
 
-def load(cursor: Any, prefix: str, events_table: str) -> int | None:
+def load(db: ReadModelDB, prefix: str, events_table: str, parts: int = PARTS) -> int | None:
     """Load the tables `prefix`* (created empty, without their secondary indexes) with the effect of
-    every event in the log as this transaction's snapshot sees it; returns the position loaded up
-    to, or None when the database cannot (no pgcrypto): the caller then applies the log in Python.
-    `cursor` is in a REPEATABLE READ transaction, so every statement sees the same log."""
-    crypto = _crypto_schema(cursor)
-    if crypto is None:
-        return None
-    cursor.execute(sql.SQL("SELECT COALESCE(MAX(notification_id), 0) AS top FROM {0}").format(
-        sql.SQL(events_table)))
-    row = cursor.fetchone()
-    head = int(row["top"] if isinstance(row, dict) else row[0])
+    every event of the log up to its current head; returns that position, or None when the database
+    cannot (no pgcrypto): the caller then applies the log in Python.
+
+    The teachers are split into `parts` (by a byte of their aggregate id), each part loaded by its
+    own connection at the same time (a teacher's rows depend on the teacher's events alone; orgs and
+    programmes go with the first part). The parts read the log in separate transactions, each up to
+    the same head: every event up to a committed position is itself committed, since writers
+    take the event table's lock until they commit, so all parts see the same events."""
+    with db.transaction() as tx:
+        cursor = tx.cursor
+        crypto = _crypto_schema(cursor)
+        if crypto is None:
+            return None
+        cursor.execute(sql.SQL("SELECT COALESCE(MAX(notification_id), 0) AS top FROM {0}").format(
+            sql.SQL(events_table)))
+        row = cursor.fetchone()
+        head = int(row["top"] if isinstance(row, dict) else row[0])
     if head == 0:
         return 0
-    for statement in statements(prefix, events_table, crypto, head):
-        cursor.execute(statement)
+
+    def load_part(part: int) -> None:
+        with db.transaction() as tx:
+            cursor = tx.cursor
+            for statement in statements(prefix, events_table, crypto, head, part, parts):
+                cursor.execute(statement)
+
+    in_parallel([partial(load_part, part) for part in range(parts)])
     return head
 
 
-def statements(prefix: str, events: str, crypto: str, head: int) -> list[str]:
-    """The load's statements, in order, for the log up to `head`."""
+def in_parallel(calls: list[Callable[[], None]]) -> None:
+    """Run `calls` at once (each on its own connection, the database doing the work), raising the
+    first error once all have ended."""
+    with ThreadPoolExecutor(max_workers=max(1, len(calls)), thread_name_prefix="trainrec-load") as pool:
+        futures = [pool.submit(call) for call in calls]
+        wait(futures)
+    for future in futures:
+        future.result()
+
+
+def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, parts: int = 1) -> list[str]:
+    """The statements loading part `part` of `parts` (its teachers; orgs and programmes with the
+    first part), in order, for the log up to `head`."""
     p = prefix
     s = f"{p}load_events"
-    audited = " OR ".join(f"topic LIKE {sql.Literal(f'{cls.__module__}:{cls.__qualname__}.%').as_string(None)}"
-                          for cls in (Teacher, Programme, OrgUnit))
+    def topics(cls: type[Any]) -> str:
+        return f"topic LIKE {sql.Literal(f'{cls.__module__}:{cls.__qualname__}.%').as_string(None)}"
+
+    mine = f"{topics(Teacher)} AND get_byte(uuid_send(originator_id), 15) % {parts} = {part}"
+    if part == 0:
+        mine = f"({mine}) OR {topics(Programme)} OR {topics(OrgUnit)}"
     zone = sql.Literal(DEFAULT_POLICY.timezone).as_string(None)
 
     def last(kind: str, key: str, columns: str) -> str:
@@ -129,15 +165,14 @@ def statements(prefix: str, events: str, crypto: str, head: int) -> list[str]:
     resolved = last("Teacher.DisputeResolved", "e.j->>'dispute_id'",
                     f"e.j->>'decision' AS decision, e.j->>'reason' AS reason, {at} AS resolved_at")
     return [
-        f"DROP TABLE IF EXISTS {s}",
         # One pass over the log's JSON; the statements below read the parsed events. Without parallel
         # workers: passing each parsed event from a worker to the leader took longer than parsing it.
         "SET LOCAL max_parallel_workers_per_gather = 0",
-        f"CREATE UNLOGGED TABLE {s} AS SELECT notification_id AS position, originator_id AS aggregate_id, "
+        f"CREATE TEMP TABLE {s} ON COMMIT DROP AS SELECT notification_id AS position, originator_id AS aggregate_id, "
         f"originator_version AS version, split_part(topic, ':', 2) AS event_type, convert_from(state, 'UTF8')::jsonb "
-        f"AS j FROM {events} WHERE notification_id <= {head} AND ({audited})",
+        f"AS j FROM {events} WHERE notification_id <= {head} AND ({mine})",
         f"CREATE INDEX ON {s} (event_type)",
-        f"ANALYZE {s}",
+        f"ANALYZE {s} (position, aggregate_id, event_type)",  # not the JSON: its statistics cost most
         # orgs: a path is its parent's path and its own id (parents are registered first)
         f"INSERT INTO {p}orgs (org_id, aggregate_id, name, kind, parent_id, path) "
         f"WITH RECURSIVE reg AS (SELECT e.aggregate_id, e.j->>'org_id' AS org_id, e.j->>'name' AS name, "
@@ -205,7 +240,6 @@ def statements(prefix: str, events: str, crypto: str, head: int) -> list[str]:
         f"LEFT JOIN {resolved} r "
         f"ON r.dispute_id = e.j->>'dispute_id' WHERE e.event_type = 'Teacher.DisputeOpened'",
         *_audit(p, s),
-        f"DROP TABLE {s}",
     ]
 
 
@@ -287,6 +321,13 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
     ]
 
 
+def _types(aggregate: type[Any]) -> str:
+    """The staged `event_type` of every event class of `aggregate`, as an SQL list."""
+    names = [f"'{member.__qualname__}'" for member in vars(aggregate).values()
+             if isinstance(member, type) and issubclass(member, aggregate.Event)]
+    return ", ".join(sorted(names))
+
+
 def _audit(p: str, s: str) -> list[str]:
     """One row per event of a teacher, programme or org: a teacher's event under the school the
     teacher was at once it was applied (a transfer's under the new school)."""
@@ -306,7 +347,8 @@ def _audit(p: str, s: str) -> list[str]:
         f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) WHERE e.event_type LIKE 'Teacher.%'",
         insert + f"SELECT {programme} "
         f"FROM {s} e JOIN {p}programmes r ON r.aggregate_id = e.aggregate_id::text "
-        f"WHERE e.event_type LIKE 'Programme.%'",
+        f"WHERE e.event_type IN ({_types(Programme)})",
         insert + f"SELECT {org} "
-        f"FROM {s} e JOIN {p}orgs o ON o.aggregate_id = e.aggregate_id::text WHERE e.event_type LIKE 'OrgUnit.%'",
+        f"FROM {s} e JOIN {p}orgs o ON o.aggregate_id = e.aggregate_id::text "
+        f"WHERE e.event_type IN ({_types(OrgUnit)})",
     ]

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from psycopg.errors import LockNotAvailable
@@ -217,12 +218,13 @@ class ReadModel:
         position = self._catch_up(BUILD, building, None, PAGE * 5, progress)
         with self.db.transaction() as tx:  # derive and index the loaded rows at once, then let the planner see them
             derive_all(tx, BUILD, self.app.policy)
-            for statement in index_statements(BUILD):
-                tx.execute(statement)
-        if self.db.backend == "postgres":
-            with self.db.transaction() as tx:
-                for name in TABLES:
-                    tx.execute(f"ANALYZE {BUILD}{name}")
+            if self.db.backend != "postgres":
+                for statement in index_statements(BUILD):
+                    tx.execute(statement)
+        if self.db.backend == "postgres":  # the index builds, then the ANALYZEs, shared by connections at once
+            for batch in (index_statements(BUILD), [f"ANALYZE {BUILD}{name}" for name in TABLES]):
+                pg_load.in_parallel([partial(self._execute_all, batch[part::pg_load.PARTS])
+                                     for part in range(pg_load.PARTS)])
         building.derive = True
         with self._lock:
             position = self._catch_up(BUILD, building, None, PAGE, progress)
@@ -239,17 +241,20 @@ class ReadModel:
         Reports(self.db, self.prefix, self.app.policy).prepare_answers(today, years)
         return position
 
+    def _execute_all(self, statements: list[str]) -> None:
+        with self.db.transaction() as tx:
+            for statement in statements:
+                tx.execute(statement)
+
     def _load_in_database(self, progress: Progress | None) -> None:
-        """On PostgreSQL, have the database load the tables from the log as one snapshot sees it
+        """On PostgreSQL, have the database load the tables from the log up to its head
         (projections/pg_load.py); the catch-up that follows applies what was recorded since."""
         recorder = self.app.recorder
         events = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
+        position = pg_load.load(self.db, BUILD, events)
+        if position is None:
+            return
         with self.db.transaction() as tx:
-            cursor = tx.cursor
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            position = pg_load.load(cursor, BUILD, events)
-            if position is None:
-                return
             tx.execute(f"UPDATE {BUILD}tracking SET position = ? WHERE name = ?", (position, NAME))
         if progress is not None:
             progress(position, position)

@@ -109,8 +109,8 @@ def test_events_recorded_during_the_load_are_applied_after_it(
         original = pg_load.load
         loaded: list[int | None] = []
 
-        def load_then_write(cursor: Any, prefix: str, events: str) -> int | None:
-            loaded.append(original(cursor, prefix, events))
+        def load_then_write(*args: Any) -> int | None:
+            loaded.append(original(*args))
             run(app, clock, codes, random.Random(9), 60)  # committed by other connections meanwhile
             return loaded[-1]
 
