@@ -32,8 +32,10 @@ from domain.policy import DEFAULT_POLICY
 from domain.programme import Programme
 from domain.teacher import Teacher
 from projections.db import ReadModelDB
+from projections.schema import KEYS
 
 PARTS = 2  # connections loading at once: the database does the work, so about its cores
+LOADED = ("orgs", "programmes", "teachers", "postings", "enrolments", "attendance", "credits", "disputes", "audit")
 
 # The event types the statements below know (by class, so a renamed class fails the tests).
 KNOWN: tuple[type[Any], ...] = (
@@ -45,9 +47,13 @@ KNOWN: tuple[type[Any], ...] = (
 
 
 def _instant(json: str) -> str:
-    """`records.instant` of a stored datetime: ISO UTC with microseconds. The stored text of a UTC
-    instant (what the domain records) is completed as text, any other converted (half the time)."""
-    text = f"({json}->>'_data_')"
+    """`records.instant` of a stored datetime: ISO UTC with microseconds."""
+    return _instant_of(f"({json}->>'_data_')")
+
+
+def _instant_of(text: str) -> str:
+    """`records.instant` of a stored datetime's ISO text. The text of a UTC instant (what the domain
+    records) is completed as text, any other converted (half the time)."""
     return (f"CASE WHEN right({text}, 6) = '+00:00' AND length({text}) = 25 THEN left({text}, 19) || "
             f"'.000000+00:00' WHEN right({text}, 6) = '+00:00' AND length({text}) = 32 THEN {text} "
             f"ELSE to_char({text}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') END")
@@ -59,12 +65,18 @@ def _scaled(json: str, factor: int) -> str:
     return f"(CASE WHEN {v} - floor({v}) = 0.5 THEN floor({v}) + (floor({v})::bigint & 1) ELSE round({v}) END)::bigint"
 
 
-def _event_id(crypto: str, aggregate: str = "e.aggregate_id", version: str = "e.version") -> str:
-    """`domain.ids.event_id` of a staged event: uuid5(originator_id, str(version)), in SQL."""
+def _digest(crypto: str, alias: str, aggregate: str = "e.aggregate_id", version: str = "e.version") -> str:
+    """A join giving `alias.h`, the SHA-1 half of `domain.ids.event_id` for an event: computed once per
+    row (`OFFSET 0` keeps the planner from copying the call into each use of it in `_event_id`)."""
     digest = f"{crypto}.digest(uuid_send({aggregate}) || convert_to(({version})::text, 'UTF8'), 'sha1')"
-    first16 = f"substring({digest} FROM 1 FOR 16)"
-    return (f"encode(set_byte(set_byte({first16}, 6, (get_byte({first16}, 6) & 15) | 80), 8, "
-            f"(get_byte({first16}, 8) & 63) | 128), 'hex')::uuid::text")
+    return f"CROSS JOIN LATERAL (SELECT substring({digest} FROM 1 FOR 16) AS h OFFSET 0) {alias}"
+
+
+def _event_id(alias: str) -> str:
+    """`domain.ids.event_id` (uuid5(originator_id, str(version))) from the digest `_digest` joined as `alias`."""
+    h = f"{alias}.h"
+    return (f"encode(set_byte(set_byte({h}, 6, (get_byte({h}, 6) & 15) | 80), 8, "
+            f"(get_byte({h}, 8) & 63) | 128), 'hex')::uuid::text")
 
 
 def available(app: Any) -> bool:
@@ -113,8 +125,9 @@ def load(db: ReadModelDB, prefix: str, events_table: str, parts: int = PARTS) ->
             sql.SQL(events_table)))
         row = cursor.fetchone()
         head = int(row["top"] if isinstance(row, dict) else row[0])
-    if head == 0:
-        return 0
+        _drop_keys(cursor, prefix)  # (built again by `key_statements`, whatever the log holds)
+        if head == 0:
+            return 0
 
     def load_part(part: int) -> None:
         with db.transaction() as tx:
@@ -124,6 +137,23 @@ def load(db: ReadModelDB, prefix: str, events_table: str, parts: int = PARTS) ->
 
     in_parallel([partial(load_part, part) for part in range(parts)])
     return head
+
+
+def _drop_keys(cursor: Any, prefix: str) -> None:
+    """Drop the primary keys of the tables loaded: rows go in faster without them, and
+    `key_statements` builds each from all its rows at once (which also proves them unique)."""
+    for name in LOADED:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
+                       (f"{prefix}{name}",))
+        for row in cursor.fetchall():
+            constraint = row["conname"] if isinstance(row, dict) else row[0]
+            cursor.execute(sql.SQL("ALTER TABLE {0} DROP CONSTRAINT {1}").format(
+                sql.Identifier(f"{prefix}{name}"), sql.Identifier(str(constraint))))
+
+
+def key_statements(prefix: str) -> list[str]:
+    """The primary keys `load` dropped, to build once the rows are in."""
+    return [f"ALTER TABLE {prefix}{name} ADD PRIMARY KEY ({', '.join(KEYS[name])})" for name in LOADED]
 
 
 def in_parallel(calls: list[Callable[[], None]]) -> None:
@@ -149,29 +179,39 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         mine = f"({mine}) OR {topics(Programme)} OR {topics(OrgUnit)}"
     zone = sql.Literal(DEFAULT_POLICY.timezone).as_string(None)
 
-    def last(kind: str, key: str, columns: str) -> str:
+    def last(kind: str, key: str, columns: str, join: str = "") -> str:
         """The last event of `kind` (in log order) per `key` (named as its JSON member), with `columns`."""
         name = key.split("'")[1] if "'" in key else "aggregate_id"
-        return (f"(SELECT DISTINCT ON ({key}) {key} AS {name}, {columns} FROM {s} e WHERE e.event_type = '{kind}' "
+        return (f"(SELECT DISTINCT ON ({key}) {key} AS {name}, {columns} FROM {s} e {join} "
+                f"WHERE e.event_type = '{kind}' "
                 f"ORDER BY {key}, e.position DESC)")
 
-    eid = _event_id(crypto)
-    at = _instant("e.j->'timestamp'")
+    digest, eid = _digest(crypto, "eh"), _event_id("eh")
+    at = "e.at"  # each event's `records.instant` of its timestamp, staged with it
     hours_x10 = _scaled("e.j->'hours'", 10)
     credits_x100 = _scaled("e.j->'credits'", 100)
     renamed = last("OrgUnit.Renamed", "e.aggregate_id", "e.j->>'name' AS name")
     decided = last("Programme.Decided", "e.aggregate_id", "e.j->>'decision' AS decision")
-    revoked = last("Teacher.CreditRevoked", "e.j->>'credit_id'", f"{eid} AS event_id, e.j->>'reason' AS reason")
+    revoked = last("Teacher.CreditRevoked", "e.j->>'credit_id'", f"{eid} AS event_id, e.j->>'reason' AS reason",
+                   digest)
     resolved = last("Teacher.DisputeResolved", "e.j->>'dispute_id'",
                     f"e.j->>'decision' AS decision, e.j->>'reason' AS reason, {at} AS resolved_at")
     return [
-        # One pass over the log's JSON; the statements below read the parsed events. Without parallel
-        # workers: passing each parsed event from a worker to the leader took longer than parsing it.
+        # One pass over the log's JSON; the statements below read the parsed events, each type's from a
+        # partition of its own (a type's events are spread over the whole log: read from one table,
+        # each statement would read all of it). Without parallel workers: passing each parsed event
+        # from a worker to the leader took longer than parsing it.
         "SET LOCAL max_parallel_workers_per_gather = 0",
-        f"CREATE TEMP TABLE {s} ON COMMIT DROP AS SELECT notification_id AS position, originator_id AS aggregate_id, "
-        f"originator_version AS version, split_part(topic, ':', 2) AS event_type, convert_from(state, 'UTF8')::jsonb "
-        f"AS j FROM {events} WHERE notification_id <= {head} AND ({mine})",
-        f"CREATE INDEX ON {s} (event_type)",
+        f"CREATE TEMP TABLE {s} (position BIGINT, aggregate_id UUID, version BIGINT, event_type TEXT, at TEXT, "
+        f"j JSONB) PARTITION BY LIST (event_type) ON COMMIT DROP",
+        *(f"CREATE TEMP TABLE {s}_{n} PARTITION OF {s} FOR VALUES IN ('{cls.__qualname__}')"
+          for n, cls in enumerate(KNOWN)),
+        f"CREATE TEMP TABLE {s}_other PARTITION OF {s} DEFAULT",
+        f"INSERT INTO {s} SELECT q.notification_id, q.originator_id, q.originator_version, q.event_type, "
+        f"{_instant_of('t.ts')}, q.j FROM (SELECT notification_id, originator_id, originator_version, "
+        f"split_part(topic, ':', 2) AS event_type, convert_from(state, 'UTF8')::jsonb AS j FROM {events} "
+        f"WHERE notification_id <= {head} AND ({mine}) OFFSET 0) q "  # (OFFSET 0: each event parsed once)
+        f"CROSS JOIN LATERAL (SELECT q.j->'timestamp'->>'_data_' AS ts OFFSET 0) t",
         f"ANALYZE {s} (position, aggregate_id, event_type)",  # not the JSON: its statistics cost most
         # orgs: a path is its parent's path and its own id (parents are registered first)
         f"INSERT INTO {p}orgs (org_id, aggregate_id, name, kind, parent_id, path) "
@@ -217,9 +257,9 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         f"SELECT m.teacher_no, 1 AS seq, e.j->>'school_id' AS school_id, COALESCE(e.j->'hired_on'->>'_data_', "
         f"((e.j->'timestamp'->>'_data_')::timestamptz AT TIME ZONE {zone})::date::text) AS from_date, "
         f"{eid} AS event_id "
-        f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) WHERE e.event_type = 'Teacher.Registered' "
+        f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) {digest} WHERE e.event_type = 'Teacher.Registered' "
         f"UNION ALL SELECT m.teacher_no, 1 + e.nth, e.school_id, e.from_date, {eid} "
-        f"FROM {p}load_transfers e JOIN {p}load_teachers m USING (aggregate_id)) postings",
+        f"FROM {p}load_transfers e JOIN {p}load_teachers m USING (aggregate_id) {digest}) postings",
         *_enrolments(p, s, crypto),
         # credits, revoked by their last revocation
         f"INSERT INTO {p}credits (credit_id, teacher_no, programme_code, title, level, form, selection, "
@@ -231,7 +271,7 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         f"{credits_x100}, (e.j->>'year')::integer, e.j->'awarded_on'->>'_data_', {at}, "
         f"COALESCE(e.j->'actor'->>'sub', ''), COALESCE(e.j->'actor'->>'role', ''), e.j->>'school_id', {eid}, "
         f"e.j->>'policy_version', CASE WHEN r.credit_id IS NULL THEN 'valid' ELSE 'revoked' END, r.event_id, r.reason "
-        f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) "
+        f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) {digest} "
         f"LEFT JOIN {revoked} r ON r.credit_id = e.j->>'credit_id' WHERE e.event_type = 'Teacher.CreditAwarded'",
         # disputes, with their last resolution
         f"INSERT INTO {p}disputes (dispute_id, teacher_no, programme_code, claim, opened_at, decision, reason, "
@@ -248,11 +288,10 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
     Only events after a teacher's enrolment in a programme change it (as updates of a missing row
     change nothing); a correction replaces the mark of its session only once one is recorded."""
     key = "e.aggregate_id, e.j->>'programme_code'"
-    at = _instant("e.j->'timestamp'")
-    enrolled_at = _instant("n.j->'timestamp'")
-    mark_id = _event_id(crypto, "o.aggregate_id", "COALESCE(c.version, o.version)")
+    at = "e.at"
+    mark_digest, mark_id = _digest(crypto, "oh", "o.aggregate_id", "COALESCE(c.version, o.version)"), _event_id("oh")
     return [
-        f"CREATE TEMP TABLE {p}load_enrolled ON COMMIT DROP AS SELECT e.aggregate_id, e.position, "
+        f"CREATE TEMP TABLE {p}load_enrolled ON COMMIT DROP AS SELECT e.aggregate_id, e.position, e.at, "
         f"e.j->'programme'->>'code' AS code, e.j FROM {s} e WHERE e.event_type = 'Teacher.Enrolled'",
         f"ALTER TABLE {p}load_enrolled ADD PRIMARY KEY (aggregate_id, code)",
         # attendance: each session's first mark, then the last correction after it, if any
@@ -268,14 +307,14 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
         f"c.position, c.version, c.present FROM {p}load_marks c JOIN {p}load_marks f ON f.aggregate_id = "
         f"c.aggregate_id AND f.code = c.code AND f.session_no = c.session_no AND NOT f.correction AND f.position < "
         f"c.position WHERE c.correction ORDER BY c.aggregate_id, c.code, c.session_no, c.position DESC) c "
-        f"ON c.aggregate_id = o.aggregate_id AND c.code = o.code AND c.session_no = o.session_no "
+        f"ON c.aggregate_id = o.aggregate_id AND c.code = o.code AND c.session_no = o.session_no {mark_digest} "
         f"WHERE NOT o.correction",
         f"INSERT INTO {p}enrolments (programme_code, teacher_no, ends_on, enrolled_at, substitutes_for, absence_kind, "
         f"absence_status, substitute_teacher_no, school_decision, provider_decision, sessions_present, "
         f"sessions_marked, session_count, assessment_result, assessment_late, assessed_at, evaluated_at, "
         f"evaluation_late) "
         f"SELECT n.code, m.teacher_no, n.j->'programme'->'ends_on'->>'_data_', "
-        f"{enrolled_at}, n.j->>'substitutes_for', q.kind, "
+        f"n.at, n.j->>'substitutes_for', q.kind, "
         f"CASE WHEN b.last_any IS NULL THEN NULL WHEN b.last_any = b.last_request THEN 'pending' "
         f"WHEN 'rejected' IN (ds.decision, dp.decision) THEN 'rejected' "
         f"WHEN ds.decision = 'approved' AND dp.decision = 'approved' THEN 'approved' ELSE 'pending' END, "
@@ -331,7 +370,7 @@ def _types(aggregate: type[Any]) -> str:
 def _audit(p: str, s: str) -> list[str]:
     """One row per event of a teacher, programme or org: a teacher's event under the school the
     teacher was at once it was applied (a transfer's under the new school)."""
-    at = _instant("e.j->'timestamp'")
+    at = "e.at"
     common = (f"e.position, split_part(e.event_type, '.', 2), {{kind}}, {{teacher}}, {{org}}, "
               f"COALESCE(e.j->'actor'->>'sub', ''), COALESCE(e.j->'actor'->>'role', ''), {at}, e.j->>'reason'")
     insert = (f"INSERT INTO {p}audit (position, type, aggregate, teacher_no, org_id, actor_sub, actor_role, "

@@ -213,16 +213,19 @@ class ReadModel:
         self.drop_tables(BUILD)
         self.ensure_tables(BUILD, indexes=False)
         building = RecordsProjection(BUILD, self.app.policy, derive=False)
-        if self.db.backend == "postgres" and pg_load.available(self.app):
-            self._load_in_database(progress)
-        position = self._catch_up(BUILD, building, None, PAGE * 5, progress)
+        # On PostgreSQL the database loads the log (without the loaded tables' primary keys, built
+        # with the indexes below); what it did not load is applied once the keys and indexes exist.
+        loaded = self.db.backend == "postgres" and pg_load.available(self.app) and self._load_in_database(progress)
+        if not loaded:
+            self._catch_up(BUILD, building, None, PAGE * 5, progress)
         with self.db.transaction() as tx:  # derive and index the loaded rows at once, then let the planner see them
             derive_all(tx, BUILD, self.app.policy)
             if self.db.backend != "postgres":
                 for statement in index_statements(BUILD):
                     tx.execute(statement)
         if self.db.backend == "postgres":  # the index builds, then the ANALYZEs, shared by connections at once
-            for batch in (index_statements(BUILD), [f"ANALYZE {BUILD}{name}" for name in TABLES]):
+            keys = pg_load.key_statements(BUILD) if loaded else []
+            for batch in (keys + index_statements(BUILD), [f"ANALYZE {BUILD}{name}" for name in TABLES]):
                 pg_load.in_parallel([partial(self._execute_all, batch[part::pg_load.PARTS])
                                      for part in range(pg_load.PARTS)])
         building.derive = True
@@ -242,22 +245,25 @@ class ReadModel:
         return position
 
     def _execute_all(self, statements: list[str]) -> None:
-        with self.db.transaction() as tx:
-            for statement in statements:
+        """Each statement in a transaction of its own: its table's lock is held for it alone (two
+        connections sharing a list of index builds would otherwise wait for each other's tables)."""
+        for statement in statements:
+            with self.db.transaction() as tx:
                 tx.execute(statement)
 
-    def _load_in_database(self, progress: Progress | None) -> None:
+    def _load_in_database(self, progress: Progress | None) -> bool:
         """On PostgreSQL, have the database load the tables from the log up to its head
-        (projections/pg_load.py); the catch-up that follows applies what was recorded since."""
+        (projections/pg_load.py); false if it cannot (the log is then applied in Python)."""
         recorder = self.app.recorder
         events = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
         position = pg_load.load(self.db, BUILD, events)
         if position is None:
-            return
+            return False
         with self.db.transaction() as tx:
             tx.execute(f"UPDATE {BUILD}tracking SET position = ? WHERE name = ?", (position, NAME))
         if progress is not None:
             progress(position, position)
+        return True
 
     def _swap(self, attempts: int = 100) -> None:
         """Replace the live tables by the built ones in one transaction. On PostgreSQL the swap takes

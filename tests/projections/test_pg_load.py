@@ -15,6 +15,7 @@ from eventsourcing.utils import get_topic
 from projections import pg_load
 from projections.check import check, table_rows
 from projections.records import RecordsProjection, instant, x10, x100
+from projections.schema import KEYS
 from service.app import TrainRec
 from tests.conftest import Backend, Clock, postgres_url, require_postgres
 from tests.projections.random_commands import run, setup
@@ -145,3 +146,40 @@ def test_scaled_decimals_and_instants_are_written_as_the_projection_writes_them(
             stored = f"jsonb_build_object('_data_', '{moment.isoformat()}'::text)"
             row = conn.execute(f"SELECT {pg_load._instant(stored)}").fetchone()
             assert row == (instant(moment),), moment
+
+
+class _Mapper:
+    def __init__(self, cipher: object = None, compressor: object = None) -> None:
+        self.cipher = cipher
+        self.compressor = compressor
+
+
+class _App:
+    def __init__(self, mapper: _Mapper) -> None:
+        self.mapper = mapper
+
+
+def test_the_database_reads_only_stored_events_in_plain_json() -> None:
+    """Encrypted or compressed events are not JSON to the database: those rebuild in Python."""
+    assert pg_load.available(_App(_Mapper()))
+    assert not pg_load.available(_App(_Mapper(cipher=object())))
+    assert not pg_load.available(_App(_Mapper(compressor=object())))
+
+
+@pytest.mark.parametrize("commands", [0, 120])
+def test_the_rebuilt_tables_have_their_primary_keys(pg: Backend, clock: Clock, commands: int) -> None:
+    """The load drops the loaded tables' primary keys and builds them once the rows are in (an
+    empty log included)."""
+    app = TrainRec(pg.fresh(), clock=clock)
+    try:
+        if commands:
+            codes = setup(app, clock, programmes=6)
+            run(app, clock, codes, random.Random(2), commands)
+        assert app.read_model.rebuild() == app.read_model.head()
+        for name in pg_load.LOADED:
+            keys = app.read_model.db.query(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = ?::regclass AND contype = 'p'",
+                (f"rm_{name}",))
+            assert [(key.replace('"', ""),) for (key,) in keys] == [(f"PRIMARY KEY ({', '.join(KEYS[name])})",)], name
+    finally:
+        app.close()
