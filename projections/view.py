@@ -10,6 +10,7 @@ inside the transaction, so two appliers never apply the same page twice.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -18,6 +19,8 @@ from datetime import date
 from functools import partial
 from typing import Any
 
+import psycopg
+from psycopg import sql
 from psycopg.errors import LockNotAvailable
 
 from projections import pg_load
@@ -27,6 +30,8 @@ from projections.reports import Reports
 from projections.schema import BUILD, CACHES, LIVE, RETIRED, TABLES, columns, create_statements, index_statements
 from projections.school_years import GENERATION, GENERATION_MARK, TRACKED, SchoolYears, start_marking
 from projections.teacher_years import derive_all
+
+log = logging.getLogger("trainrec.projections")
 
 NAME = TRACKED  # the tracking row of this projection
 PAGE = 1000
@@ -253,11 +258,19 @@ class ReadModel:
 
     def _load_in_database(self, progress: Progress | None) -> bool:
         """On PostgreSQL, have the database load the tables from the log up to its head
-        (projections/pg_load.py); false if it cannot (the log is then applied in Python)."""
+        (projections/pg_load.py); false if it cannot, or failed (a server setting, a role without
+        pgcrypto's rights …): the tables are then started again and the log applied in Python."""
         recorder = self.app.recorder
-        events = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
-        position = pg_load.load(self.db, BUILD, events)
+        events = sql.SQL("{0}.{1}").format(sql.Identifier(recorder.datastore.schema),
+                                           sql.Identifier(recorder.events_table_name)).as_string(None)
+        try:
+            position = pg_load.load(self.db, BUILD, events)
+        except psycopg.Error as error:
+            log.warning("the database could not load the rebuilt tables (%s): applying the log in Python", error)
+            position = None
         if position is None:
+            self.drop_tables(BUILD)  # whatever a part loaded, and the tables without their keys
+            self.ensure_tables(BUILD, indexes=False)
             return False
         with self.db.transaction() as tx:
             tx.execute(f"UPDATE {BUILD}tracking SET position = ? WHERE name = ?", (position, NAME))

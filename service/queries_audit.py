@@ -6,6 +6,7 @@ in their org subtree (a teacher's event belongs to their school of the time)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from domain.text import ensure_clean_text
 from domain.vocabulary import Role
 from projections.db import LIKE_ESCAPE, like_prefix
 from projections.records import AUDIT_HIDDEN
-from service.application import ensure_instant, json_safe
+from service.application import ensure_instant
 from service.bulk_reads import notifications
 from service.queries import Queries
 
@@ -40,6 +41,13 @@ EVENT_TYPES = event_types()
 
 
 CURSOR = re.compile(r"^[0-9]{1,18}$")
+
+
+def _data(event: Any) -> Any:
+    """What an event records beyond who, when and why, as JSON values (text for dates and
+    decimals), members in name order at every level (as the feed has always given them)."""
+    data = {k: v for k, v in vars(event).items() if k not in AUDIT_HIDDEN}
+    return json.loads(json.dumps(data, ensure_ascii=False, sort_keys=True, default=str))
 
 
 def _utc(value: datetime, name: str) -> str:
@@ -106,7 +114,7 @@ class AuditQueries(Queries):
                 "id": event_id(event.originator_id, event.originator_version), "position": r[0], "type": r[1],
                 "aggregate": r[2], "teacher_no": r[3], "org_id": r[4], "actor": {"sub": r[5], "role": r[6]},
                 "recorded_at": r[7], "reason": r[8],
-                "data": json_safe({k: v for k, v in vars(event).items() if k not in AUDIT_HIDDEN}),
+                "data": _data(event),
             })
         more = len(rows) > limit
         return {"events": events, "next": str(events[-1]["position"]) if more else None, **freshness}
