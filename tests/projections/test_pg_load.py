@@ -197,12 +197,13 @@ def test_teachers_without_a_hire_date_moved_back_and_forth_load_alike_whatever_t
     app = TrainRec(pg.fresh(), clock=clock)
     try:
         build_county(app)
-        clock.set(datetime(2024, 3, 1, 17, 30, tzinfo=UTC))  # 01:30 on 2 March in Shanghai
+        clock.now = datetime(2024, 3, 1, 17, 30, tzinfo=UTC)  # 01:30 on 2 March in Shanghai
         for n, school in enumerate(["S1", "S2", "S3", "S1"]):
             app.register_teacher(ADMIN, f"N{n:03d}", f"新教师{n}", school, None)
+        clock.now = datetime(2025, 2, 1, 2, 0, tzinfo=UTC)
         for n, (school, on) in enumerate([("S2", date(2024, 2, 1)), ("S3", date(2024, 9, 1)),
-                                          ("S1", date(2025, 1, 6)), ("S2", date(2024, 3, 2))]):
-            clock.now += timedelta(days=3)
+                                          ("S1", date(2025, 1, 6)), ("S2", date(2024, 10, 1))]):
+            clock.now += timedelta(hours=3)
             app.transfer_teacher(ADMIN, f"N{n % 2:03d}", school, on)
         app.read_model.catch_up()
         applied = _rows(app)
