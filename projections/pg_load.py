@@ -50,12 +50,7 @@ KNOWN: tuple[type[Any], ...] = (
 VERSIONS: dict[type[Any], int] = {Teacher.Assessed: 2}
 
 
-def _instant(json: str) -> str:
-    """`records.instant` of a stored datetime: ISO UTC with microseconds."""
-    return _instant_of(f"({json}->>'_data_')")
-
-
-def _instant_of(text: str) -> str:
+def _instant(text: str) -> str:
     """`records.instant` of a stored datetime's ISO text. The text of a UTC instant (what the domain
     records) is completed as text, any other converted (half the time)."""
     return (f"CASE WHEN right({text}, 6) = '+00:00' AND length({text}) = 25 THEN left({text}, 19) || "
@@ -213,7 +208,7 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
           for n, cls in enumerate(KNOWN)),
         f"CREATE TEMP TABLE {s}_other PARTITION OF {s} DEFAULT",
         f"INSERT INTO {s} SELECT q.notification_id, q.originator_id, q.originator_version, q.event_type, "
-        f"{_instant_of('t.ts')}, q.j FROM (SELECT notification_id, originator_id, originator_version, "
+        f"{_instant('t.ts')}, q.j FROM (SELECT notification_id, originator_id, originator_version, "
         f"split_part(topic, ':', 2) AS event_type, convert_from(state, 'UTF8')::jsonb AS j FROM {events} "
         f"WHERE notification_id <= {head} AND ({mine}) OFFSET 0) q "  # (OFFSET 0: each event parsed once)
         f"CROSS JOIN LATERAL (SELECT q.j->'timestamp'->>'_data_' AS ts OFFSET 0) t",

@@ -500,8 +500,9 @@ def describe_event(event: Any, aggregate: Aggregate) -> dict[str, Any]:
     return described
 
 
-def json_safe(value: Any) -> Any:
-    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+def json_safe(value: Any, sort_keys: bool = False) -> Any:
+    """`value` as JSON values (text for dates, decimals …), members in name order if `sort_keys`."""
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str, sort_keys=sort_keys))
 
 
 __all__ = ["Batch", "ChainedAggregate", "CommandResult", "TrainRecBase", "Unit"]

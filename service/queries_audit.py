@@ -6,7 +6,6 @@ in their org subtree (a teacher's event belongs to their school of the time)."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +20,7 @@ from domain.text import ensure_clean_text
 from domain.vocabulary import Role
 from projections.db import LIKE_ESCAPE, like_prefix
 from projections.records import AUDIT_HIDDEN
-from service.application import ensure_instant
+from service.application import ensure_instant, json_safe
 from service.bulk_reads import notifications
 from service.queries import Queries
 
@@ -46,8 +45,7 @@ CURSOR = re.compile(r"^[0-9]{1,18}$")
 def _data(event: Any) -> Any:
     """What an event records beyond who, when and why, as JSON values (text for dates and
     decimals), members in name order at every level (as the feed has always given them)."""
-    data = {k: v for k, v in vars(event).items() if k not in AUDIT_HIDDEN}
-    return json.loads(json.dumps(data, ensure_ascii=False, sort_keys=True, default=str))
+    return json_safe({k: v for k, v in vars(event).items() if k not in AUDIT_HIDDEN}, sort_keys=True)
 
 
 def _utc(value: datetime, name: str) -> str:
