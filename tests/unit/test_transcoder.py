@@ -74,3 +74,60 @@ def test_an_unregistered_type_raises_the_library_error() -> None:
         FAST.encode({"v": object()})
     with pytest.raises(TranscodingNotRegisteredError):
         FAST.encode({"v": complex(1, 2)})
+
+
+# --- decoding: orjson and one walk, or the library's decoder; the same objects either way ---------
+def outcome(transcoder: JSONTranscoder, data: bytes) -> Any:
+    try:
+        return transcoder.decode(data)
+    except Exception as error:  # noqa: BLE001 - the comparison is of which error
+        return type(error)
+
+
+typed = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False).map(lambda v: {"_type_": "decimal_str", "_data_": str(v)}),
+    st.dates().map(lambda v: {"_type_": "date_iso", "_data_": v.isoformat()}),
+    st.uuids().map(lambda v: {"_type_": "uuid_hex", "_data_": v.hex}),
+    st.sampled_from([{"_type_": "no_such_type", "_data_": "x"}, {"_type_": "decimal_str", "_data_": "not a number"},
+                     {"_type_": "date_iso"}, {"_type_": "date_iso", "_data_": "2025-01-02", "more": 1}]),
+)
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), text, st.integers(), st.integers(min_value=2**63 - 3, max_value=2**70),
+              st.integers(max_value=-(2**63) + 3, min_value=-(2**70)), st.floats(allow_nan=False), typed),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(text, inner, max_size=3),
+                            inner.map(lambda v: {"_type_": "decimal_str", "_data_": v})),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500)
+@given(json_values)
+def test_decoding_gives_the_library_objects_or_its_error(value: Any) -> None:
+    import json
+
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    assert outcome(FAST, data) == outcome(REFERENCE, data)
+
+
+@pytest.mark.parametrize("data", [
+    b'{"n":123456789012345678901234567890}', b'{"n":-9223372036854775809}', b'[18446744073709551616]',
+    b'{"v":NaN}', b'{"v":Infinity}', b'{"v":1e400}', b'{"s":"\\ud800"}', b'{"s":"\xff"}', b'{"a":1,"a":2}',
+    b'{"t":{"_type_":"date_iso","_data_":"2025-02-30"}}', b'{"t":{"_type_":"decimal_str","_data_":"1.50"}}',
+    b'[{"_type_":"uuid_hex","_data_":"6b1c5d528f0e4d3e9a572f1d6c0e7a11"}]', b'1.5', b'7', b'not json',
+])
+def test_texts_orjson_reads_otherwise_or_refuses_decode_as_the_library_does(data: bytes) -> None:
+    assert outcome(FAST, data) == outcome(REFERENCE, data)
+    if isinstance(outcome(REFERENCE, data), dict) and "n" in outcome(REFERENCE, data):
+        assert type(FAST.decode(data)["n"]) is int  # exact, not the float orjson would read
+
+
+def test_event_shaped_state_is_decoded_without_the_library_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    state = {"timestamp": datetime(2025, 1, 2, tzinfo=UTC), "actor": {"sub": "教师", "role": "teacher"},
+             "programme": {"hours": Decimal("40"), "starts_on": date(2025, 1, 6), "sessions": [{"no": 1}]},
+             "prev_hash": "1234567890123456789012345678901234567890123456789012345678901234", "late": False}
+    data = REFERENCE.encode(state)
+    monkeypatch.setattr(JSONTranscoder, "decode", lambda *_: pytest.fail("the library's decoder was used"))
+    assert FAST.decode(data) == state
