@@ -124,6 +124,8 @@ class Batch:
     absent: set[UUID] = field(default_factory=set)  # ids known to have nothing stored (not looked up again)
     exclusive: bool = False  # no other thread uses the application meanwhile (see `batched`)
     fresh: dict[UUID, Aggregate] = field(default_factory=dict)  # read ahead, not yet used by a command
+    # (exclusive batches) read by accepted commands and left unchanged: handed over as `fresh` is
+    unchanged: dict[UUID, Aggregate] = field(default_factory=dict)
     # a creation's first attempt trusts the save's uniqueness check instead of reading (see
     # `Unit.taken`): for a server's batches, which are run again as a batch that reads if a save fails
     optimistic: bool = False
@@ -157,6 +159,8 @@ class Unit:
                 # read ahead: an exclusive batch hands it over (a refused command's changes are dropped with it)
                 fresh = batch.fresh
                 found = fresh.pop(aggregate_id) if batch.exclusive else copy.deepcopy(fresh[aggregate_id])
+            elif batch is not None and aggregate_id in batch.unchanged:
+                found = batch.unchanged.pop(aggregate_id)  # (only an exclusive batch keeps them)
             else:
                 found = self.app.load(cls, aggregate_id, code, detail, copy=batch is None or not batch.exclusive)
             self.loaded[aggregate_id] = found
@@ -179,7 +183,8 @@ class Unit:
 
     def exists(self, aggregate_id: UUID) -> bool:
         if aggregate_id in self.loaded or (self.batch is not None and (
-                aggregate_id in self.batch.aggregates or aggregate_id in self.batch.fresh)):
+                aggregate_id in self.batch.aggregates or aggregate_id in self.batch.fresh
+                or aggregate_id in self.batch.unchanged)):
             return True
         if self.batch is not None and aggregate_id in self.batch.absent:
             return False
@@ -361,8 +366,17 @@ class TrainRecBase(Application[UUID]):
         unit = Unit(self, actor, self.clock(), batch=batch)
         status, body = self._run(unit, handler, idempotency_key, digest)
         for aggregate in unit.touched.values():
-            batch.events.extend(aggregate.collect_events())
-            batch.aggregates[aggregate.id] = aggregate
+            events = aggregate.collect_events()
+            if events or aggregate.id in batch.aggregates or not batch.exclusive:
+                batch.events.extend(events)
+                batch.aggregates[aggregate.id] = aggregate
+        if batch.exclusive:
+            # What the command read and left as it was (a programme an enrolment only reads, when it
+            # has no capacity) goes to the next command as it is: neither a copy of the batch's state
+            # per command nor a read of the store. A command refused after changing it drops it.
+            for aggregate_id, aggregate in unit.loaded.items():
+                if aggregate_id not in batch.aggregates:
+                    batch.unchanged[aggregate_id] = aggregate
         batch.commands += 1
         return CommandResult(status, body, None)
 

@@ -244,3 +244,59 @@ def test_registrations_in_a_batch_find_the_teachers_before_them(
     assert county.transcript(ADMIN, "T001")["school_id"] == "S1"
     assert county.transcript(ADMIN, "T002")["school_id"] == "S2"
     assert [e.topic.rsplit(".", 1)[-1] for e in county.recorder.select_events(teacher_uuid("A001"))] == ["Registered"]
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_an_exclusive_batch_hands_what_its_commands_only_read_to_the_next_as_it_is(
+    county: TrainRec, exclusive: bool
+) -> None:
+    """An enrolment reads a programme without capacity and records nothing on it: an exclusive
+    batch (a bulk import) hands that object to its next command rather than a copy per command;
+    any other batch gives each command its own copy."""
+    define(county, "K1")
+    seen: list[Any] = []
+    enrol = county.enrol
+
+    def enrol_and_keep(teacher_no: str) -> None:
+        def handle(unit: Any) -> tuple[int, dict[str, Any]]:
+            seen.append(unit.programme("K1"))
+            return 200, {}
+
+        county.execute(ADMIN, handle)
+        enrol(ADMIN, "K1", teacher_no)
+
+    with county.batched(exclusive=exclusive):
+        for teacher_no in ("A001", "A002", "A003"):
+            enrol_and_keep(teacher_no)
+    assert len({id(programme) for programme in seen}) == (1 if exclusive else 3)
+    for teacher_no in ("A001", "A002", "A003"):
+        topics = [e.topic.rsplit(".", 1)[-1] for e in county.recorder.select_events(teacher_uuid(teacher_no))]
+        assert topics.count("Enrolled") == 1
+    assert [e.topic.rsplit(".", 1)[-1] for e in county.recorder.select_events(programme_uuid("K1"))] == ["Defined"]
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_a_refused_command_drops_what_an_earlier_command_only_read(county: TrainRec, exclusive: bool) -> None:
+    """A001 is read by an accepted command that leaves it unchanged, then changed by a command
+    refused halfway: the next command sees A001 as stored, not the refused change."""
+    define(county, "K1")
+
+    def read_only(unit: Any) -> tuple[int, dict[str, Any]]:
+        unit.teacher("A001")
+        return 200, {}
+
+    def enrol_then_fail(unit: Any) -> tuple[int, dict[str, Any]]:
+        unit.teacher("A001").enrol(unit.programme("K1").facts(), county.policy, ADMIN, unit.now)
+        raise DomainError("made_up", "refused after the teacher changed")
+
+    with county.batched(exclusive=exclusive) as batch:
+        county.execute(ADMIN, read_only)
+        with pytest.raises(DomainError):
+            county.execute(ADMIN, enrol_then_fail)
+        county.enrol(ADMIN, "K1", "A001")  # already_enrolled had the refused change stayed
+        assert batch.commands == 2
+    topics = [e.topic.rsplit(".", 1)[-1] for e in county.recorder.select_events(teacher_uuid("A001"))]
+    assert topics.count("Enrolled") == 1
+    with pytest.raises(DomainError) as refused:
+        county.enrol(ADMIN, "K1", "A001")
+    assert refused.value.code == "already_enrolled"
