@@ -116,7 +116,9 @@ class Batch:
     """Commands run one after another whose events are saved in one transaction (a bulk import).
 
     `aggregates` holds each aggregate as the batch's accepted commands left it, `events` what they
-    recorded, in order. A command reads copies of these, so a refused command leaves no trace."""
+    recorded, in order. A command reads copies of these, so a refused command leaves no trace. An
+    exclusive batch keeps what its accepted commands only read, unchanged, in `unchanged`, and hands
+    those over without copies (a command refused after changing one drops it)."""
 
     aggregates: dict[UUID, Aggregate] = field(default_factory=dict)
     events: list[Any] = field(default_factory=list)

@@ -11,9 +11,13 @@ bytes stay those of the definition either way.
 Decoding: orjson reads the text (a quarter of the standard library's time, which calls an object
 hook per JSON object), then one walk revives the `{"_type_", "_data_"}` objects bottom-up through
 the library's own hook, as its decoder does. orjson reads integers beyond 64 bits as floats
-where the library keeps them exact: so whatever holds a float (events hold none) is read again by
-the library's decoder, as is any text orjson refuses (NaN, a lone surrogate …), which the library
-reads, or refuses, as it always did.
+(or refuses them, beyond a float's range) where the library keeps them exact: so whatever holds a
+float (events hold none) is read again by the library's decoder, as is any text orjson refuses
+(NaN, a lone surrogate, a byte-order mark …) and any too deeply nested for the walk, which the
+library reads, or refuses, as it always did. Two differences remain, in text no encoder writes:
+an object repeating a key whose first value is a typed object the library cannot read (the library
+raises on it, orjson keeps the last value only), and nesting within a few levels of Python's
+recursion limit, where the two decoders stop at slightly different depths (events nest three).
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ class FastJSONTranscoder(JSONTranscoder):
     def decode(self, data: bytes) -> Any:
         try:
             return self._revive(orjson.loads(data))
-        except (orjson.JSONDecodeError, _FloatFound):
+        except (orjson.JSONDecodeError, _FloatFound, RecursionError):
             return super().decode(data)
 
     def _revive(self, value: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, timedelta, timezone
+from datetime import UTC, date, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -131,3 +131,12 @@ def test_event_shaped_state_is_decoded_without_the_library_decoder(monkeypatch: 
     data = REFERENCE.encode(state)
     monkeypatch.setattr(JSONTranscoder, "decode", lambda *_: pytest.fail("the library's decoder was used"))
     assert FAST.decode(data) == state
+
+
+def test_nesting_too_deep_for_the_walk_is_left_to_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    def overflow(_: Any) -> Any:
+        raise RecursionError
+
+    data = b'{"t":{"_type_":"date_iso","_data_":"2025-01-02"},"n":[[[1]]]}'
+    monkeypatch.setattr(FAST, "_revive", overflow)
+    assert outcome(FAST, data) == outcome(REFERENCE, data) == {"t": date(2025, 1, 2), "n": [[[1]]]}
