@@ -8,9 +8,10 @@ it would not for UUIDs (it writes them as text), floats (`0.00001` for `1e-05`),
 or keys that are not text. A state holding any of those takes the library's own path, so the
 bytes stay those of the definition either way.
 
-Decoding: orjson reads the text (a quarter of the standard library's time, which calls an object
-hook per JSON object), then one walk revives the `{"_type_", "_data_"}` objects bottom-up through
-the library's own hook, as its decoder does. orjson reads integers beyond 64 bits as floats
+Decoding: orjson reads the text, then one walk revives the `{"_type_", "_data_"}` objects
+bottom-up through the library's own hook, as its decoder does (on the bench store's events 2.9 µs
+for orjson and 2.3 for the walk, against 7.1 for the library's decoder, which calls the hook from
+C for every JSON object). orjson reads integers beyond 64 bits as floats
 (or refuses them, beyond a float's range) where the library keeps them exact: so whatever holds a
 float (events hold none) is read again by the library's decoder, as is any text orjson refuses
 (NaN, a lone surrogate, a byte-order mark …) and any too deeply nested for the walk, which the
