@@ -360,11 +360,15 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
     ]
 
 
+def event_classes(aggregate: type[Any]) -> list[type[Any]]:
+    """Every event class `aggregate` defines."""
+    return [member for member in vars(aggregate).values()
+            if isinstance(member, type) and issubclass(member, aggregate.Event)]
+
+
 def _types(aggregate: type[Any]) -> str:
     """The staged `event_type` of every event class of `aggregate`, as an SQL list."""
-    names = [f"'{member.__qualname__}'" for member in vars(aggregate).values()
-             if isinstance(member, type) and issubclass(member, aggregate.Event)]
-    return ", ".join(sorted(names))
+    return ", ".join(sorted(f"'{cls.__qualname__}'" for cls in event_classes(aggregate)))
 
 
 def _audit(p: str, s: str) -> list[str]:

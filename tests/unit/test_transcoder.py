@@ -77,11 +77,12 @@ def test_an_unregistered_type_raises_the_library_error() -> None:
 
 
 # --- decoding: orjson and one walk, or the library's decoder; the same objects either way ---------
-def outcome(transcoder: JSONTranscoder, data: bytes) -> Any:
+def outcome(transcoder: JSONTranscoder, data: bytes) -> str:
+    """What decoding `data` gives, as its repr (so 1 and 1.0, or True and 1, differ), or the error's type."""
     try:
-        return transcoder.decode(data)
+        return repr(transcoder.decode(data))
     except Exception as error:  # noqa: BLE001 - the comparison is of which error
-        return type(error)
+        return repr(type(error))
 
 
 typed = st.one_of(
@@ -116,9 +117,7 @@ def test_decoding_gives_the_library_objects_or_its_error(value: Any) -> None:
     b'[{"_type_":"uuid_hex","_data_":"6b1c5d528f0e4d3e9a572f1d6c0e7a11"}]', b'1.5', b'7', b'not json',
 ])
 def test_texts_orjson_reads_otherwise_or_refuses_decode_as_the_library_does(data: bytes) -> None:
-    assert outcome(FAST, data) == outcome(REFERENCE, data)
-    if isinstance(outcome(REFERENCE, data), dict) and "n" in outcome(REFERENCE, data):
-        assert type(FAST.decode(data)["n"]) is int  # exact, not the float orjson would read
+    assert outcome(FAST, data) == outcome(REFERENCE, data)  # big integers exact, not the floats orjson reads
 
 
 def test_event_shaped_state_is_decoded_without_the_library_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,4 +138,4 @@ def test_nesting_too_deep_for_the_walk_is_left_to_the_library(monkeypatch: pytes
 
     data = b'{"t":{"_type_":"date_iso","_data_":"2025-01-02"},"n":[[[1]]]}'
     monkeypatch.setattr(FAST, "_revive", overflow)
-    assert outcome(FAST, data) == outcome(REFERENCE, data) == {"t": date(2025, 1, 2), "n": [[[1]]]}
+    assert outcome(FAST, data) == outcome(REFERENCE, data) == repr({"t": date(2025, 1, 2), "n": [[[1]]]})
