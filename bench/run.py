@@ -32,9 +32,9 @@ import psycopg
 
 from bench.region import ADMIN, enrolment_file, load, sample
 from service.app import TrainRec
-from service.config import storage_from_url
-from service.importer import import_file
-from service.tokens import issue_token
+from service.auth.tokens import issue_token
+from service.importing.importer import import_file
+from service.storage.config import storage_from_url
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"

@@ -6,18 +6,38 @@ tables live beside the events: in the SQLite file, or in the events' PostgreSQL 
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from psycopg_pool import ConnectionPool
 
-from service.config import Storage, postgres_conninfo
-from service.locks import file_lock
-
 Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """Where a store's read-model tables live, as the process that opened the store describes it."""
+
+    backend: str  # "memory", "sqlite" or "postgres"
+    sqlite_path: str = ""  # sqlite: the events' file
+    conninfo: str = ""  # postgres: a libpq connection string
+    schema: str = "public"  # postgres: the events' schema
+
+
+@contextmanager
+def file_lock(path: str) -> Iterator[None]:
+    """An OS lock on the file `path` (created if missing) for the block: other processes wait."""
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 LIKE_ESCAPE = "ESCAPE '!'"
 
@@ -196,11 +216,10 @@ class PostgresTx:
 class PostgresDB:
     backend = "postgres"
 
-    def __init__(self, env: dict[str, str], prefix: str = "") -> None:
-        schema = env.get("POSTGRES_SCHEMA") or "public"
+    def __init__(self, conninfo: str, schema: str = "public", prefix: str = "") -> None:
         self.prefix = prefix
         self.pool = ConnectionPool(
-            postgres_conninfo(env),
+            conninfo,
             min_size=1,
             max_size=8,
             # Autocommit: a read holds its locks for one statement only; writes use explicit transactions.
@@ -250,9 +269,9 @@ class PostgresDB:
         self.pool.close()
 
 
-def open_read_model_db(storage: Storage) -> ReadModelDB:
-    if storage.backend == "postgres":
-        return PostgresDB(storage.env)
-    if storage.backend == "sqlite":
-        return SQLiteDB(storage.env["SQLITE_DBNAME"])
+def open_read_model_db(location: StoreLocation) -> ReadModelDB:
+    if location.backend == "postgres":
+        return PostgresDB(location.conninfo, location.schema)
+    if location.backend == "sqlite":
+        return SQLiteDB(location.sqlite_path)
     return SQLiteDB(":memory:")

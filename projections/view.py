@@ -24,7 +24,7 @@ from psycopg import sql
 from psycopg.errors import LockNotAvailable
 
 from projections import pg_load
-from projections.db import ReadModelDB, Tx, open_read_model_db
+from projections.db import ReadModelDB, Tx
 from projections.records import RecordsProjection
 from projections.reports import Reports
 from projections.schema import BUILD, CACHES, LIVE, RETIRED, TABLES, columns, create_statements, index_statements
@@ -41,9 +41,10 @@ Progress = Callable[[int, int], None]
 
 
 class ReadModel:
-    def __init__(self, app: Any, db: ReadModelDB | None = None, prefix: str = LIVE) -> None:
+    def __init__(self, app: Any, db: ReadModelDB, prefix: str = LIVE) -> None:
+        """`app` gives the log (`recorder`, `mapper`), the `policy` and the `clock`; `db` the tables."""
         self.app = app
-        self.db = db or open_read_model_db(app.storage)
+        self.db = db
         self.prefix = prefix
         self._lock = threading.Lock()
         self._refreshed: tuple[int, date, float] | None = None  # position, day and time of the last refresh

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from service.commands_programmes import ProgrammeCommands
-from service.commands_records import RecordCommands
-from service.commands_staff import StaffCommands
-from service.queries_audit import AuditQueries
+from service.commands.programmes import ProgrammeCommands
+from service.commands.results import RecordCommands
+from service.commands.staff import StaffCommands
+from service.queries.audit import AuditQueries
 
 
 class TrainRec(StaffCommands, ProgrammeCommands, RecordCommands, AuditQueries):

@@ -19,7 +19,7 @@ from domain.actor import Actor
 from domain.rules.programme_definition import SessionPlan
 from domain.vocabulary import Form, Level, OrgKind, Role, SchoolBasedContent, Selection
 from service.app import TrainRec
-from service.config import Storage, storage_from_url
+from service.storage.config import Storage, storage_from_url
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"

@@ -19,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from domain.actor import Actor
 from domain.errors import Invalid, Unauthenticated
 from service.app import TrainRec
-from service.application import CommandResult
-from service.tokens import read_token
+from service.application.unit import CommandResult
+from service.auth.tokens import read_token
 
 MAX_KEY = 200
 
@@ -66,7 +66,7 @@ def answer(result: CommandResult) -> JSONResponse:
 async def write(service: TrainRec, command: Callable[[], CommandResult]) -> JSONResponse:
     """Run a write command and answer it. With group commit (the server's default), the committer
     thread runs it in the next group and the request waits for its answer without occupying a
-    thread (service.group_commit); otherwise it runs in the thread pool, saving on its own."""
+    thread (service.application.group_commit); otherwise it runs in the thread pool, saving on its own."""
     committer = service.group_committer
     if committer is None:
         result = await run_in_threadpool(command)

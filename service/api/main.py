@@ -10,11 +10,11 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from projections.follow import follow
 from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_reports, routes_staff
+from service.api.heap import settle_heap
 from service.app import TrainRec
-from service.heap import settle_heap
-from service.tokens import load_secret
+from service.auth.tokens import load_secret
+from service.followers.follow import follow
 
 MAX_BODY = 2 * 1024 * 1024
 
@@ -69,7 +69,7 @@ def create_app(
     service: TrainRec | None = None, secret: str | None = None, catch_up: bool = True, server: bool = False
 ) -> FastAPI:
     """The API over `service`. `server`: the process is a server (its entry points say so), whose
-    start-up heap is frozen once it has started (service/heap.py); tests and embedders leave the
+    start-up heap is frozen once it has started (service/api/heap.py); tests and embedders leave the
     collector of their process as it is."""
     trainrec = service or TrainRec()
 

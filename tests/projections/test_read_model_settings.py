@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from projections.db import PostgresDB
+from projections.db import open_read_model_db
 from tests.conftest import Backend, require_postgres
 
 
@@ -18,7 +18,7 @@ def test_reads_are_planned_for_their_own_parameters_never_prepared(tmp_path: Pat
     (measured at 100k teachers). Reads are never prepared; sessions do not JIT-compile (which
     costs more than these queries run) and commit without waiting for the disk (derived rows)."""
     require_postgres()
-    db = PostgresDB(Backend("postgres", tmp_path).fresh().env)
+    db = open_read_model_db(Backend("postgres", tmp_path).fresh().location())
     try:
         for n in range(12):  # one connection: the pool opens more only under concurrent use
             assert db.query("SELECT ? || path FROM (SELECT '/C1/' AS path) units", (f"run {n}",))

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
 import sys
 from service.app import TrainRec
-from service.config import storage_from_url
+from service.storage.config import storage_from_url
 app = TrainRec(storage_from_url(sys.argv[1]))
 print("started", flush=True)
 app.read_model.catch_up(page=2)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import Unauthenticated
-from service import tokens
-from service.tokens import issue_token, read_token
+from service.auth import tokens
+from service.auth.tokens import issue_token, read_token
 from tests.conftest import ADMIN
 
 SECRET = "k" * 64

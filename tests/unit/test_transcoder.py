@@ -17,8 +17,8 @@ from eventsourcing.persistence import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.application import DateAsISO
-from service.transcoder import FastJSONTranscoder, fast_encodable
+from service.application.values import DateAsISO
+from service.storage.transcoder import FastJSONTranscoder, fast_encodable
 
 
 class Kind(enum.StrEnum):

@@ -1,0 +1,1 @@
+"""Who may act: bearer tokens and the authorisation scopes the service enforces."""

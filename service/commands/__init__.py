@@ -1,0 +1,1 @@
+"""The commands of the application, one mixin per subject: staff, programmes, results."""

@@ -1,0 +1,209 @@
+"""Commands on programmes: define, approve, enrol, absences, attendance sheets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain.actor import Actor
+from domain.errors import Conflict, Forbidden, Invalid
+from domain.ids import programme_uuid
+from domain.programme import Programme
+from domain.rules.attendance import ensure_session_held
+from domain.rules.programme_definition import SessionPlan, ensure_provider_kind, ensure_school_based_level
+from domain.vocabulary import (
+    AbsenceKind,
+    Approver,
+    Decision,
+    Form,
+    Level,
+    OrgKind,
+    Role,
+    SchoolBasedContent,
+    Selection,
+)
+from service.application.base import TrainRecBase
+from service.application.unit import CommandResult, Unit
+
+MAX_SHEET = 5000
+
+
+class ProgrammeCommands(TrainRecBase):
+    def define_programme(
+        self,
+        actor: Actor,
+        *,
+        code: str,
+        title: str,
+        level: Level,
+        form: Form,
+        selection: Selection,
+        hours: Decimal,
+        provider_id: str,
+        owner_org_id: str,
+        starts_on: date,
+        ends_on: date,
+        sessions: Sequence[SessionPlan],
+        school_based_content: SchoolBasedContent | None = None,
+        capacity: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.ensure_programme_define(actor, owner_org_id, provider_id)
+            provider = unit.org(provider_id)
+            owner = unit.org(owner_org_id)
+            ensure_provider_kind(OrgKind(provider.kind))
+            ensure_school_based_level(selection, level, OrgKind(owner.kind))
+            if unit.taken(programme_uuid(code)):
+                raise Conflict("programme_exists", f"programme {code} already exists")
+            programme = Programme.define(
+                code=code, title=title, level=level, form=form, selection=selection,
+                school_based_content=school_based_content, hours=hours, provider_id=provider_id,
+                owner_org_id=owner_org_id, starts_on=starts_on, ends_on=ends_on, sessions=sessions,
+                capacity=capacity, actor=actor, now=unit.now,
+            )
+            unit.add(programme)
+            return 201, {"code": code, "needs_approval": programme.needs_approval}
+
+        request = {"op": "define_programme", "code": code, "title": title, "level": level, "form": form,
+                   "selection": selection, "hours": hours, "provider_id": provider_id,
+                   "owner_org_id": owner_org_id, "starts_on": starts_on, "ends_on": ends_on,
+                   "sessions": [(s.no, s.on, s.hours) for s in sessions],
+                   "school_based_content": school_based_content, "capacity": capacity}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def decide_programme(
+        self, actor: Actor, code: str, decision: Decision, reason: str, idempotency_key: str | None = None
+    ) -> CommandResult:
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            programme = unit.programme(code)
+            self.scopes.ensure_programme_supervisor(actor, programme)
+            programme.decide(decision, reason, actor, unit.now)
+            unit.add(programme)
+            return 201, {"code": code, "decision": decision.value}
+
+        request = {"op": "decide_programme", "code": code, "decision": decision, "reason": reason}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def enrol(
+        self, actor: Actor, code: str, teacher_no: str, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """Enrol a teacher: the teacher (自主选课, self-selected programmes only) or their school."""
+
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            programme = unit.programme(code)
+            teacher = unit.teacher(teacher_no)
+            self.scopes.ensure_teacher_self_or_staff(actor, teacher)
+            if actor.role is Role.TEACHER and programme.selection != Selection.SELF_SELECTED:
+                raise Forbidden("forbidden_scope", f"{code} is {programme.selection}: your school enrols you")
+            programme.ensure_open_for_enrolment(unit.today)
+            programme.ensure_seat_free(teacher_no)
+            teacher.enrol(programme.facts(), self.policy, actor, unit.now)
+            programme.take_seat(teacher_no, actor, unit.now)
+            unit.add(teacher)
+            unit.add(programme)
+            return 201, {"code": code, "teacher_no": teacher_no}
+
+        request = {"op": "enrol", "code": code, "teacher_no": teacher_no}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def request_absence(
+        self,
+        actor: Actor,
+        code: str,
+        teacher_no: str,
+        kind: AbsenceKind,
+        reason: str,
+        substitute_teacher_no: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            teacher = unit.teacher(teacher_no)
+            self.scopes.ensure_teacher_self_or_staff(actor, teacher)
+            if substitute_teacher_no is not None:
+                substitute = unit.teacher(substitute_teacher_no)
+                if substitute.school_id != teacher.school_id:
+                    raise Conflict("substitute_other_school", "the substitute must be from the same school")
+                if code in substitute.enrolments:
+                    raise Conflict("already_enrolled", f"teacher {substitute_teacher_no} is already enrolled in {code}")
+            teacher.request_absence(code, kind, reason, substitute_teacher_no, actor, unit.now, unit.today)
+            unit.add(teacher)
+            return 201, {"code": code, "teacher_no": teacher_no, "kind": kind.value, "status": "pending"}
+
+        request = {"op": "absence", "code": code, "teacher_no": teacher_no, "kind": kind, "reason": reason,
+                   "substitute": substitute_teacher_no}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def decide_absence(
+        self,
+        actor: Actor,
+        code: str,
+        teacher_no: str,
+        by: Approver,
+        decision: Decision,
+        reason: str = "",
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """One of the two approvals. The second approval of a substitution enrols the substitute
+        in the absentee's place, in the same transaction."""
+
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            teacher = unit.teacher(teacher_no)
+            programme = unit.programme(code)
+            if by is Approver.SCHOOL:
+                self.scopes.ensure_staff_write(actor, teacher.school_id)
+            else:
+                self.scopes.ensure_programme_provider(actor, programme)
+            absence = teacher.decide_absence(code, by, decision, reason, actor, unit.now)
+            unit.add(teacher)
+            if absence.approved and absence.is_substitution:
+                assert absence.substitute_teacher_no is not None
+                substitute = unit.teacher(absence.substitute_teacher_no)
+                facts = teacher.enrolment(code).programme
+                substitute.enrol(facts, self.policy, actor, unit.now, substitutes_for=teacher_no,
+                                 reason=f"substitutes for {teacher_no}: {absence.reason}")
+                programme.pass_seat(teacher_no, substitute.teacher_no, actor, unit.now, absence.reason)
+                unit.add(substitute)
+                unit.add(programme)
+            return 201, {"code": code, "teacher_no": teacher_no, "status": absence.status}
+
+        request = {"op": "absence_decision", "code": code, "teacher_no": teacher_no, "by": by,
+                   "decision": decision, "reason": reason}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def record_attendance(
+        self,
+        actor: Actor,
+        code: str,
+        session_no: int,
+        present: Sequence[str],
+        absent: Sequence[str],
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """A whole attendance sheet in one transaction: one refused line refuses the sheet."""
+
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            if len(present) + len(absent) > MAX_SHEET:
+                raise Invalid("sheet_too_large", f"at most {MAX_SHEET} lines per sheet")
+            both = set(present) & set(absent)
+            if both:
+                raise Invalid("present_and_absent", f"marked both present and absent: {', '.join(sorted(both))}")
+            if len(set(present)) != len(present) or len(set(absent)) != len(absent):
+                raise Invalid("duplicate_line", "a teacher appears twice on the sheet")
+            programme = unit.programme(code)
+            self.scopes.ensure_programme_provider(actor, programme)
+            ensure_session_held(programme.session(session_no), unit.today)
+            changed = 0
+            for teacher_no, mark in [(t, True) for t in present] + [(t, False) for t in absent]:
+                teacher = unit.teacher(teacher_no)
+                if teacher.record_attendance(code, session_no, mark, actor, unit.now):
+                    unit.add(teacher)
+                    changed += 1
+            return 201, {"code": code, "session_no": session_no, "recorded": changed,
+                         "unchanged": len(present) + len(absent) - changed}
+
+        request = {"op": "attendance", "code": code, "session": session_no, "present": list(present),
+                   "absent": list(absent)}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)

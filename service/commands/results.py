@@ -1,0 +1,145 @@
+"""Commands on a trainee's results: assessment, evaluation, credits, revocations, disputes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from domain.actor import Actor
+from domain.ids import dispute_uuid
+from domain.vocabulary import AssessmentResult, DisputeDecision
+from service.application.base import TrainRecBase
+from service.application.unit import CommandResult, Unit
+from service.records import DisputeIndex
+
+
+class RecordCommands(TrainRecBase):
+    def assess(
+        self,
+        actor: Actor,
+        code: str,
+        teacher_no: str,
+        attitude: int,
+        assignments: int,
+        result: AssessmentResult,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            programme = unit.programme(code)
+            self.scopes.ensure_programme_provider(actor, programme)
+            teacher = unit.teacher(teacher_no)
+            teacher.assess(code, attitude, assignments, result, self.policy, actor, unit.now)
+            unit.add(teacher)
+            assessment = teacher.enrolment(code).assessment
+            assert assessment is not None
+            return 201, {"code": code, "teacher_no": teacher_no, "late": assessment["late"]}
+
+        request = {"op": "assess", "code": code, "teacher_no": teacher_no, "attitude": attitude,
+                   "assignments": assignments, "result": result}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def evaluate(
+        self,
+        actor: Actor,
+        code: str,
+        teacher_no: str,
+        form: int,
+        instructors: int,
+        management: int,
+        comment: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            unit.programme(code)
+            teacher = unit.teacher(teacher_no)
+            self.scopes.ensure_teacher_self(actor, teacher)
+            teacher.evaluate(code, form, instructors, management, comment, self.policy, actor, unit.now)
+            unit.add(teacher)
+            evaluation = teacher.enrolment(code).evaluation
+            assert evaluation is not None
+            return 201, {"code": code, "teacher_no": teacher_no, "late": evaluation["late"]}
+
+        request = {"op": "evaluate", "code": code, "teacher_no": teacher_no, "form": form,
+                   "instructors": instructors, "management": management, "comment": comment}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def award_credit(
+        self, actor: Actor, code: str, teacher_no: str, hours: Decimal, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """学时认定 by the programme's provider (a school for its own 校本) or a supervisor."""
+
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            programme = unit.programme(code)
+            self.scopes.ensure_programme_provider(actor, programme)
+            teacher = unit.teacher(teacher_no)
+            credit_id = self.new_id("C")
+            teacher.award_credit(credit_id, code, hours, self.policy, actor, unit.now)
+            unit.add(teacher)
+            return 201, {"credit_id": credit_id}
+
+        request = {"op": "credit", "code": code, "teacher_no": teacher_no, "hours": hours}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def revoke_credit(
+        self, actor: Actor, teacher_no: str, credit_id: str, reason: str, idempotency_key: str | None = None
+    ) -> CommandResult:
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            teacher = unit.teacher(teacher_no)
+            self.scopes.ensure_supervisor_of_teacher(actor, teacher)
+            teacher.revoke_credit(credit_id, reason, actor, unit.now)
+            unit.add(teacher)
+            return 201, {"credit_id": credit_id, "status": "revoked"}
+
+        request = {"op": "revoke", "teacher_no": teacher_no, "credit_id": credit_id, "reason": reason}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def open_dispute(
+        self,
+        actor: Actor,
+        teacher_no: str,
+        programme_code: str,
+        claim: str,
+        evidence: Sequence[dict[str, str]],
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """A teacher, or their school, contests a credit or a missing one (申诉)."""
+
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            teacher = unit.teacher(teacher_no)
+            self.scopes.ensure_dispute_opener(actor, teacher)
+            dispute_id = self.new_id("D")
+            teacher.open_dispute(dispute_id, programme_code, claim, evidence, actor, unit.now)
+            unit.add(teacher)
+            unit.add(DisputeIndex.index(dispute_id, teacher_no, actor, unit.now))
+            return 201, {"dispute_id": dispute_id}
+
+        request = {"op": "dispute", "teacher_no": teacher_no, "code": programme_code, "claim": claim,
+                   "evidence": list(evidence)}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def resolve_dispute(
+        self,
+        actor: Actor,
+        dispute_id: str,
+        decision: DisputeDecision,
+        reason: str,
+        award_hours: Decimal | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            index = unit.get(DisputeIndex, dispute_uuid(dispute_id), "dispute_not_found", f"no dispute {dispute_id}")
+            teacher = unit.teacher(index.teacher_no)
+            self.scopes.ensure_supervisor_of_teacher(actor, teacher)
+            credit_id = teacher.resolve_dispute(
+                dispute_id, decision, reason, award_hours, self.new_id("C"), self.policy, actor, unit.now
+            )
+            unit.add(teacher)
+            body: dict[str, Any] = {"dispute_id": dispute_id, "decision": decision.value}
+            if credit_id is not None:
+                body["credit_id"] = credit_id
+            return 201, body
+
+        request = {"op": "resolve", "dispute_id": dispute_id, "decision": decision, "reason": reason,
+                   "award_hours": award_hours}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)

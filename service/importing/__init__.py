@@ -1,0 +1,1 @@
+"""`trainrec import`: spreadsheets read into rows, rows run through the same commands."""

@@ -1,0 +1,1 @@
+"""The reads of the application: replays of the log, reports from the read model, the audit feed."""

@@ -1,0 +1,95 @@
+"""Reads served from the read model (projections), waiting for the caller's writes first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.actor import Actor
+from domain.errors import Forbidden, Invalid, Unavailable
+from domain.ids import org_uuid, programme_uuid
+from domain.org import OrgUnit
+from domain.programme import Programme
+from domain.vocabulary import Role
+from projections.db import open_read_model_db
+from projections.reports import Reports, answer_json
+from projections.view import ReadModel
+from service.application.base import TrainRecBase
+
+READ_WAIT_SECONDS = 5.0
+
+
+class ReportQueries(TrainRecBase):
+    _read_model: ReadModel | None = None
+
+    @property
+    def read_model(self) -> ReadModel:
+        if self._read_model is None:
+            self._read_model = ReadModel(self, open_read_model_db(self.storage.location()))
+        return self._read_model
+
+    @property
+    def reports(self) -> Reports:
+        return Reports(self.read_model.db, self.read_model.prefix, self.policy)
+
+    def fresh_reports(self) -> tuple[Reports, dict[str, Any]]:
+        """Read your writes: wait (bounded) until the tables reflect everything recorded so far.
+        When they cannot catch up in time the answer says how far behind it is."""
+        head = self.read_model.head()
+        caught_up = self.read_model.wait_for(head, READ_WAIT_SECONDS)
+        freshness: dict[str, Any] = {}
+        if not caught_up:
+            freshness = {"stale": {"position": self.read_model.position(), "head": head}}
+        return self.reports, freshness
+
+    def roster(self, actor: Actor, code: str) -> dict[str, Any]:
+        programme = self.load(Programme, programme_uuid(code), "programme_not_found", f"no programme {code}")
+        self._ensure_roster_read(actor, programme)
+        reports, freshness = self.fresh_reports()
+        roster = reports.roster(code, self.policy.local_date(self.clock()))
+        if roster is None:
+            raise Unavailable("projection_behind", f"programme {code} is recorded but not yet in the read model")
+        return {**roster, **freshness}
+
+    def compliance(self, actor: Actor, org_id: str, year: int) -> dict[str, Any]:
+        reports, freshness = self._compliance_reports(actor, org_id, year)
+        result = reports.compliance(org_id, year, self.policy.local_date(self.clock()))
+        if result is None:
+            raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
+        return {**result, **freshness}
+
+    def compliance_json(self, actor: Actor, org_id: str, year: int) -> str:
+        """`compliance` as JSON text: what the API sends, without parsing a stored answer only to
+        write it out again (a county's is megabytes)."""
+        reports, freshness = self._compliance_reports(actor, org_id, year)
+        text = reports.compliance_json(org_id, year, self.policy.local_date(self.clock()))
+        if text is None:
+            raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
+        if not freshness:
+            return text
+        return f"{text[:-1]},{answer_json(freshness)[1:]}"  # the object's members, then the freshness's
+
+    def _compliance_reports(self, actor: Actor, org_id: str, year: int) -> tuple[Reports, dict[str, Any]]:
+        if not 1990 <= year <= 2100:
+            raise Invalid("invalid_year", "year must be between 1990 and 2100")
+        self.load(OrgUnit, org_uuid(org_id), "org_not_found", f"no org unit {org_id}")
+        self.scopes.ensure_org_read(actor, org_id)
+        return self.fresh_reports()
+
+    def _ensure_roster_read(self, actor: Actor, programme: Programme) -> None:
+        if actor.role is Role.ADMIN:
+            return
+        if actor.role in (Role.SUPERVISOR, Role.AUDITOR) and (
+            self.scopes.within(actor, programme.owner_org_id) or self.scopes.within(actor, programme.provider_id)
+        ):
+            return
+        if actor.role in (Role.PROVIDER, Role.SCHOOL_ADMIN) and actor.org_id in (
+            programme.provider_id, programme.owner_org_id
+        ):
+            return
+        raise Forbidden("forbidden_scope", f"the roster of {programme.code} is outside your scope")
+
+    def close(self) -> None:
+        if self._read_model is not None:
+            self._read_model.close()
+            self._read_model = None
+        super().close()

@@ -1,0 +1,1 @@
+"""Where the records live: the database URL, recorders, the transcoder, batched reads, locks."""

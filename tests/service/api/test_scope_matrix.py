@@ -1,0 +1,649 @@
+"""The scope matrix: every role × every endpoint of API.md × inside and outside its scope.
+
+Each case starts from a fresh county (on the in-memory backend) prepared through the service
+layer so that the request WOULD succeed if the caller were authorised; the request then goes
+through HTTP with the role's bearer token. Allowed → 200/201; refused → 403 problem+json with
+code `forbidden_scope` and nothing recorded, and the same request by a privileged actor then
+succeeds (so a 403 can never hide a 404 or a 409).
+
+Expectations come from the contract (API.md, docs/decisions.md). Where the contract is silent the
+matrix pins the code's reading (listed in SILENT below). Where the code disagrees with the contract
+the case is `xfail(strict=True)` with the reason, so fixing the code turns it into a failure that
+asks for the mark to be removed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.actor import Actor
+from domain.vocabulary import (
+    AbsenceKind,
+    AssessmentResult,
+    Decision,
+    Form,
+    Level,
+    OrgKind,
+    Role,
+    SchoolBasedContent,
+    Selection,
+)
+from service.api.main import create_app
+from service.app import TrainRec
+from service.auth.tokens import issue_token
+from service.storage.config import storage_from_url
+from tests.conftest import (
+    ADMIN,
+    AUDITOR,
+    COUNTY_SUP,
+    PROVIDER,
+    SCHOOL_ADMIN,
+    TOWN_SUP,
+    Clock,
+    build_county,
+    define,
+    teacher_actor,
+)
+from tests.service.api.conftest import SECRET, bearer
+
+PROBLEM = "application/problem+json"
+EVIDENCE = [{"name": "签到表.pdf", "sha256": "a" * 64}]
+
+# --- the world: the shared county C1, plus a second county C2 to be "outside" of ------------------
+SCHOOL_OF = {"A001": "S1", "A002": "S1", "A003": "S1", "B001": "S2", "C001": "S3", "C002": "S3",
+             "Z001": "S9", "Z002": "S9"}
+TOWN_OF = {"S1": "T1", "S2": "T1", "S3": "T2", "S9": "T9"}
+
+SCHOOL_BASED = {"level": Level.SCHOOL, "form": Form.SCHOOL_BASED, "selection": Selection.SCHOOL_BASED,
+                "content": SchoolBasedContent.DESIGNATED}
+SPECS: dict[str, dict[str, Any]] = {
+    # self-selected county programmes: of C1 by P1, of C1 by the outside provider P2, of C2 by P9
+    "CP": {"owner_org_id": "C1", "provider_id": "P1"},
+    "CP2": {"owner_org_id": "C1", "provider_id": "P2"},
+    "CP9": {"owner_org_id": "C2", "provider_id": "P9"},
+    # mandated county programmes
+    "MD": {"owner_org_id": "C1", "provider_id": "P1", "selection": Selection.MANDATED},
+    "MD9": {"owner_org_id": "C2", "provider_id": "P9", "selection": Selection.MANDATED},
+    # school-based (校本) programmes, owned and provided by a school, approved before they run
+    "SB1": {"owner_org_id": "S1", "provider_id": "S1", **SCHOOL_BASED},
+    "SB3": {"owner_org_id": "S3", "provider_id": "S3", **SCHOOL_BASED},
+    "SB9": {"owner_org_id": "S9", "provider_id": "S9", **SCHOOL_BASED},
+}
+SCHOOL_BASED_TWIN = {"CP": "SB1", "CP2": "SB1", "CP9": "SB9", "SB1": "SB1", "SB3": "SB3"}
+
+
+def build_world(service: TrainRec) -> None:
+    build_county(service)
+    service.put_org(ADMIN, "C2", "邻县", OrgKind.COUNTY, None)
+    service.put_org(ADMIN, "T9", "邻县城关镇", OrgKind.TOWN, "C2")
+    service.put_org(ADMIN, "S9", "邻县第一小学", OrgKind.SCHOOL, "T9")
+    service.put_org(ADMIN, "P9", "邻县进修学校", OrgKind.PROVIDER, "C2")
+    service.register_teacher(ADMIN, "Z001", "赵磊", "S9", date(2015, 9, 1))
+    service.register_teacher(ADMIN, "Z002", "钱敏", "S9", date(2015, 9, 1))
+    for code, spec in SPECS.items():
+        define(service, code, **spec)
+
+
+def prepare(service: TrainRec, code: str) -> None:
+    """Approve a school-based programme so that it runs."""
+    if code.startswith("SB"):
+        service.decide_programme(ADMIN, code, Decision.APPROVED, "")
+
+
+def self_selected_for(teacher_no: str) -> str:
+    return "CP9" if SCHOOL_OF[teacher_no] == "S9" else "CP"
+
+
+def mandated_for(teacher_no: str) -> str:
+    return "MD9" if SCHOOL_OF[teacher_no] == "S9" else "MD"
+
+
+# --- roles and their targets -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    teacher: str
+    colleague: str
+    programme: str
+
+    @property
+    def school(self) -> str:
+        return SCHOOL_OF[self.teacher]
+
+
+TEACHER = teacher_actor("A001")
+HOME = Target("A001", "A002", "CP")
+OTHER_COUNTY = Target("Z001", "Z002", "CP9")
+HOME_SCHOOL_BASED = Target("A001", "A002", "SB1")
+OTHER_TOWN_SCHOOL_BASED = Target("C001", "C002", "SB3")
+
+ROLES: dict[str, tuple[Actor, Target, Target]] = {
+    "admin": (ADMIN, HOME, OTHER_COUNTY),
+    "county_supervisor": (COUNTY_SUP, HOME, OTHER_COUNTY),  # C1 vs C2
+    "town_supervisor": (TOWN_SUP, HOME_SCHOOL_BASED, OTHER_TOWN_SCHOOL_BASED),  # T1 vs T2
+    "school_admin": (SCHOOL_ADMIN, HOME_SCHOOL_BASED, OTHER_TOWN_SCHOOL_BASED),  # S1 vs S3
+    "provider": (PROVIDER, HOME, Target("A001", "A002", "CP2")),  # P1's programme vs P2's
+    "teacher": (TEACHER, HOME, Target("A002", "A003", "CP")),  # own records vs a colleague's
+    "auditor": (AUDITOR, HOME, OTHER_COUNTY),  # C1 vs C2
+}
+
+
+# --- the scenarios: each prepares the state and names the request ----------------------------------
+@dataclass
+class Request:
+    method: str
+    path: str
+    json: Any = None
+    params: dict[str, Any] | None = None
+    privileged: Actor = ADMIN  # who may certainly do this: replayed after a 403
+    read: bool = False
+
+
+Setup = Callable[[TrainRec, Clock, Target, str], Request]
+
+
+def _enrolled(service: TrainRec, t: Target) -> None:
+    prepare(service, t.programme)
+    service.enrol(ADMIN, t.programme, t.teacher)
+
+
+def _ended_and_assessed(service: TrainRec, clock: Clock, t: Target, result: AssessmentResult | None) -> None:
+    _enrolled(service, t)
+    clock.set(date(2024, 3, 6), hour=17)
+    if result is not None:
+        service.assess(ADMIN, t.programme, t.teacher, 4, 4, result)
+
+
+def s_put_org(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("PUT", "/api/v1/orgs/SNEW", {"name": "新建学校", "kind": "school", "parent_id": TOWN_OF[t.school]})
+
+
+def s_register_teacher(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    body = {"teacher_no": "N001", "name": "新教师", "school_id": t.school, "hired_on": "2020-09-01"}
+    return Request("POST", "/api/v1/teachers", body)
+
+
+def s_transfer(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("POST", f"/api/v1/teachers/{t.teacher}/transfers",
+                   {"to_school_id": "S2", "effective_on": "2024-02-20"})
+
+
+def s_define_programme(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    spec = SPECS[t.programme]
+    body: dict[str, Any] = {
+        "code": "NEW", "title": "新项目", "level": str(spec.get("level", Level.COUNTY)),
+        "form": str(spec.get("form", Form.CONCENTRATED)),
+        "selection": str(spec.get("selection", Selection.SELF_SELECTED)),
+        "hours": 16, "provider_id": spec["provider_id"], "owner_org_id": spec["owner_org_id"],
+        "starts_on": "2024-04-01", "ends_on": "2024-04-02",
+        "sessions": [{"no": 1, "on": "2024-04-01", "hours": 8}, {"no": 2, "on": "2024-04-02", "hours": 8}],
+    }
+    if "content" in spec:
+        body["school_based_content"] = str(spec["content"])
+    return Request("POST", "/api/v1/programmes", body)
+
+
+def s_approve(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    code = SCHOOL_BASED_TWIN[t.programme]  # undecided: build_world leaves school-based programmes pending
+    return Request("POST", f"/api/v1/programmes/{code}/approval", {"decision": "approved", "reason": "符合要求"})
+
+
+def s_enrol(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("POST", f"/api/v1/programmes/{self_selected_for(t.teacher)}/enrolments", {"teacher_no": t.teacher})
+
+
+def s_enrol_mandated(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("POST", f"/api/v1/programmes/{mandated_for(t.teacher)}/enrolments", {"teacher_no": t.teacher})
+
+
+def s_absence(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)
+    return Request("POST", f"/api/v1/programmes/{t.programme}/enrolments/{t.teacher}/absence",
+                   {"kind": "leave", "reason": "住院治疗"})
+
+
+def _absence_pending(service: TrainRec, t: Target) -> None:
+    _enrolled(service, t)
+    service.request_absence(ADMIN, t.programme, t.teacher, AbsenceKind.LEAVE, "住院治疗")
+
+
+def s_absence_school(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _absence_pending(service, t)
+    return Request("POST", f"/api/v1/programmes/{t.programme}/enrolments/{t.teacher}/absence/approval",
+                   {"by": "school", "decision": "approved"})
+
+
+def s_absence_provider(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _absence_pending(service, t)
+    return Request("POST", f"/api/v1/programmes/{t.programme}/enrolments/{t.teacher}/absence/approval",
+                   {"by": "provider", "decision": "approved"})
+
+
+def s_attendance(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)
+    clock.set(date(2024, 3, 4), hour=17)
+    return Request("POST", f"/api/v1/programmes/{t.programme}/sessions/1/attendance",
+                   {"present": [t.teacher], "absent": []})
+
+
+def s_assessment(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _ended_and_assessed(service, clock, t, None)
+    return Request("POST", f"/api/v1/programmes/{t.programme}/assessments",
+                   {"teacher_no": t.teacher, "attitude": 4, "assignments": 5, "result": "good"})
+
+
+def s_evaluation(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _ended_and_assessed(service, clock, t, AssessmentResult.GOOD)
+    return Request("POST", f"/api/v1/programmes/{t.programme}/evaluations",
+                   {"teacher_no": t.teacher, "form": 5, "instructors": 4, "management": 4},
+                   privileged=teacher_actor(t.teacher))
+
+
+def s_credit(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _ended_and_assessed(service, clock, t, AssessmentResult.GOOD)
+    return Request("POST", f"/api/v1/programmes/{t.programme}/credits", {"teacher_no": t.teacher, "hours": 24})
+
+
+def s_revocation(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _ended_and_assessed(service, clock, t, AssessmentResult.GOOD)
+    credit_id = service.award_credit(ADMIN, t.programme, t.teacher, Decimal(24)).body["credit_id"]
+    return Request("POST", f"/api/v1/teachers/{t.teacher}/credits/{credit_id}/revocation", {"reason": "重复登记"})
+
+
+def s_dispute(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _ended_and_assessed(service, clock, t, AssessmentResult.GOOD)
+    return Request("POST", f"/api/v1/teachers/{t.teacher}/disputes",
+                   {"programme_code": t.programme, "claim": "实际参加了全部课时", "evidence": EVIDENCE})
+
+
+def s_resolution(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _ended_and_assessed(service, clock, t, AssessmentResult.GOOD)
+    opened = service.open_dispute(teacher_actor(t.teacher), t.teacher, t.programme, "实际参加了全部课时", EVIDENCE)
+    return Request("POST", f"/api/v1/disputes/{opened.body['dispute_id']}/resolution",
+                   {"decision": "rejected", "reason": "签到表不支持该主张"})
+
+
+def s_transcript(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)
+    return Request("GET", f"/api/v1/teachers/{t.teacher}/transcript", read=True)
+
+
+def s_history(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)
+    return Request("GET", f"/api/v1/teachers/{t.teacher}/history", read=True)
+
+
+def s_audit_events(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)
+    return Request("GET", "/api/v1/audit/events", params={"teacher_no": t.teacher}, read=True)
+
+
+def s_audit_verify(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", "/api/v1/audit/verify", read=True)
+
+
+def s_get_programme(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    code = t.programme
+    if t.teacher == "A002" and where == "outside":  # the teacher's outside: a programme of another county
+        code = "CP9"
+    return Request("GET", f"/api/v1/programmes/{code}", read=True)
+
+
+def s_get_org(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", f"/api/v1/orgs/{t.school}", read=True)
+
+
+def s_roster(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)
+    return Request("GET", f"/api/v1/programmes/{t.programme}/roster", read=True)
+
+
+def s_compliance(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", f"/api/v1/orgs/{t.school}/compliance", params={"year": 2024}, read=True)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    route: tuple[str, str]  # method and path template of the app
+    setup: Setup
+    expect: dict[str, str]  # role → inside+outside: A allowed, D denied, F allowed but filtered to nothing
+    only_one: bool = False  # no target: one case per role
+
+
+ROLE_ORDER = ("admin", "county_supervisor", "town_supervisor", "school_admin", "provider", "teacher", "auditor")
+
+
+def row(*codes: str) -> dict[str, str]:
+    return dict(zip(ROLE_ORDER, codes, strict=True))
+
+
+PROVIDER_WORK = row("AA", "AD", "AD", "AD", "AD", "DD", "DD")
+TEACHER_READ = row("AA", "AD", "AD", "AD", "DD", "AD", "AD")
+ORG_READ = row("AA", "AD", "AD", "AD", "DD", "DD", "AD")
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "put-org": Endpoint(("PUT", "/api/v1/orgs/{org_id}"), s_put_org, row("AA", "AD", "AD", "DD", "DD", "DD", "DD")),
+    "register-teacher": Endpoint(("POST", "/api/v1/teachers"), s_register_teacher,
+                                 row("AA", "AD", "AD", "AD", "DD", "DD", "DD")),
+    "transfer": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/transfers"), s_transfer,
+                         row("AA", "AD", "AD", "AD", "DD", "DD", "DD")),
+    "define-programme": Endpoint(("POST", "/api/v1/programmes"), s_define_programme,
+                                 row("AA", "AD", "AD", "AD", "AD", "DD", "DD")),
+    "approve": Endpoint(("POST", "/api/v1/programmes/{code}/approval"), s_approve,
+                        row("AA", "AD", "AD", "DD", "DD", "DD", "DD")),
+    "enrol": Endpoint(("POST", "/api/v1/programmes/{code}/enrolments"), s_enrol,
+                      row("AA", "AD", "AD", "AD", "DD", "AD", "DD")),
+    "enrol-mandated": Endpoint(("POST", "/api/v1/programmes/{code}/enrolments"), s_enrol_mandated,
+                               row("AA", "AD", "AD", "AD", "DD", "DD", "DD")),
+    "absence": Endpoint(("POST", "/api/v1/programmes/{code}/enrolments/{teacher_no}/absence"), s_absence,
+                        row("AA", "AD", "AD", "AD", "DD", "AD", "DD")),
+    "absence-approval-school": Endpoint(
+        ("POST", "/api/v1/programmes/{code}/enrolments/{teacher_no}/absence/approval"), s_absence_school,
+        row("AA", "AD", "AD", "AD", "DD", "DD", "DD")),
+    "absence-approval-provider": Endpoint(
+        ("POST", "/api/v1/programmes/{code}/enrolments/{teacher_no}/absence/approval"), s_absence_provider,
+        PROVIDER_WORK),
+    "attendance": Endpoint(("POST", "/api/v1/programmes/{code}/sessions/{no}/attendance"), s_attendance,
+                           PROVIDER_WORK),
+    "assessment": Endpoint(("POST", "/api/v1/programmes/{code}/assessments"), s_assessment, PROVIDER_WORK),
+    "evaluation": Endpoint(("POST", "/api/v1/programmes/{code}/evaluations"), s_evaluation,
+                           row("DD", "DD", "DD", "DD", "DD", "AD", "DD")),
+    "credit": Endpoint(("POST", "/api/v1/programmes/{code}/credits"), s_credit, PROVIDER_WORK),
+    "revocation": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/credits/{credit_id}/revocation"), s_revocation,
+                           row("AA", "AD", "AD", "DD", "DD", "DD", "DD")),
+    "dispute": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/disputes"), s_dispute,
+                        row("AA", "DD", "DD", "AD", "DD", "AD", "DD")),
+    "resolution": Endpoint(("POST", "/api/v1/disputes/{dispute_id}/resolution"), s_resolution,
+                           row("AA", "AD", "AD", "DD", "DD", "DD", "DD")),
+    "transcript": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/transcript"), s_transcript, TEACHER_READ),
+    "history": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/history"), s_history, TEACHER_READ),
+    "audit-events": Endpoint(("GET", "/api/v1/audit/events"), s_audit_events,
+                             row("AA", "AF", "AF", "DD", "DD", "DD", "AF")),
+    "audit-verify": Endpoint(("GET", "/api/v1/audit/verify"), s_audit_verify,
+                             row("A", "D", "D", "D", "D", "D", "A"), only_one=True),
+    "get-programme": Endpoint(("GET", "/api/v1/programmes/{code}"), s_get_programme,
+                              row("AA", "AD", "AD", "AD", "AD", "AD", "AD")),
+    "get-org": Endpoint(("GET", "/api/v1/orgs/{org_id}"), s_get_org, ORG_READ),
+    "roster": Endpoint(("GET", "/api/v1/programmes/{code}/roster"), s_roster,
+                       row("AA", "AD", "AD", "AD", "AD", "DD", "AD")),
+    "compliance": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance"), s_compliance, ORG_READ),
+}
+
+# Where the code disagrees with the contract (API.md + docs/decisions.md): (role, endpoint, where) → reason.
+_PROGRAMME_READ = ("BUG: GET /programmes/{code} has no scope check (service/queries.py Queries.programme "
+                   "ignores the actor); API.md scopes every read: supervisor/auditor 'within --org and below', "
+                   "provider 'its own programmes', school_admin 'its school', teacher 'own records'")
+_AUDIT_FOR_SUPERVISORS = ("CONTRACT: API.md gives supervisors 'read' within --org and below like auditors, but "
+                          "service/scopes.py ensure_audit_read admits only admin and auditor to /audit/events")
+_DISPUTE_OPENER = ("CONTRACT: docs/decisions.md 'Opened by the teacher or their school'; service/scopes.py "
+                   "ensure_teacher_self_or_staff also lets a supervisor open a dispute it will then resolve")
+DISAGREEMENTS: dict[tuple[str, str, str], str] = {
+    **{(role, "get-programme", "outside"): _PROGRAMME_READ
+       for role in ("county_supervisor", "town_supervisor", "school_admin", "provider", "teacher", "auditor")},
+    **{(role, "audit-events", where): _AUDIT_FOR_SUPERVISORS
+       for role in ("county_supervisor", "town_supervisor") for where in ("inside", "outside")},
+    ("county_supervisor", "dispute", "inside"): _DISPUTE_OPENER,
+    ("town_supervisor", "dispute", "inside"): _DISPUTE_OPENER,
+}
+
+# Where the contract is silent and the matrix pins the code's reading (for the record; no test uses it).
+SILENT = (
+    "supervisors register org units below their org, register and transfer staff, define programmes they own, "
+    "file absences, record attendance and assessments (API.md lists for them only read/approve/revoke/resolve; "
+    "decisions.md adds enrolment and credits)",
+    "a school_admin may enrol its staff in self-selected programmes, not only mandated/school-based ones",
+    "provider and teacher cannot GET /orgs/{id} or compliance, not even their own org/school",
+    "teacher cannot transfer themself nor read rosters; provider cannot read trainees' transcripts",
+    "/audit/verify is whole-store: admin and auditor only; the auditor of C1 verifies C2's events too",
+    "admin may open disputes (decisions.md names the teacher or their school)",
+)
+
+
+def _cases() -> Iterator[Any]:
+    for name, endpoint in ENDPOINTS.items():
+        for role in ROLE_ORDER:
+            expect = endpoint.expect[role]
+            wheres = ("any",) if endpoint.only_one else ("inside", "outside")
+            for where, outcome in zip(wheres, expect, strict=True):
+                marks = []
+                reason = DISAGREEMENTS.get((role, name, where))
+                if reason:
+                    pass  # fixed: the case now asserts the contract
+                yield pytest.param(role, name, where, outcome, id=f"{role}-{name}-{where}", marks=marks)
+
+
+# --- fixtures: the in-memory backend only, a fresh world per case -----------------------------------
+@dataclass
+class World:
+    service: TrainRec
+    client: TestClient
+    clock: Clock
+
+
+@pytest.fixture
+def world(clock: Clock) -> Iterator[World]:
+    service = TrainRec(storage_from_url("memory://"), clock=clock)
+    build_world(service)
+    client = TestClient(create_app(service, SECRET), raise_server_exceptions=False)
+    yield World(service, client, clock)
+    service.close()
+
+
+def send(client: TestClient, request: Request, actor: Actor | None) -> Any:
+    headers = bearer(actor) if actor is not None else {}
+    return client.request(request.method, request.path, json=request.json, params=request.params, headers=headers)
+
+
+def head(service: TrainRec) -> int:
+    return service.recorder.max_notification_id() or 0
+
+
+def assert_forbidden(response: Any) -> None:
+    assert response.status_code == 403, f"expected 403, got {response.status_code}: {response.text[:300]}"
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["code"] == "forbidden_scope", body
+    assert body["status"] == 403
+
+
+@pytest.mark.parametrize(("role", "endpoint", "where", "outcome"), list(_cases()))
+def test_scope_matrix(world: World, role: str, endpoint: str, where: str, outcome: str) -> None:
+    actor, inside, outside = ROLES[role]
+    target = outside if where == "outside" else inside
+    spec = ENDPOINTS[endpoint]
+    request = spec.setup(world.service, world.clock, target, where)
+    before = head(world.service)
+
+    response = send(world.client, request, actor)
+
+    if outcome == "D":
+        assert_forbidden(response)
+        assert head(world.service) == before, "a refused request recorded events"
+        control = send(world.client, request, request.privileged)
+        assert control.status_code in (200, 201), (
+            f"not set up to succeed: {request.privileged.role} got {control.status_code} {control.text[:300]}"
+        )
+        return
+    assert response.status_code in (200, 201), f"expected success, got {response.status_code}: {response.text[:300]}"
+    body = response.json()
+    if request.read:
+        assert head(world.service) == before
+    else:
+        assert body["events"], "a write answers the events it recorded"
+        assert head(world.service) > before
+    if endpoint == "audit-events":
+        if outcome == "F":
+            assert body["events"] == [], "events outside the reader's scope leaked into the audit feed"
+        else:
+            assert body["events"], "the reader's own scope has events"
+            assert {e["teacher_no"] for e in body["events"]} == {target.teacher}
+
+
+def test_matrix_covers_every_api_route(world: World) -> None:
+    """A new endpoint must join the matrix."""
+    paths = world.client.get("/openapi.json").json()["paths"]
+    routes = {(method.upper(), path) for path, operations in paths.items() if path.startswith("/api/v1")
+              for method in operations}
+    covered = {endpoint.route for endpoint in ENDPOINTS.values()}
+    assert routes == covered
+
+
+# --- authentication ----------------------------------------------------------------------------------
+WRITE = Request("POST", "/api/v1/programmes/CP/enrolments", {"teacher_no": "A001"})
+READ = Request("GET", "/api/v1/teachers/A001/transcript")
+
+
+def assert_unauthenticated(response: Any, code: str) -> None:
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.headers.get("www-authenticate", "").lower().startswith("bearer")
+    assert response.json()["code"] == code
+
+
+@pytest.mark.parametrize("request_", [WRITE, READ], ids=["write", "read"])
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        pytest.param({}, "unauthenticated", id="no-token"),
+        pytest.param({"Authorization": ""}, "unauthenticated", id="empty-header"),
+        pytest.param({"Authorization": "Bearer"}, "unauthenticated", id="bearer-without-token"),
+        pytest.param({"Authorization": "Basic YWRtaW46YWRtaW4="}, "unauthenticated", id="basic-scheme"),
+        pytest.param({"Authorization": "Bearer not-a-jwt"}, "invalid_token", id="garbage-token"),
+        pytest.param({"Authorization": "Bearer a.b.c"}, "invalid_token", id="garbage-jwt-shape"),
+    ],
+)
+def test_missing_or_garbage_token_is_401(world: World, request_: Request, headers: dict[str, str], code: str) -> None:
+    before = head(world.service)
+    response = world.client.request(request_.method, request_.path, json=request_.json, headers=headers)
+    assert_unauthenticated(response, code)
+    assert head(world.service) == before
+
+
+def _token(claims: dict[str, Any], secret: str = SECRET) -> dict[str, str]:
+    return {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
+
+
+def _claims(**overrides: Any) -> dict[str, Any]:
+    now = datetime.now(tz=UTC)
+    claims = {"iss": "trainrec", "sub": "x", "role": "admin", "iat": int(now.timestamp()),
+              "exp": int((now + timedelta(hours=1)).timestamp())}
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _hs512_token() -> dict[str, str]:
+    """Signed with the right secret but another algorithm (pyjwt warns that this test's secret is
+    short for HS512: the point here is the algorithm, which the server must refuse)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The HMAC key is")
+        return {"Authorization": "Bearer " + jwt.encode(_claims(), SECRET, algorithm="HS512")}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(_token(_claims(), secret="another-secret-0123456789-0123456789"), id="other-secret"),
+        pytest.param(_token(_claims(iss="someone-else")), id="other-issuer"),
+        pytest.param(_token(_claims(role="root")), id="unknown-role"),
+        pytest.param(_token(_claims(role="supervisor")), id="supervisor-without-org"),
+        pytest.param(_token(_claims(role="teacher")), id="teacher-without-teacher-no"),
+        pytest.param(_token(_claims(exp=None)), id="no-expiry"),
+        pytest.param(_token(_claims(sub=None)), id="no-subject"),
+        pytest.param(_hs512_token(), id="hs512"),
+    ],
+)
+def test_invalid_tokens_are_401_invalid_token(world: World, headers: dict[str, str]) -> None:
+    before = head(world.service)
+    response = world.client.request(WRITE.method, WRITE.path, json=WRITE.json, headers=headers)
+    assert_unauthenticated(response, "invalid_token")
+    assert head(world.service) == before
+
+
+@pytest.mark.parametrize("request_", [WRITE, READ], ids=["write", "read"])
+def test_expired_token_is_401_token_expired(world: World, request_: Request) -> None:
+    issued = datetime.now(tz=UTC) - timedelta(hours=3)
+    token = issue_token(SECRET, ADMIN, ttl=timedelta(hours=1), now=issued)
+    before = head(world.service)
+    response = world.client.request(request_.method, request_.path, json=request_.json,
+                                    headers={"Authorization": f"Bearer {token}"})
+    assert_unauthenticated(response, "token_expired")
+    assert head(world.service) == before
+
+
+# --- every recorded event names who acted ------------------------------------------------------------
+def test_history_names_the_token_subject_and_role_of_every_event(world: World) -> None:
+    """A teacher's whole life through HTTP, each step by a different role; GET /history then
+    names, on every event, exactly the subject, role and scope of the token that caused it."""
+    client, clock = world.client, world.clock
+    n_teacher = Actor("t-N001", Role.TEACHER, teacher_no="N001")
+    caused_by: dict[str, Actor] = {}
+
+    def write(actor: Actor, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.request(method, path, json=body, headers=bearer(actor))
+        assert response.status_code in (200, 201), response.text
+        answer: dict[str, Any] = response.json()
+        for event in answer["events"]:
+            caused_by[event["id"]] = actor
+        return answer
+
+    write(SCHOOL_ADMIN, "POST", "/api/v1/teachers",
+          {"teacher_no": "N001", "name": "孙悦", "school_id": "S1", "hired_on": "2019-09-01"})
+    write(n_teacher, "POST", "/api/v1/programmes/CP/enrolments", {"teacher_no": "N001"})
+    write(COUNTY_SUP, "POST", "/api/v1/programmes/MD/enrolments", {"teacher_no": "N001"})
+    write(n_teacher, "POST", "/api/v1/programmes/MD/enrolments/N001/absence", {"kind": "leave", "reason": "病假"})
+    write(SCHOOL_ADMIN, "POST", "/api/v1/programmes/MD/enrolments/N001/absence/approval",
+          {"by": "school", "decision": "approved"})
+    write(PROVIDER, "POST", "/api/v1/programmes/MD/enrolments/N001/absence/approval",
+          {"by": "provider", "decision": "approved"})
+    clock.set(date(2024, 3, 4), hour=17)
+    write(PROVIDER, "POST", "/api/v1/programmes/CP/sessions/1/attendance", {"present": ["N001"], "absent": []})
+    clock.set(date(2024, 3, 6), hour=17)
+    write(PROVIDER, "POST", "/api/v1/programmes/CP/assessments",
+          {"teacher_no": "N001", "attitude": 5, "assignments": 4, "result": "excellent"})
+    write(n_teacher, "POST", "/api/v1/programmes/CP/evaluations",
+          {"teacher_no": "N001", "form": 5, "instructors": 5, "management": 4, "comment": "很好"})
+    credit = write(PROVIDER, "POST", "/api/v1/programmes/CP/credits", {"teacher_no": "N001", "hours": 20})
+    write(TOWN_SUP, "POST", f"/api/v1/teachers/N001/credits/{credit['credit_id']}/revocation",
+          {"reason": "学时登记有误"})
+    write(ADMIN, "POST", "/api/v1/programmes/CP/credits", {"teacher_no": "N001", "hours": 16})
+    dispute = write(SCHOOL_ADMIN, "POST", "/api/v1/teachers/N001/disputes",
+                    {"programme_code": "CP", "claim": "应认定24学时", "evidence": EVIDENCE})
+    write(COUNTY_SUP, "POST", f"/api/v1/disputes/{dispute['dispute_id']}/resolution",
+          {"decision": "upheld", "reason": "核实签到表", "award_hours": 24})
+    write(SCHOOL_ADMIN, "POST", "/api/v1/teachers/N001/transfers", {"to_school_id": "S2", "effective_on": "2024-03-06"})
+
+    response = client.get("/api/v1/teachers/N001/history", headers=bearer(AUDITOR))
+    assert response.status_code == 200, response.text
+    events = response.json()["events"]
+    assert [e["id"] for e in events] == [e for e in caused_by if e in {x["id"] for x in events}]
+    teacher_events = {e["id"] for e in events}
+    assert teacher_events <= set(caused_by)
+    assert len(events) >= 14
+    for event in events:
+        actor = caused_by[event["id"]]
+        assert event["actor"]["sub"] == actor.subject, event
+        assert event["actor"]["role"] == actor.role.value, event
+        assert event["actor"] == actor.as_record(), event
+    roles = {e["actor"]["role"] for e in events}
+    assert roles == {"school_admin", "teacher", "supervisor", "provider", "admin"}
+
+
+# --- org scopes are prefixes of a path: ids with LIKE wildcards ---------------------------------------
+def test_audit_feed_scope_is_not_widened_by_wildcards_in_org_ids(world: World) -> None:
+    service = world.service
+    service.put_org(ADMIN, "X_1", "下划线镇", OrgKind.TOWN, "C1")
+    service.put_org(ADMIN, "XA1", "隔壁镇", OrgKind.TOWN, "C1")
+    service.put_org(ADMIN, "SXA", "隔壁小学", OrgKind.SCHOOL, "XA1")
+    service.register_teacher(ADMIN, "X001", "周强", "SXA", date(2016, 9, 1))
+    auditor = Actor("x-auditor", Role.AUDITOR, org_id="X_1")
+    response = world.client.get("/api/v1/audit/events", params={"teacher_no": "X001"}, headers=bearer(auditor))
+    assert response.status_code == 200, response.text
+    assert response.json()["events"] == []

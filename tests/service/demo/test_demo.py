@@ -1,0 +1,174 @@
+"""The demo county: loaded through the commands only, every rule obeyed, the same for the same seed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from domain.actor import Actor
+from domain.vocabulary import Form, Level, Role, SchoolBasedContent, Selection
+from service.app import TrainRec
+from service.demo.calendar import DemoClock
+from service.demo.driver import DemoSummary, load_demo
+from service.storage.config import storage_from_url
+
+ADMIN = Actor("admin", Role.ADMIN)
+TEACHERS = 60
+ORGS = 1 + 3 + 20 + 4  # county, towns, schools, providers
+
+
+@dataclass
+class Loaded:
+    app: TrainRec
+    clock: DemoClock
+    summary: DemoSummary
+    stages: set[str]
+
+
+def _load(seed: int = 2024) -> Loaded:
+    clock = DemoClock()
+    app = TrainRec(storage_from_url("memory://"), clock=clock)
+    stages: set[str] = set()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        assert 0 <= done <= total
+        stages.add(stage)
+
+    return Loaded(app, clock, load_demo(app, clock, seed=seed, teachers=TEACHERS, progress=progress), stages)
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[Loaded]:
+    loaded = _load()
+    yield loaded
+    loaded.app.close()
+
+
+def _types(history: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [line for line in history if line["type"] == name]
+
+
+def test_counts_and_the_clock_left_at_now(demo: Loaded) -> None:
+    summary = demo.summary
+    assert summary.orgs == ORGS
+    assert summary.teachers == TEACHERS
+    assert summary.programmes == len(summary.programme_codes) == len(set(summary.programme_codes))
+    assert summary.programmes > 60  # county, city, provincial, national and two per school and year
+    assert summary.events == demo.app.recorder.max_notification_id()
+    assert summary.events > 3000
+    assert demo.clock() == datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    assert demo.clock.local == datetime(2026, 11, 23, 10, 0)
+    assert demo.clock().astimezone(ZoneInfo("Asia/Shanghai")).hour == 10
+    assert {"orgs", "teachers", "calendar"} <= demo.stages
+    assert demo.app.org(ADMIN, summary.county_id)["kind"] == "county"
+    assert demo.app.org(ADMIN, summary.school_id)["kind"] == "school"
+    transcript = demo.app.transcript(ADMIN, summary.teacher_no)
+    assert sum(1 for line in transcript["lines"] if line["status"] == "valid") >= 3
+
+
+def test_every_level_form_and_selection_appears(demo: Loaded) -> None:
+    programmes = [demo.app.programme(ADMIN, code) for code in demo.summary.programme_codes]
+    assert {p["level"] for p in programmes} == {level.value for level in Level}
+    assert {p["form"] for p in programmes} == {form.value for form in Form}
+    assert {p["selection"] for p in programmes} == {selection.value for selection in Selection}
+    assert {p["school_based_content"] for p in programmes} == {None, *(c.value for c in SchoolBasedContent)}
+    assert any(p["form"] == "concentrated" and p["hours"] >= 90 for p in programmes)
+    school_based = [p for p in programmes if p["needs_approval"]]
+    assert {p["decision"] for p in school_based} == {"approved", "rejected"}
+    for p in programmes:
+        assert sum(s["hours"] for s in p["sessions"]) == p["hours"]
+        assert p["starts_on"].year in (2025, 2026)
+    flagship = demo.app.programme(ADMIN, demo.summary.programme_code)
+    assert flagship["level"] == "provincial"
+    assert flagship["form"] == "concentrated"
+    assert flagship["hours"] >= 90
+
+
+def test_a_credit_revoked_by_the_county_supervisor_with_a_reason(demo: Loaded) -> None:
+    teacher_no, credit_id = demo.summary.revoked_credit
+    lines = demo.app.transcript(ADMIN, teacher_no)["lines"]
+    assert [line["status"] for line in lines if line["credit_id"] == credit_id] == ["revoked"]
+    revoked = _types(demo.app.teacher_history(ADMIN, teacher_no), "CreditRevoked")
+    assert [r["data"]["credit_id"] for r in revoked] == [credit_id]
+    assert revoked[0]["actor"]["role"] == "supervisor"
+    assert revoked[0]["actor"]["org"] == demo.summary.county_id
+    assert revoked[0]["reason"]
+
+
+def test_an_open_dispute_and_an_upheld_one(demo: Loaded) -> None:
+    summary = demo.summary
+    transcript = demo.app.transcript(ADMIN, summary.open_dispute_teacher_no)
+    assert transcript["open_disputes"] == [summary.open_dispute_id]
+    opened = _types(demo.app.teacher_history(ADMIN, summary.open_dispute_teacher_no), "DisputeOpened")
+    assert opened[0]["actor"]["role"] == "teacher"
+    assert all(len(e["sha256"]) == 64 for e in opened[0]["data"]["evidence"])
+
+    history = demo.app.teacher_history(ADMIN, summary.resolved_dispute_teacher_no)
+    resolved = _types(history, "DisputeResolved")
+    assert [(r["data"]["dispute_id"], r["data"]["decision"]) for r in resolved] == [
+        (summary.resolved_dispute_id, "upheld")
+    ]
+    awarded = [a for a in _types(history, "CreditAwarded") if a["data"]["evidence"].get("dispute_id")]
+    assert [a["data"]["evidence"]["dispute_id"] for a in awarded] == [summary.resolved_dispute_id]
+    assert summary.resolved_dispute_id not in demo.app.transcript(ADMIN, summary.resolved_dispute_teacher_no)[
+        "open_disputes"
+    ]
+
+
+def test_a_leave_and_a_substitution_with_both_approvals(demo: Loaded) -> None:
+    code, teacher_no = demo.summary.leave
+    history = demo.app.teacher_history(ADMIN, teacher_no)
+    assert [r["data"]["kind"] for r in _types(history, "AbsenceRequested")] == ["leave"]
+    decided = _types(history, "AbsenceDecided")
+    assert sorted((d["data"]["by"], d["data"]["decision"]) for d in decided) == [
+        ("provider", "approved"), ("school", "approved")
+    ]
+    assert all(a["data"]["programme_code"] != code for a in _types(history, "Assessed"))
+
+    code, absentee, substitute = demo.summary.substitution
+    requested = _types(demo.app.teacher_history(ADMIN, absentee), "AbsenceRequested")
+    assert [(r["data"]["kind"], r["data"]["substitute_teacher_no"]) for r in requested] == [
+        ("substitution", substitute)
+    ]
+    enrolled = [e for e in _types(demo.app.teacher_history(ADMIN, substitute), "Enrolled")
+                if e["data"]["programme"]["code"] == code]
+    assert [e["data"]["substitutes_for"] for e in enrolled] == [absentee]
+
+
+def test_a_transfer_between_schools(demo: Loaded) -> None:
+    teacher_no, source, target = demo.summary.transfer
+    moves = _types(demo.app.teacher_history(ADMIN, teacher_no), "Transferred")
+    assert [(m["data"]["from_school_id"], m["data"]["to_school_id"]) for m in moves] == [(source, target)]
+    assert demo.app.transcript(ADMIN, teacher_no)["school_id"] == target
+
+
+def test_the_stored_history_verifies(demo: Loaded) -> None:
+    verification = demo.app.verify(ADMIN)
+    assert verification.ok
+    assert verification.checked_events == demo.summary.events
+
+
+def test_the_same_seed_gives_the_same_demo(demo: Loaded) -> None:
+    again = _load()
+    try:
+        assert again.summary == demo.summary
+    finally:
+        again.app.close()
+
+
+def test_the_demo_loads_only_into_an_empty_store_with_its_own_clock(demo: Loaded) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        load_demo(demo.app, demo.clock, teachers=TEACHERS)
+    other = TrainRec(storage_from_url("memory://"), clock=DemoClock())
+    try:
+        with pytest.raises(ValueError, match="same clock"):
+            load_demo(other, DemoClock(), teachers=TEACHERS)
+        with pytest.raises(ValueError, match="at least"):
+            load_demo(other, DemoClock(), teachers=5)
+    finally:
+        other.close()

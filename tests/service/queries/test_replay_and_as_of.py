@@ -1,0 +1,96 @@
+"""History is replayable: a fresh process reads what another wrote; state as of any past instant."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from domain.errors import DomainError
+from domain.vocabulary import AssessmentResult
+from service.app import TrainRec
+from tests.conftest import ADMIN, COUNTY_SUP, PROVIDER, Backend, Clock, build_county, define
+
+ROOT = Path(__file__).resolve().parents[3]
+
+READER = """
+import json, sys
+from service.app import TrainRec
+from service.storage.config import storage_from_url
+from domain.actor import Actor
+from domain.vocabulary import Role
+app = TrainRec(storage_from_url(sys.argv[1]))
+admin = Actor("reader", Role.ADMIN)
+print(json.dumps({"transcript": app.transcript(admin, "A001"),
+                  "history": [h["type"] for h in app.teacher_history(admin, "A001")],
+                  "verify": app.verify(admin).as_dict()}, ensure_ascii=False))
+"""
+
+
+def _credit(app: TrainRec, clock: Clock) -> str:
+    build_county(app)
+    define(app, "K1")
+    app.enrol(ADMIN, "K1", "A001")
+    clock.set(date(2024, 3, 6), hour=17)
+    app.record_attendance(PROVIDER, "K1", 1, ["A001"], [])
+    app.assess(PROVIDER, "K1", "A001", 4, 4, AssessmentResult.EXCELLENT)
+    return str(app.award_credit(PROVIDER, "K1", "A001", Decimal(24)).body["credit_id"])
+
+
+def test_a_fresh_process_reads_what_another_wrote(durable_backend: Backend, clock: Clock) -> None:
+    storage = durable_backend.fresh()
+    writer = TrainRec(storage, clock=clock)
+    credit_id = _credit(writer, clock)
+    expected = writer.transcript(ADMIN, "A001")
+    writer.close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", READER, storage.url], capture_output=True, text=True, env=env, cwd=ROOT,
+        timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    read = json.loads(done.stdout)
+    assert read["history"] == ["Registered", "Enrolled", "AttendanceRecorded", "Assessed", "CreditAwarded"]
+    assert read["transcript"]["lines"][0]["credit_id"] == credit_id
+    assert read["transcript"]["lines"] == expected["lines"]
+    assert read["verify"]["ok"] is True
+
+
+def test_state_as_of_any_past_instant(app: TrainRec, clock: Clock) -> None:
+    credit_id = _credit(app, clock)
+    awarded_at = clock.now
+    clock.set(date(2024, 4, 1))
+    app.revoke_credit(COUNTY_SUP, "A001", credit_id, "培训材料不实")
+    revoked_at = clock.now
+
+    before_award = app.transcript(ADMIN, "A001", as_of=awarded_at - timedelta(seconds=1))
+    assert before_award["lines"] == []
+    between = app.transcript(ADMIN, "A001", as_of=awarded_at)
+    assert between["lines"][0]["status"] == "valid"
+    assert between["totals"]["by_year"]["2024"]["hours"] == 24
+    after = app.transcript(ADMIN, "A001", as_of=revoked_at)
+    assert after["lines"][0]["status"] == "revoked"
+    assert after["totals"]["by_year"] == {}
+
+
+def test_as_of_before_registration_is_not_found_and_needs_an_offset(app: TrainRec, clock: Clock) -> None:
+    build_county(app)
+    with pytest.raises(DomainError) as caught:
+        app.transcript(ADMIN, "A001", as_of=clock.now - timedelta(days=1))
+    assert caught.value.code == "teacher_not_found"
+    with pytest.raises(DomainError) as naive:
+        app.transcript(ADMIN, "A001", as_of=clock.now.replace(tzinfo=None))
+    assert naive.value.code == "invalid_instant"
+
+
+def test_excellent_result_uses_the_policy_conversion(app: TrainRec, clock: Clock) -> None:
+    _credit(app, clock)
+    line = app.transcript(ADMIN, "A001")["lines"][0]
+    assert line["credits"] == 24  # default policy: 1 学时 = 1 unit
+    assert line["policy_version"] == app.policy.version
