@@ -1,7 +1,7 @@
 """Policy: the numbers that differ between provinces and over time, as versioned, validated data.
 
-Everything that depends on policy records the `version` it used. The default is the seeds'
-numbers (DOMAIN.md "Default policy"); a province supplies its own JSON document.
+Everything that depends on policy records the `version` it used. The default carries the
+numbers (docs/domain.md "Default policy"); a province supplies its own JSON document.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Enumerations of the public contract (API.md): their values are stored in events."""
+"""Enumerations of the public contract (docs/api.md): their values are stored in events."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Answers read from the read-model tables: transcript, roster, compliance.
 
-Compliance follows DOMAIN.md "Compliance figures, exactly"; every figure carries its
+Compliance follows docs/domain.md "Compliance figures"; every figure carries its
 numerator and denominator so it reconciles, and the teachers behind each shortfall.
 """
 

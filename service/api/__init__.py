@@ -1,1 +1,1 @@
-"""The HTTP adapter of API.md v1: primitives in, service calls, primitives out."""
+"""The HTTP adapter of API v1 (docs/api.md): primitives in, service calls, primitives out."""

@@ -1,4 +1,4 @@
-"""Request bodies of API v1 (API.md): exactly its field names and enum values, bounded sizes."""
+"""Request bodies of API v1 (docs/api.md): exactly its field names and enum values, bounded sizes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each compliance figure on a small hand-computed county (DOMAIN.md "Compliance figures, exactly").
+"""Each compliance figure on a small hand-computed county (docs/domain.md "Compliance figures").
 
 Year 2024, county C1: T1 = S1 (A001 A002 A003) + S2 (B001), T2 = S3 (C001 C002); C001 moves
 from S3 to S2 on 2024-06-01, so at the end of 2024 T1 has 5 teachers and T2 has 1.
