@@ -11,8 +11,8 @@ Every request runs with an admin token so that it reaches validation and the dom
 answer must be: not 5xx; a 4xx is application/problem+json with a `code`; a refused write and any
 read record nothing. Runs on the in-memory backend (its read model is SQLite), derandomized.
 
-The bugs the fuzzing found are pinned by the explicit tests at the end (now fixed) and were
-kept out of the random runs by `known_bug`, so that the random runs keep looking for new ones.
+The bugs the fuzzing found (all fixed) are pinned by the explicit tests at the end, on every
+backend; the random runs include the inputs that found them.
 """
 
 from __future__ import annotations
@@ -21,19 +21,17 @@ import json
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import TypeAdapter, ValidationError
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
@@ -46,7 +44,6 @@ from tests.service.api.conftest import SECRET, bearer
 
 PROBLEM = "application/problem+json"
 ADMIN_HEADERS = bearer(ADMIN)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 FUZZ_SETTINGS = settings(
     max_examples=10,
     derandomize=True,
@@ -160,37 +157,6 @@ def check_answer(method: str, status: int, headers: Any, body: bytes, before: in
         assert after == before, f"{what} → {status} recorded {after - before} events"
 
 
-# --- bugs once found (fixed, pinned by the tests at the end) --------------------------------
-_INSTANT = TypeAdapter(datetime)
-
-
-def _overflowing_instant(value: Any) -> bool:
-    try:
-        instant = _INSTANT.validate_python(value)
-    except (ValidationError, TypeError, ValueError):
-        return False
-    if instant.tzinfo is None:
-        return False
-    try:
-        instant.astimezone(UTC)
-        instant.astimezone(SHANGHAI)
-    except OverflowError:
-        return True
-    return False
-
-
-def _huge_cursor(value: Any) -> bool:
-    try:
-        return abs(int(value)) > 2**63 - 1
-    except (TypeError, ValueError):
-        return False
-
-
-def known_bug(query: dict[str, Any] | None) -> bool:
-    """No known bug is left to keep out of the random runs (they were fixed; the pinned tests stay)."""
-    return False
-
-
 # --- 1. schemathesis, stateless ---------------------------------------------------------------------
 @pytest.mark.parametrize(("method", "path", "mode"), SCHEMATHESIS_CASES)
 def test_schemathesis_no_server_errors(fuzz: Fuzz, method: str, path: str, mode: GenerationMode) -> None:
@@ -201,7 +167,6 @@ def test_schemathesis_no_server_errors(fuzz: Fuzz, method: str, path: str, mode:
     @FUZZ_SETTINGS
     @given(case=strategy)
     def run(case: Any) -> None:
-        assume(not known_bug(case.query))
         headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
         case.headers = {**headers, **ADMIN_HEADERS}
         before = fuzz.head()
@@ -445,7 +410,6 @@ def test_mutated_requests_never_fail_the_server(fuzz: Fuzz, method: str, path: s
     @settings(FUZZ_SETTINGS, max_examples=30)
     @given(probe=probes(gen, method, path))
     def run(probe: Probe) -> None:
-        assume(not known_bug(probe.query))
         before = fuzz.head()
         response = fuzz.client.request(probe.method, probe.url, params=probe.query, headers=probe.headers,
                                        content=probe.content)
@@ -547,8 +511,6 @@ def _sweep(method: str, path: str, world: Fuzz) -> Iterator[tuple[str, dict[str,
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_one_thing_wrong_at_a_time(fuzz: Fuzz, method: str, path: str) -> None:
     for url, query, body, what in _sweep(method, path, fuzz):
-        if known_bug(query):
-            continue
         content = None if body is None and "requestBody" not in OPENAPI["paths"][path][method.lower()] else (
             json.dumps(body, ensure_ascii=False, allow_nan=True).encode())
         before = fuzz.head()
@@ -576,8 +538,6 @@ def test_sequences_of_well_formed_requests_never_fail_the_server(clock: Clock) -
             for _ in range(data.draw(st.integers(5, 25), label="length")):
                 method, path = data.draw(st.sampled_from(writes), label="operation")
                 probe = data.draw(probes(gen, method, path, valid_only=True), label="request")
-                if known_bug(probe.query):
-                    continue
                 before = world.head()
                 response = world.client.request(probe.method, probe.url, params=probe.query,
                                                 headers=probe.headers, content=probe.content)
@@ -599,11 +559,8 @@ def test_a_body_over_the_limit_is_413_problem_and_records_nothing(fuzz: Fuzz) ->
     assert fuzz.head() == before
 
 
-# --- 5. the bugs found: pinned, strict -----------------------------------------------------------------
-_OVERFLOW = ("Was a bug: an instant near year 1 or 9999 with an offset overflows datetime.astimezone (OverflowError) "
-             "→ 500; validate the range (e.g. years 1900–2200) and answer 422 invalid_instant")
-
-
+# --- 5. the bugs the fuzzing found, pinned (all fixed) ----------------------------------------------------
+# Was a bug: an instant near year 1 or 9999 with an offset overflowed datetime.astimezone (500).
 @pytest.mark.parametrize(
     ("path", "name", "value"),
     [
@@ -638,27 +595,15 @@ def any_backend_client(request: pytest.FixtureRequest, tmp_path: Path, clock: Cl
     service.close()
 
 
-def _backends(postgres_bug: str | None = None, sqlite_bug: str | None = None) -> list[Any]:
-    def marks(reason: str | None) -> list[Any]:
-        return []  # the bugs these reasons named are fixed; the tests now pin the fix
-
-    return [
-        pytest.param("memory", marks=marks(sqlite_bug), id="memory"),
-        pytest.param("sqlite", marks=marks(sqlite_bug), id="sqlite"),
-        pytest.param("postgres", marks=[pytest.mark.postgres, *marks(postgres_bug)], id="postgres"),
-    ]
+BACKENDS = [
+    pytest.param("memory", id="memory"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", marks=pytest.mark.postgres, id="postgres"),
+]
 
 
-@pytest.mark.parametrize(
-    "any_backend_client",
-    _backends(
-        sqlite_bug="BUG: int(after) is bound into `a.position > ?` unchecked; a cursor beyond 2**63-1 raises "
-                   "OverflowError (Python int too large to convert to SQLite INTEGER) → 500 on SQLite and memory "
-                   "(PostgreSQL compares it as numeric and answers an empty page) (service/queries_audit.py "
-                   "audit_events); refuse it as 422 invalid_cursor, or clamp it",
-    ),
-    indirect=True,
-)
+# Was a bug: a cursor beyond 2**63-1 overflowed SQLite's INTEGER (500 on SQLite and memory).
+@pytest.mark.parametrize("any_backend_client", BACKENDS, indirect=True)
 def test_a_huge_audit_cursor_is_not_500(any_backend_client: Fuzz) -> None:
     response = any_backend_client.client.get("/api/v1/audit/events", params={"after": "9" * 30},
                                              headers=ADMIN_HEADERS)
@@ -671,13 +616,9 @@ def test_a_huge_audit_cursor_is_not_500(any_backend_client: Fuzz) -> None:
         assert response.json()["code"] == "invalid_cursor"
 
 
-_NUL_POISON = ("BUG: text with NUL (\\x00) is accepted (schemas/domain check no control characters) and stored in "
-               "the event; PostgreSQL text cannot hold NUL, so projecting it raises DataError on every catch-up: "
-               "the read model is stuck and transcript/roster/compliance/audit answer 500 for everyone from then on "
-               "(projections/records.py). Refuse control characters with 422, and make the projection never stall")
-
-
-@pytest.mark.parametrize("any_backend_client", _backends(postgres_bug=_NUL_POISON), indirect=True)
+# Was a bug: a NUL in text was stored in the event, and PostgreSQL's read model, which cannot hold it, stalled
+# on it: every later read answered 500.
+@pytest.mark.parametrize("any_backend_client", BACKENDS, indirect=True)
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
@@ -701,12 +642,8 @@ def test_nul_in_text_never_breaks_later_reads(any_backend_client: Fuzz, method: 
         assert response.status_code == 200, f"{read} → {response.status_code}: {response.text[:200]}"
 
 
-@pytest.mark.parametrize(
-    "any_backend_client",
-    _backends(postgres_bug="BUG: a NUL in a query filter reaches PostgreSQL (DataError) → 500 "
-                           "(service/queries_audit.py audit_events); refuse control characters with 422"),
-    indirect=True,
-)
+# Was a bug: a NUL in a query filter reached PostgreSQL (DataError, 500).
+@pytest.mark.parametrize("any_backend_client", BACKENDS, indirect=True)
 @pytest.mark.parametrize("name", ["teacher_no", "actor"])
 def test_nul_in_an_audit_filter_is_not_500(any_backend_client: Fuzz, name: str) -> None:
     response = any_backend_client.client.get("/api/v1/audit/events", params={name: "A0\u000001"},

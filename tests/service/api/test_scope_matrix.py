@@ -6,10 +6,9 @@ through HTTP with the role's bearer token. Allowed → 200/201; refused → 403 
 code `forbidden_scope` and nothing recorded, and the same request by a privileged actor then
 succeeds (so a 403 can never hide a 404 or a 409).
 
-Expectations come from the contract (API.md, docs/decisions.md). Where the contract is silent the
-matrix pins the code's reading (listed in SILENT below). Where the code disagrees with the contract
-the case is `xfail(strict=True)` with the reason, so fixing the code turns it into a failure that
-asks for the mark to be removed.
+Expectations come from the contract (API.md, docs/decisions.md); every case asserts it, none is
+expected to fail. Where the contract is silent the matrix pins the code's reading (listed below
+ENDPOINTS).
 """
 
 from __future__ import annotations
@@ -377,34 +376,15 @@ ENDPOINTS: dict[str, Endpoint] = {
     "compliance": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance"), s_compliance, ORG_READ),
 }
 
-# Where the code disagrees with the contract (API.md + docs/decisions.md): (role, endpoint, where) → reason.
-_PROGRAMME_READ = ("BUG: GET /programmes/{code} has no scope check (service/queries.py Queries.programme "
-                   "ignores the actor); API.md scopes every read: supervisor/auditor 'within --org and below', "
-                   "provider 'its own programmes', school_admin 'its school', teacher 'own records'")
-_AUDIT_FOR_SUPERVISORS = ("CONTRACT: API.md gives supervisors 'read' within --org and below like auditors, but "
-                          "service/scopes.py ensure_audit_read admits only admin and auditor to /audit/events")
-_DISPUTE_OPENER = ("CONTRACT: docs/decisions.md 'Opened by the teacher or their school'; service/scopes.py "
-                   "ensure_teacher_self_or_staff also lets a supervisor open a dispute it will then resolve")
-DISAGREEMENTS: dict[tuple[str, str, str], str] = {
-    **{(role, "get-programme", "outside"): _PROGRAMME_READ
-       for role in ("county_supervisor", "town_supervisor", "school_admin", "provider", "teacher", "auditor")},
-    **{(role, "audit-events", where): _AUDIT_FOR_SUPERVISORS
-       for role in ("county_supervisor", "town_supervisor") for where in ("inside", "outside")},
-    ("county_supervisor", "dispute", "inside"): _DISPUTE_OPENER,
-    ("town_supervisor", "dispute", "inside"): _DISPUTE_OPENER,
-}
-
-# Where the contract is silent and the matrix pins the code's reading (for the record; no test uses it).
-SILENT = (
-    "supervisors register org units below their org, register and transfer staff, define programmes they own, "
-    "file absences, record attendance and assessments (API.md lists for them only read/approve/revoke/resolve; "
-    "decisions.md adds enrolment and credits)",
-    "a school_admin may enrol its staff in self-selected programmes, not only mandated/school-based ones",
-    "provider and teacher cannot GET /orgs/{id} or compliance, not even their own org/school",
-    "teacher cannot transfer themself nor read rosters; provider cannot read trainees' transcripts",
-    "/audit/verify is whole-store: admin and auditor only; the auditor of C1 verifies C2's events too",
-    "admin may open disputes (decisions.md names the teacher or their school)",
-)
+# Where the contract is silent, the matrix pins the code's reading:
+# - supervisors register org units below their org, register and transfer staff, define programmes they own,
+#   file absences, record attendance and assessments (API.md lists for them only read/approve/revoke/resolve;
+#   decisions.md adds enrolment and credits);
+# - a school_admin may enrol its staff in self-selected programmes, not only mandated/school-based ones;
+# - provider and teacher cannot GET /orgs/{id} or compliance, not even their own org/school;
+# - teacher cannot transfer themself nor read rosters; provider cannot read trainees' transcripts;
+# - /audit/verify is whole-store: admin and auditor only; the auditor of C1 verifies C2's events too;
+# - admin may open disputes (decisions.md names the teacher or their school).
 
 
 def _cases() -> Iterator[Any]:
@@ -413,11 +393,7 @@ def _cases() -> Iterator[Any]:
             expect = endpoint.expect[role]
             wheres = ("any",) if endpoint.only_one else ("inside", "outside")
             for where, outcome in zip(wheres, expect, strict=True):
-                marks = []
-                reason = DISAGREEMENTS.get((role, name, where))
-                if reason:
-                    pass  # fixed: the case now asserts the contract
-                yield pytest.param(role, name, where, outcome, id=f"{role}-{name}-{where}", marks=marks)
+                yield pytest.param(role, name, where, outcome, id=f"{role}-{name}-{where}")
 
 
 # --- fixtures: the in-memory backend only, a fresh world per case -----------------------------------

@@ -19,6 +19,7 @@ from domain.policy import (
     Cap,
     Conversion,
     Match,
+    Minimum,
     MonthDay,
     Policy,
     load_policy,
@@ -138,12 +139,17 @@ def test_every_date_of_a_year_falls_within_that_years_bounds() -> None:
 
 
 def test_a_year_start_that_validates_gives_bounds_for_every_year() -> None:
-    try:
-        policy = Policy.model_validate(default_document(year_starts={"month": 2, "day": 29}))
-    except ValidationError:
-        return  # refusing 02-29 outright is a fine fix too
-    first, last = policy.year_bounds(2023)
-    assert first <= last
+    with pytest.raises(ValidationError):  # 02-29 would give no bounds in three years out of four
+        Policy.model_validate(default_document(year_starts={"month": 2, "day": 29}))
+    day = date(2023, 1, 1)
+    while day.year == 2023:  # every month-day that validates (02-29 excluded, as above)
+        policy = Policy.model_validate(default_document(year_starts={"month": day.month, "day": day.day}))
+        for year in (2023, 2024, 2099, 2100):  # years that are and are not leap years
+            first, last = policy.year_bounds(year)
+            assert (first.month, first.day) == (day.month, day.day)
+            assert (last - first).days + 1 in (365, 366)
+            assert policy.year_of(first) == policy.year_of(last) == year
+        day += timedelta(days=1)
 
 
 # --- cycles ------------------------------------------------------------------------------------
@@ -495,7 +501,7 @@ def test_a_per_kind_conversion_with_an_excellent_rate_is_expressible_as_data() -
 
 
 def test_minimum_hours_by_level_are_expressible() -> None:
-    Policy.model_validate(
+    policy = Policy.model_validate(
         default_document(
             minimums=[
                 {"match": {"level": "county"}, "min_hours": "240"},
@@ -503,3 +509,25 @@ def test_minimum_hours_by_level_are_expressible() -> None:
             ]
         )
     )
+    assert policy.minimums == (
+        Minimum(match=Match(level=Level.COUNTY), min_hours=Decimal(240)),
+        Minimum(match=Match(level=Level.CITY), min_hours=Decimal(60)),
+    )
+    assert DEFAULT_POLICY.minimums == ()
+
+
+@pytest.mark.parametrize(
+    "minimum",
+    [
+        {"match": {"level": "county"}, "min_hours": "-1"},
+        {"match": {"level": "county"}, "min_hours": "many"},
+        {"match": {"level": "township"}, "min_hours": "60"},
+        {"match": {"level": "county"}},
+        {"min_hours": "60"},
+        {"match": {"level": "county"}, "min_hours": "60", "per": "year"},
+    ],
+    ids=["negative", "not-a-number", "unknown-level", "no-hours", "no-match", "unknown-field"],
+)
+def test_an_invalid_minimum_is_a_validation_error(minimum: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        Policy.model_validate(default_document(minimums=[minimum]))

@@ -39,5 +39,7 @@ def test_the_checked_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(tokens, "VERIFIED_MAX", 3)
     monkeypatch.setattr(tokens, "_verified", {})
     for i in range(10):
-        read_token(SECRET, issue_token(SECRET, ADMIN, ttl=timedelta(minutes=10 + i)))
+        token = issue_token(SECRET, ADMIN, ttl=timedelta(minutes=10 + i))
+        read_token(SECRET, token)
+        assert (SECRET, token) in tokens._verified  # kept, so the bound below is not met by keeping nothing
         assert len(tokens._verified) <= 3
