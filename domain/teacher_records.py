@@ -21,7 +21,7 @@ class Absence:
 
     @property
     def status(self) -> str:
-        """pending until both approved; rejected as soon as one rejects (003: 学校和培训机构审批)."""
+        """pending until both approved; rejected as soon as one rejects (R4 in docs/domain.md: 学校和培训机构审批)."""
         if Decision.REJECTED in self.decisions.values():
             return "rejected"
         if len(self.decisions) == 2:

@@ -20,7 +20,7 @@ def transcript_of(
     teacher: Teacher, policy: Policy, today: date, *, viewer_is_trainee: bool = False
 ) -> dict[str, Any]:
     """Lines, totals per year and per cycle. A trainee sees a programme's hours only after
-    evaluating it (rule 6, 003); other viewers see everything."""
+    evaluating it (R6, docs/domain.md); other viewers see everything."""
     pending = sorted(
         e.code for e in teacher.enrolments.values() if e.assessment is not None and e.evaluation is None
     )

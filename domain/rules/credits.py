@@ -1,4 +1,4 @@
-"""Credit recognition (学时认定, rule 7): never above programme hours, once, after a passing assessment."""
+"""Credit recognition (学时认定, R7 in docs/domain.md): at most the programme hours, once, after a pass."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def evaluations_pending_before(
 def ensure_evaluations_done_before_new_term(
     enrolments: Iterable[Enrolment], programme: Mapping[str, Any], policy: Policy
 ) -> None:
-    """Rule 6 (003): evaluate every programme you were assessed in, from earlier terms, before enrolling."""
+    """R6 (docs/domain.md): evaluate every programme you were assessed in, from earlier terms, before enrolling."""
     pending = evaluations_pending_before(enrolments, programme["starts_on"], policy)
     if pending:
         raise Conflict(

@@ -89,5 +89,5 @@ def ensure_capacity(capacity: int | None) -> None:
 
 
 def needs_approval(selection: str, form: str) -> bool:
-    """School-based programmes need approval before anyone enrols (003: 需经审核认定方可实施)."""
+    """School-based programmes need approval before anyone enrols (R3 in docs/domain.md: 需经审核认定方可实施)."""
     return selection == Selection.SCHOOL_BASED or form == Form.SCHOOL_BASED

@@ -304,7 +304,7 @@ class _Demo:
         return sorted(n for n in self.enrolled[code] if n not in self.excused[code])
 
     def blocked(self, teacher_no: str, starts_on: date) -> bool:
-        """Would gating (rule 6) refuse this teacher for a programme starting on `starts_on`?"""
+        """Would gating (R6, docs/domain.md) refuse this teacher for a programme starting on `starts_on`?"""
         term = self.app.policy.term_of(starts_on)
         return any(self.app.policy.term_of(ends) < term for ends in self.unevaluated[teacher_no].values())
 

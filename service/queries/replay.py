@@ -64,7 +64,7 @@ class Queries(ReportQueries):
         lines = [history_line(event) for event in self.events.get(teacher.id)]
         if actor.teacher_no != teacher_no:
             return lines
-        # Rule 6 (003): the trainee sees a programme's assessment and hours only after evaluating it.
+        # R6 (docs/domain.md): the trainee sees a programme's assessment and hours only after evaluating it.
         pending = {e.code for e in teacher.enrolments.values() if e.assessment is not None and e.evaluation is None}
         for line in lines:
             code = line["data"].get("programme_code") or (line["data"].get("programme") or {}).get("code")

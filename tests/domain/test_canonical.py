@@ -1,4 +1,4 @@
-"""Canonical encoding and the per-aggregate hash chain (tamper evidence, DOMAIN.md "Audit")."""
+"""Canonical encoding and the per-aggregate hash chain (tamper evidence, docs/tamper-evidence.md)."""
 
 from __future__ import annotations
 

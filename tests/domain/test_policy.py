@@ -1,7 +1,7 @@
 """Policy as data: terms, years, cycles, deadlines, local dates, credit conversion, validation.
 
-DEFAULT_POLICY carries the seeds' numbers (DOMAIN.md "Default policy"); provinces replace it
-with their own validated JSON documents (DOMAIN.md "How provinces differ").
+DEFAULT_POLICY carries the default numbers (docs/domain.md "Default policy"); provinces replace it
+with their own validated JSON documents (docs/domain.md).
 """
 
 from __future__ import annotations
@@ -445,7 +445,7 @@ def test_load_policy_refuses_text_that_is_not_json() -> None:
         load_policy("version: beijing")
 
 
-# --- what other provinces need (DOMAIN.md "How provinces differ") --------------------------------
+# --- what other provinces need (as docs/domain.md lists them) --------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Gating (rule 6, 003) as a property: before enrolling in a programme that starts in term T, every
+"""Gating (R6, docs/domain.md) as a property: before enrolling in a programme that starts in term T, every
 programme the trainee was assessed in that ended in a term before T must be evaluated.
 
 The expected answer is computed with an independent term function

@@ -1,4 +1,4 @@
-"""The scope matrix: every role × every endpoint of API.md × inside and outside its scope.
+"""The scope matrix: every role × every endpoint of docs/api.md × inside and outside its scope.
 
 Each case starts from a fresh county (on the in-memory backend) prepared through the service
 layer so that the request WOULD succeed if the caller were authorised; the request then goes
@@ -6,7 +6,7 @@ through HTTP with the role's bearer token. Allowed → 200/201; refused → 403 
 code `forbidden_scope` and nothing recorded, and the same request by a privileged actor then
 succeeds (so a 403 can never hide a 404 or a 409).
 
-Expectations come from the contract (API.md, docs/decisions.md); every case asserts it, none is
+Expectations come from the contract (docs/api.md, docs/decisions.md); every case asserts it, none is
 expected to fail. Where the contract is silent the matrix pins the code's reading (listed below
 ENDPOINTS).
 """
@@ -378,7 +378,7 @@ ENDPOINTS: dict[str, Endpoint] = {
 
 # Where the contract is silent, the matrix pins the code's reading:
 # - supervisors register org units below their org, register and transfer staff, define programmes they own,
-#   file absences, record attendance and assessments (API.md lists for them only read/approve/revoke/resolve;
+#   file absences, record attendance and assessments (docs/api.md lists for them only read/approve/revoke/resolve;
 #   decisions.md adds enrolment and credits);
 # - a school_admin may enrol its staff in self-selected programmes, not only mandated/school-based ones;
 # - provider and teacher cannot GET /orgs/{id} or compliance, not even their own org/school;
