@@ -18,8 +18,8 @@ from domain.ids import programme_uuid, teacher_uuid
 from domain.programme import Programme
 from domain.teacher import Teacher
 from domain.vocabulary import AssessmentResult
-from service.importing import importer
 from service.app import TrainRec
+from service.importing import importer
 from service.importing.importer import ImportReport, import_file, map_columns
 from service.importing.sheets import ImportFileError, parse_date, parse_sessions, read_rows
 from service.storage.config import storage_from_url

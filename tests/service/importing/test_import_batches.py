@@ -14,8 +14,8 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.errors import DomainError
 from domain.ids import idempotency_uuid, programme_uuid, teacher_uuid
-from service.importing import importer
 from service.app import TrainRec
+from service.importing import importer
 from service.importing.importer import DEFAULT_ACTOR, import_file
 from service.storage.bulk_reads import stored_ids
 from tests.conftest import ADMIN, Backend, Clock, build_county, define
