@@ -42,7 +42,7 @@ def test_keys_belong_to_their_subject(county: TrainRec) -> None:
 
 def test_a_refused_command_stores_no_key(county: TrainRec) -> None:
     define(county, "K1")
-    with refused(county, "teacher_not_found"):
+    with refused(county, "forbidden_scope"):
         county.enrol(SCHOOL_ADMIN, "K1", "NOPE", idempotency_key="req-3")
     assert county.enrol(SCHOOL_ADMIN, "K1", "A001", idempotency_key="req-3").status == 201
 

@@ -53,7 +53,7 @@ def test_absence_refusals(county: TrainRec, clock: Clock) -> None:
     with refused(county, "forbidden_scope"):
         county.request_absence(OTHER_SCHOOL_ADMIN, "K1", "A001", AbsenceKind.LEAVE, "出差")
     with refused(county, "substitute_other_school"):
-        county.request_absence(SCHOOL_ADMIN, "K1", "A001", AbsenceKind.SUBSTITUTION, "出差", "C001")
+        county.request_absence(ADMIN, "K1", "A001", AbsenceKind.SUBSTITUTION, "出差", "C001")
     with refused(county, "already_enrolled"):
         county.request_absence(SCHOOL_ADMIN, "K1", "A001", AbsenceKind.SUBSTITUTION, "出差", "A002")
     county.request_absence(SCHOOL_ADMIN, "K1", "A001", AbsenceKind.LEAVE, "出差")
@@ -101,9 +101,9 @@ def test_one_bad_line_refuses_the_whole_sheet(county: TrainRec, clock: Clock) ->
     _enrolled(county)
     clock.set(date(2024, 3, 5))
     with refused(county, "not_enrolled"):
-        county.record_attendance(PROVIDER, "K1", 1, ["A001", "A003"], [])
+        county.record_attendance(ADMIN, "K1", 1, ["A001", "A003"], [])
     with refused(county, "teacher_not_found"):
-        county.record_attendance(PROVIDER, "K1", 1, ["A001", "NOPE"], [])
+        county.record_attendance(ADMIN, "K1", 1, ["A001", "NOPE"], [])
     with refused(county, "present_and_absent"):
         county.record_attendance(PROVIDER, "K1", 1, ["A001"], ["A001"])
     with refused(county, "duplicate_line"):
