@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.vocabulary import AbsenceKind, Approver, Decision
+from domain.vocabulary import AbsenceKind, Approver, AssessmentResult, Decision
 from service.app import TrainRec
 from tests.conftest import (
     ADMIN,
@@ -125,3 +125,24 @@ def test_attendance_refusals(county: TrainRec, clock: Clock) -> None:
     with refused(county, "absence_approved"):
         county.record_attendance(PROVIDER, "K1", 1, ["A001"], [])
     assert county.record_attendance(PROVIDER, "K1", 1, [], ["A001"]).status == 201
+
+
+def test_a_substitute_owing_an_earlier_evaluation_is_not_enrolled_by_the_second_approval(
+    county: TrainRec, clock: Clock
+) -> None:
+    """The second approval enrols the substitute under the rules of any enrolment: one owing the
+    evaluation of an earlier term's programme makes it refused, and nothing is recorded."""
+    clock.set(date(2023, 10, 1))
+    define(county, "AUT", starts_on=date(2023, 10, 9))
+    county.enrol(ADMIN, "AUT", "A003")
+    clock.set(date(2023, 10, 12))
+    county.assess(ADMIN, "AUT", "A003", 4, 4, AssessmentResult.PASS)
+    clock.set(date(2024, 2, 20))
+    _enrolled(county)
+    county.request_absence(SCHOOL_ADMIN, "K1", "A001", AbsenceKind.SUBSTITUTION, "临时任务", "A003")
+    county.decide_absence(SCHOOL_ADMIN, "K1", "A001", Approver.SCHOOL, Decision.APPROVED)
+    with refused(county, "evaluation_pending"):
+        county.decide_absence(PROVIDER, "K1", "A001", Approver.PROVIDER, Decision.APPROVED)
+    county.evaluate(teacher_actor("A003"), "AUT", "A003", 5, 4, 4)
+    result = county.decide_absence(PROVIDER, "K1", "A001", Approver.PROVIDER, Decision.APPROVED)
+    assert types_of(result.body) == ["AbsenceDecided", "Enrolled"]
