@@ -174,6 +174,16 @@ def build_county(app: TrainRec) -> None:
         app.register_teacher(ADMIN, no, name, school, date(2015, 9, 1))
 
 
+def build_neighbour(app: TrainRec) -> None:
+    """A neighbouring county C2 (town T9, school S9, provider P9) with one teacher, Z001: outside
+    the scope of every actor above but the admin."""
+    app.put_org(ADMIN, "C2", "邻县", OrgKind.COUNTY, None)
+    app.put_org(ADMIN, "T9", "邻县城关镇", OrgKind.TOWN, "C2")
+    app.put_org(ADMIN, "S9", "邻县第一小学", OrgKind.SCHOOL, "T9")
+    app.put_org(ADMIN, "P9", "邻县进修学校", OrgKind.PROVIDER, "C2")
+    app.register_teacher(ADMIN, "Z001", "赵磊", "S9", date(2015, 9, 1))
+
+
 def define(
     app: TrainRec,
     code: str,

@@ -27,7 +27,6 @@ async def put_org(
 
 @router.get("/orgs/{org_id}")
 def get_org(org_id: OrgId, actor: CurrentActor, service: Service) -> dict[str, Any]:
-    service.scopes.ensure_org_read(actor, org_id)
     return service.org(actor, org_id)
 
 

@@ -25,7 +25,7 @@ from domain.ids import idempotency_uuid, org_uuid
 from domain.org import OrgUnit
 from domain.policy import DEFAULT_POLICY, Policy
 from service.application.group_commit import GroupCommitter
-from service.application.unit import Batch, CommandResult, Handler, Unit
+from service.application.unit import Batch, CommandResult, Handler, Unit, named_id
 from service.application.values import (
     DateAsISO,
     describe_event,
@@ -35,7 +35,7 @@ from service.application.values import (
     project_events,
     utc_now,
 )
-from service.auth.scopes import Scopes
+from service.auth.scopes import Kind, Scopes
 from service.records import DisputeIndex, IdempotencyRecord
 from service.storage.bulk_reads import stored_events, stored_ids
 from service.storage.config import Storage, storage_from_environment
@@ -112,6 +112,19 @@ class TrainRecBase(Application[UUID]):
         if not isinstance(found, cls):
             raise NotFound(code, detail)
         return found
+
+    def lookup(self, actor: Actor | None, cls: type[A], kind: Kind, ident: str) -> A:
+        """`load` of the org unit, teacher, programme or dispute a query names by `ident`, for
+        `actor`: when nothing is recorded under it, what the caller's scope allows it to be told
+        (`Scopes.unknown`, as `Unit.named`). Without an actor (the service's own reads), not found."""
+        aggregate_id, code, detail = named_id(kind, ident)
+        try:
+            return self.load(cls, aggregate_id, code, detail)
+        except NotFound as missing:
+            refusal = missing if actor is None else self.scopes.unknown(actor, kind, ident, missing)
+            if refusal is missing:
+                raise
+            raise refusal from None
 
     # --- org tree (kinds and parents never change, so they are cached) --------------------
     def org_chain(self, org_id: str) -> list[str]:

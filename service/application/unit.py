@@ -15,15 +15,31 @@ from eventsourcing.persistence import Recording
 
 from domain.actor import Actor
 from domain.errors import NotFound
-from domain.ids import org_uuid, programme_uuid, teacher_uuid
+from domain.ids import dispute_uuid, org_uuid, programme_uuid, teacher_uuid
 from domain.org import OrgUnit
 from domain.programme import Programme
 from domain.teacher import Teacher
+from service.auth.scopes import Kind
+from service.records import DisputeIndex
 
 if TYPE_CHECKING:
     from service.application.base import TrainRecBase
 
 A = TypeVar("A", bound=Aggregate)
+
+NAMED: dict[Kind, tuple[Callable[[str], UUID], str, str]] = {
+    Kind.ORG: (org_uuid, "org_not_found", "no org unit {}"),
+    Kind.TEACHER: (teacher_uuid, "teacher_not_found", "no teacher {}"),
+    Kind.PROGRAMME: (programme_uuid, "programme_not_found", "no programme {}"),
+    Kind.DISPUTE: (dispute_uuid, "dispute_not_found", "no dispute {}"),
+}
+"""Per kind of scoped id: its aggregate's id, and the not-found an admin is told when nothing is recorded under it."""
+
+
+def named_id(kind: Kind, ident: str) -> tuple[UUID, str, str]:
+    """The aggregate id of an org unit, teacher, programme or dispute, its not-found code and detail."""
+    to_uuid, code, detail = NAMED[kind]
+    return to_uuid(ident), code, detail.format(ident)
 
 
 @dataclass
@@ -97,13 +113,35 @@ class Unit:
         self.loaded[aggregate.id] = aggregate
         self.touched[aggregate.id] = aggregate
 
+    def named(self, cls: type[A], kind: Kind, ident: str) -> A:
+        """The org unit, teacher, programme or dispute the command names by `ident`. When nothing is
+        recorded under it, the caller is told what its scope allows (`Scopes.unknown`): an admin that
+        it is not found, anyone else (but the id's own holder) that it is outside its scope, in the
+        words an id recorded outside its scope gets. Scope comes before existence."""
+        aggregate_id, code, detail = named_id(kind, ident)
+        try:
+            return self.get(cls, aggregate_id, code, detail)
+        except NotFound as missing:
+            refusal = self.app.scopes.unknown(self.actor, kind, ident, missing)
+            if refusal is missing:
+                raise
+            raise refusal from None
+
     def teacher(self, teacher_no: str) -> Teacher:
-        return self.get(Teacher, teacher_uuid(teacher_no), "teacher_not_found", f"no teacher {teacher_no}")
+        return self.named(Teacher, Kind.TEACHER, teacher_no)
 
     def programme(self, code: str) -> Programme:
-        return self.get(Programme, programme_uuid(code), "programme_not_found", f"no programme {code}")
+        return self.named(Programme, Kind.PROGRAMME, code)
 
-    def org(self, org_id: str) -> OrgUnit:
+    def dispute(self, dispute_id: str) -> DisputeIndex:
+        return self.named(DisputeIndex, Kind.DISPUTE, dispute_id)
+
+    def org(self, org_id: str, *, scoped: bool = True) -> OrgUnit:
+        """An org unit the command names; `scoped=False` for an org anyone may name (the provider
+        or owner of a programme being defined, once the definition's scope is checked), whose
+        absence is a plain not-found."""
+        if scoped:
+            return self.named(OrgUnit, Kind.ORG, org_id)
         return self.get(OrgUnit, org_uuid(org_id), "org_not_found", f"no org unit {org_id}")
 
     def exists(self, aggregate_id: UUID) -> bool:

@@ -26,6 +26,7 @@ from domain.vocabulary import (
 )
 from service.application.base import TrainRecBase
 from service.application.unit import CommandResult, Unit
+from service.auth.scopes import APPROVAL, PROVIDER_WORK, SELF_OR_STAFF, STAFF_WORK
 
 MAX_SHEET = 5000
 
@@ -52,8 +53,9 @@ class ProgrammeCommands(TrainRecBase):
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             self.scopes.ensure_programme_define(actor, owner_org_id, provider_id)
-            provider = unit.org(provider_id)
-            owner = unit.org(owner_org_id)
+            # the definition's scope is checked: the provider and owner it names are references
+            provider = unit.org(provider_id, scoped=False)
+            owner = unit.org(owner_org_id, scoped=False)
             ensure_provider_kind(OrgKind(provider.kind))
             ensure_school_based_level(selection, level, OrgKind(owner.kind))
             if unit.taken(programme_uuid(code)):
@@ -78,6 +80,7 @@ class ProgrammeCommands(TrainRecBase):
         self, actor: Actor, code: str, decision: Decision, reason: str, idempotency_key: str | None = None
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.gate(actor, APPROVAL)
             programme = unit.programme(code)
             self.scopes.ensure_programme_supervisor(actor, programme)
             programme.decide(decision, reason, actor, unit.now)
@@ -93,9 +96,11 @@ class ProgrammeCommands(TrainRecBase):
         """Enrol a teacher: the teacher (自主选课, self-selected programmes only) or their school."""
 
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
-            programme = unit.programme(code)
+            self.scopes.gate(actor, SELF_OR_STAFF)
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_teacher_self_or_staff(actor, teacher)
+            programme = unit.programme(code)
+            self.scopes.ensure_programme_for(actor, programme, teacher)
             if actor.role is Role.TEACHER and programme.selection != Selection.SELF_SELECTED:
                 raise Forbidden("forbidden_scope", f"{code} is {programme.selection}: your school enrols you")
             programme.ensure_open_for_enrolment(unit.today)
@@ -120,10 +125,14 @@ class ProgrammeCommands(TrainRecBase):
         idempotency_key: str | None = None,
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.gate(actor, SELF_OR_STAFF)
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_teacher_self_or_staff(actor, teacher)
+            if code not in teacher.enrolments:  # in scope, and then not enrolled; or outside the scope
+                self.scopes.ensure_programme_for(actor, unit.programme(code), teacher)
             if substitute_teacher_no is not None:
                 substitute = unit.teacher(substitute_teacher_no)
+                self.scopes.ensure_substitute(actor, teacher, substitute)
                 if substitute.school_id != teacher.school_id:
                     raise Conflict("substitute_other_school", "the substitute must be from the same school")
                 if code in substitute.enrolments:
@@ -150,12 +159,20 @@ class ProgrammeCommands(TrainRecBase):
         in the absentee's place, in the same transaction."""
 
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
-            teacher = unit.teacher(teacher_no)
-            programme = unit.programme(code)
+            # the school answers for its teacher, the provider for its programme: each id is
+            # looked up, and checked, in the order of the approver's scope
             if by is Approver.SCHOOL:
-                self.scopes.ensure_staff_write(actor, teacher.school_id)
+                self.scopes.gate(actor, STAFF_WORK)
+                teacher = unit.teacher(teacher_no)
+                self.scopes.ensure_staff_of_teacher(actor, teacher)
+                programme = unit.programme(code)
+                self.scopes.ensure_programme_for(actor, programme, teacher)
             else:
+                self.scopes.gate(actor, PROVIDER_WORK)
+                programme = unit.programme(code)
                 self.scopes.ensure_programme_provider(actor, programme)
+                teacher = unit.teacher(teacher_no)
+                self.scopes.ensure_trainee(actor, programme, teacher)
             absence = teacher.decide_absence(code, by, decision, reason, actor, unit.now)
             unit.add(teacher)
             if absence.approved and absence.is_substitution:
@@ -192,12 +209,14 @@ class ProgrammeCommands(TrainRecBase):
                 raise Invalid("present_and_absent", f"marked both present and absent: {', '.join(sorted(both))}")
             if len(set(present)) != len(present) or len(set(absent)) != len(absent):
                 raise Invalid("duplicate_line", "a teacher appears twice on the sheet")
+            self.scopes.gate(actor, PROVIDER_WORK)
             programme = unit.programme(code)
             self.scopes.ensure_programme_provider(actor, programme)
             ensure_session_held(programme.session(session_no), unit.today)
             changed = 0
             for teacher_no, mark in [(t, True) for t in present] + [(t, False) for t in absent]:
                 teacher = unit.teacher(teacher_no)
+                self.scopes.ensure_trainee(actor, programme, teacher)
                 if teacher.record_attendance(code, session_no, mark, actor, unit.now):
                     unit.add(teacher)
                     changed += 1

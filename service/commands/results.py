@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from domain.actor import Actor
-from domain.ids import dispute_uuid
 from domain.vocabulary import AssessmentResult, DisputeDecision
 from service.application.base import TrainRecBase
 from service.application.unit import CommandResult, Unit
+from service.auth.scopes import DISPUTE_OPENING, EVALUATION, PROVIDER_WORK, SUPERVISION, Kind
 from service.records import DisputeIndex
 
 
@@ -26,9 +26,11 @@ class RecordCommands(TrainRecBase):
         idempotency_key: str | None = None,
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.gate(actor, PROVIDER_WORK)
             programme = unit.programme(code)
             self.scopes.ensure_programme_provider(actor, programme)
             teacher = unit.teacher(teacher_no)
+            self.scopes.ensure_trainee(actor, programme, teacher)
             teacher.assess(code, attitude, assignments, result, self.policy, actor, unit.now)
             unit.add(teacher)
             assessment = teacher.enrolment(code).assessment
@@ -51,9 +53,11 @@ class RecordCommands(TrainRecBase):
         idempotency_key: str | None = None,
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
-            unit.programme(code)
+            self.scopes.gate(actor, EVALUATION)
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_teacher_self(actor, teacher)
+            if code not in teacher.enrolments:  # in scope, and then not enrolled; or outside the scope
+                self.scopes.ensure_programme_for(actor, unit.programme(code), teacher)
             teacher.evaluate(code, form, instructors, management, comment, self.policy, actor, unit.now)
             unit.add(teacher)
             evaluation = teacher.enrolment(code).evaluation
@@ -70,9 +74,11 @@ class RecordCommands(TrainRecBase):
         """学时认定 by the programme's provider (a school for its own 校本) or a supervisor."""
 
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.gate(actor, PROVIDER_WORK)
             programme = unit.programme(code)
             self.scopes.ensure_programme_provider(actor, programme)
             teacher = unit.teacher(teacher_no)
+            self.scopes.ensure_trainee(actor, programme, teacher)
             credit_id = self.new_id("C")
             teacher.award_credit(credit_id, code, hours, self.policy, actor, unit.now)
             unit.add(teacher)
@@ -85,6 +91,7 @@ class RecordCommands(TrainRecBase):
         self, actor: Actor, teacher_no: str, credit_id: str, reason: str, idempotency_key: str | None = None
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.gate(actor, SUPERVISION)
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_supervisor_of_teacher(actor, teacher)
             teacher.revoke_credit(credit_id, reason, actor, unit.now)
@@ -106,6 +113,7 @@ class RecordCommands(TrainRecBase):
         """A teacher, or their school, contests a credit or a missing one (申诉)."""
 
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.gate(actor, DISPUTE_OPENING)
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_dispute_opener(actor, teacher)
             dispute_id = self.new_id("D")
@@ -128,9 +136,11 @@ class RecordCommands(TrainRecBase):
         idempotency_key: str | None = None,
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
-            index = unit.get(DisputeIndex, dispute_uuid(dispute_id), "dispute_not_found", f"no dispute {dispute_id}")
+            self.scopes.gate(actor, SUPERVISION)
+            index = unit.dispute(dispute_id)
             teacher = unit.teacher(index.teacher_no)
-            self.scopes.ensure_supervisor_of_teacher(actor, teacher)
+            # refused in the words an unknown dispute id gets: the caller named the dispute, not the teacher
+            self.scopes.ensure_supervisor_of_teacher(actor, teacher, named=(Kind.DISPUTE, dispute_id))
             credit_id = teacher.resolve_dispute(
                 dispute_id, decision, reason, award_hours, self.new_id("C"), self.policy, actor, unit.now
             )

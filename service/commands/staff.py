@@ -13,6 +13,7 @@ from domain.teacher import Teacher, ensure_teacher_no
 from domain.vocabulary import OrgKind
 from service.application.base import TrainRecBase
 from service.application.unit import CommandResult, Unit
+from service.auth.scopes import STAFF_WORK
 
 
 def ensure_school(org_id: str, kind: str) -> None:
@@ -37,6 +38,7 @@ class StaffCommands(TrainRecBase):
             body = {"org_id": org_id, "name": name.strip(), "kind": kind.value, "parent_id": parent_id}
             if unit.exists(org_uuid(org_id)):
                 org = unit.org(org_id)
+                self.scopes.ensure_org_rename(actor, org)  # before its kind and parent are compared
                 if org.rename(name, kind, parent_id, actor, unit.now):
                     unit.add(org)
                 return 200, body
@@ -81,8 +83,9 @@ class StaffCommands(TrainRecBase):
         """Move a teacher to another school; the school they leave (or a supervisor) records it."""
 
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.gate(actor, STAFF_WORK)
             teacher = unit.teacher(teacher_no)
-            self.scopes.ensure_staff_write(actor, teacher.school_id)
+            self.scopes.ensure_staff_of_teacher(actor, teacher)
             ensure_school(to_school_id, self.org_kind(to_school_id))
             teacher.transfer(to_school_id, effective_on, actor, unit.now, unit.today)
             unit.add(teacher)

@@ -8,12 +8,13 @@ from uuid import UUID
 
 from domain.actor import Actor
 from domain.errors import NotFound, Unavailable
-from domain.ids import event_id, org_uuid, programme_uuid, teacher_uuid
+from domain.ids import event_id, teacher_uuid
 from domain.org import OrgUnit
 from domain.programme import Programme
 from domain.teacher import Teacher
 from projections.transcript import transcript_of
 from service.application.values import ensure_instant, json_safe
+from service.auth.scopes import TEACHER_READ, Kind
 from service.queries.reports import ReportQueries
 from service.queries.verify import Verification, verify_store
 
@@ -23,8 +24,9 @@ HISTORY_HIDDEN = ("originator_id", "originator_version", "timestamp", "actor", "
 
 
 class Queries(ReportQueries):
-    def _teacher(self, teacher_no: str) -> Teacher:
-        return self.load(Teacher, teacher_uuid(teacher_no), "teacher_not_found", f"no teacher {teacher_no}")
+    def _teacher(self, teacher_no: str, actor: Actor | None = None) -> Teacher:
+        """The teacher now; named by `actor`, an unknown number is answered as its scope allows (`lookup`)."""
+        return self.lookup(actor, Teacher, Kind.TEACHER, teacher_no)
 
     def teacher_as_of(self, teacher_no: str, as_of: datetime) -> Teacher:
         """The teacher exactly as recorded at `as_of`: a replay of the events recorded up to then."""
@@ -41,8 +43,8 @@ class Queries(ReportQueries):
         return aggregate
 
     def programme(self, actor: Actor, code: str) -> dict[str, Any]:
-        programme = self.load(Programme, programme_uuid(code), "programme_not_found", f"no programme {code}")
-        school = self._teacher(actor.teacher_no).school_id if actor.teacher_no else None
+        school = self._teacher(actor.teacher_no, actor).school_id if actor.teacher_no else None
+        programme = self.lookup(actor, Programme, Kind.PROGRAMME, code)
         self.scopes.ensure_programme_read(actor, programme, school)
         return {
             **programme.facts(),
@@ -54,12 +56,14 @@ class Queries(ReportQueries):
         }
 
     def org(self, actor: Actor, org_id: str) -> dict[str, Any]:
-        org = self.load(OrgUnit, org_uuid(org_id), "org_not_found", f"no org unit {org_id}")
+        self.scopes.ensure_org_read(actor, org_id)
+        org = self.lookup(actor, OrgUnit, Kind.ORG, org_id)
         return {"org_id": org.org_id, "name": org.name, "kind": org.kind, "parent_id": org.parent_id}
 
     def teacher_history(self, actor: Actor, teacher_no: str) -> list[dict[str, Any]]:
         """Every event of the teacher, oldest first, with who acted and why."""
-        teacher = self._teacher(teacher_no)
+        self.scopes.gate(actor, TEACHER_READ)
+        teacher = self._teacher(teacher_no, actor)
         self.scopes.ensure_teacher_read(actor, teacher)
         lines = [history_line(event) for event in self.events.get(teacher.id)]
         if actor.teacher_no != teacher_no:
@@ -76,18 +80,20 @@ class Queries(ReportQueries):
         """The transcript from the read model (after waiting for the caller's writes), or, with
         `as_of`, from a replay of the events recorded up to that instant."""
         trainee = actor.teacher_no == teacher_no
+        self.scopes.gate(actor, TEACHER_READ)
         if as_of is None:
             # The tables reflect every event recorded before this read (or say they do not), so
             # the teacher's school there is the one to check the scope against; the aggregate is
-            # loaded only when the tables do not know the teacher (unknown: 404; not yet: 503).
+            # loaded only when the tables do not know the teacher (unknown: 404 to an admin or the
+            # teacher, outside the scope to anyone else; not yet projected: 503).
             reports, freshness = self.fresh_reports()
             known = None if freshness else reports.teacher_ref(teacher_no)  # stale tables: ask the aggregate
-            self.scopes.ensure_teacher_read(actor, known or self._teacher(teacher_no))
+            self.scopes.ensure_teacher_read(actor, known or self._teacher(teacher_no, actor))
             answer = reports.transcript(teacher_no, self.policy.local_date(self.clock()), trainee)
             if answer is None:
                 raise Unavailable("projection_behind", f"teacher {teacher_no} is not yet in the read model")
             return {**answer, **freshness}
-        self.scopes.ensure_teacher_read(actor, self._teacher(teacher_no))
+        self.scopes.ensure_teacher_read(actor, self._teacher(teacher_no, actor))
         teacher = self.teacher_as_of(teacher_no, as_of)
         replayed = transcript_of(teacher, self.policy, self.policy.local_date(as_of), viewer_is_trainee=trainee)
         return {**replayed, "as_of": as_of.isoformat()}

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from domain.actor import Actor
-from domain.errors import Forbidden, Invalid, Unavailable
-from domain.ids import org_uuid, programme_uuid
+from domain.errors import Invalid, Unavailable
 from domain.org import OrgUnit
 from domain.programme import Programme
-from domain.vocabulary import Role
 from projections.db import open_read_model_db
 from projections.reports import Reports, answer_json
 from projections.view import ReadModel
 from service.application.base import TrainRecBase
+from service.auth.scopes import ROSTER_READ, Kind
 
 READ_WAIT_SECONDS = 5.0
 
@@ -42,8 +41,9 @@ class ReportQueries(TrainRecBase):
         return self.reports, freshness
 
     def roster(self, actor: Actor, code: str) -> dict[str, Any]:
-        programme = self.load(Programme, programme_uuid(code), "programme_not_found", f"no programme {code}")
-        self._ensure_roster_read(actor, programme)
+        self.scopes.gate(actor, ROSTER_READ)
+        programme = self.lookup(actor, Programme, Kind.PROGRAMME, code)
+        self.scopes.ensure_roster_read(actor, programme)
         reports, freshness = self.fresh_reports()
         roster = reports.roster(code, self.policy.local_date(self.clock()))
         if roster is None:
@@ -71,22 +71,9 @@ class ReportQueries(TrainRecBase):
     def _compliance_reports(self, actor: Actor, org_id: str, year: int) -> tuple[Reports, dict[str, Any]]:
         if not 1990 <= year <= 2100:
             raise Invalid("invalid_year", "year must be between 1990 and 2100")
-        self.load(OrgUnit, org_uuid(org_id), "org_not_found", f"no org unit {org_id}")
-        self.scopes.ensure_org_read(actor, org_id)
+        self.scopes.ensure_org_read(actor, org_id)  # before existence: unknown ids are outside the scope too
+        self.lookup(actor, OrgUnit, Kind.ORG, org_id)
         return self.fresh_reports()
-
-    def _ensure_roster_read(self, actor: Actor, programme: Programme) -> None:
-        if actor.role is Role.ADMIN:
-            return
-        if actor.role in (Role.SUPERVISOR, Role.AUDITOR) and (
-            self.scopes.within(actor, programme.owner_org_id) or self.scopes.within(actor, programme.provider_id)
-        ):
-            return
-        if actor.role in (Role.PROVIDER, Role.SCHOOL_ADMIN) and actor.org_id in (
-            programme.provider_id, programme.owner_org_id
-        ):
-            return
-        raise Forbidden("forbidden_scope", f"the roster of {programme.code} is outside your scope")
 
     def close(self) -> None:
         if self._read_model is not None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from domain.policy import DEFAULT_POLICY, Policy
 from domain.vocabulary import (
     AbsenceKind,
     Approver,
@@ -38,7 +39,17 @@ from domain.vocabulary import (
 )
 from projections.check import check
 from service.app import TrainRec
-from tests.conftest import ADMIN, COUNTY_SUP, PROVIDER, SCHOOL_ADMIN, Clock, build_county, define, teacher_actor
+from tests.conftest import (
+    ADMIN,
+    COUNTY_SUP,
+    PROVIDER,
+    SCHOOL_ADMIN,
+    Backend,
+    Clock,
+    build_county,
+    define,
+    teacher_actor,
+)
 
 S1_ADMIN = SCHOOL_ADMIN
 PASS = AssessmentResult.PASS
@@ -159,6 +170,18 @@ def test_shortfalls_name_the_teachers_behind_each_figure(county_2024: TrainRec) 
     assert len(short["share_cycle_on_track"]) == 6
 
 
+def test_children_carry_figures_but_no_lists(county_2024: TrainRec) -> None:
+    """The shortfalls are the unit's own teachers; its children give figures with their numerators
+    and denominators, and whoever wants a child's teachers asks for the child."""
+    report = county_2024.compliance(ADMIN, "C1", 2024)
+    for child in report["children"]:
+        assert "shortfalls" not in child
+        assert all({"numerator", "denominator"} <= set(figure) for figure in child["figures"])
+        assert not any(isinstance(value, list) for figure in child["figures"] for value in figure.values())
+    t1 = county_2024.compliance(ADMIN, "T1", 2024)
+    assert {n for s in t1["shortfalls"] for n in s["teacher_nos"]} <= {"A001", "A002", "A003", "B001", "C001"}
+
+
 def test_transfer_within_the_year_counts_the_teacher_where_they_are_at_year_end(county_2024: TrainRec) -> None:
     report = county_2024.compliance(ADMIN, "C1", 2024)
     children = {c["org_id"]: c for c in report["children"]}
@@ -232,3 +255,36 @@ def test_cycle_hours_count_the_cycles_earlier_years_only(app: TrainRec, clock: C
     assert behind(2022) == ["A002", "A003"]  # 144 h needed: A001 still has 152, all from 2021
     assert behind(2020) == ["A001", "A002", "A003"]  # 2016–2020 needs 360 h: A002 has 152
     assert check(app.read_model)[1] == []  # rm_teacher_years.cycle_x10 as the replay says, per cycle
+
+
+def test_teacher_years_follow_the_policys_year_start_until_a_rebuild(durable_backend: Backend, clock: Clock) -> None:
+    """Under a school-year policy (years from September 1) an enrolment in a programme ending on
+    2024-03-06 counts in 2023. Reopened under the calendar-year policy the rows stay as they were
+    derived; `rebuild` derives them again: the enrolment then counts in 2024 (the credit keeps the
+    year it recorded when awarded)."""
+    school_years = Policy.model_validate({**DEFAULT_POLICY.model_dump(mode="json"), "version": "school-year-1",
+                                          "year_starts": {"month": 9, "day": 1}})
+    storage = durable_backend.fresh()
+    app = TrainRec(storage, policy=school_years, clock=clock)
+    build_county(app)
+    define(app, "K1")
+    app.enrol(ADMIN, "K1", "A001")
+    clock.set(date(2024, 3, 7))
+    app.assess(ADMIN, "K1", "A001", 4, 4, PASS)
+    app.award_credit(ADMIN, "K1", "A001", Decimal(24))
+
+    def years(service: TrainRec) -> list[tuple[Any, ...]]:
+        service.read_model.catch_up()
+        return [tuple(row) for row in service.read_model.db.query(
+            f"SELECT year, hours_x10, enrolments_counted FROM {service.read_model.prefix}teacher_years "
+            "WHERE teacher_no = ? ORDER BY year", ("A001",))]
+
+    assert years(app) == [(2023, 240, 1)]
+    app.close()
+    calendar = TrainRec(storage, clock=clock)
+    try:
+        assert years(calendar) == [(2023, 240, 1)]
+        calendar.read_model.rebuild()
+        assert years(calendar) == [(2023, 240, 0), (2024, 0, 1)]
+    finally:
+        calendar.close()

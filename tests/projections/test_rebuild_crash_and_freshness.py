@@ -13,11 +13,20 @@ from typing import Any
 
 import pytest
 
-from domain.errors import Unavailable
+from domain.errors import Forbidden, NotFound, Unavailable
 from projections.check import check, table_rows
 from projections.view import ReadModel
 from service.app import TrainRec
-from tests.conftest import ADMIN, COUNTY_SUP, Backend, Clock, build_county, define
+from tests.conftest import (
+    ADMIN,
+    COUNTY_SUP,
+    OTHER_SCHOOL_ADMIN,
+    SCHOOL_ADMIN,
+    Backend,
+    Clock,
+    build_county,
+    define,
+)
 from tests.projections.random_commands import run, setup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,6 +134,42 @@ def test_a_read_that_cannot_catch_up_in_time_says_so(app: TrainRec, monkeypatch:
     define(app, "K2")
     with pytest.raises(Unavailable):
         app.roster(ADMIN, "K2")
+
+
+def test_a_transcript_is_scoped_by_the_school_the_tables_hold_after_the_callers_writes(
+    app: TrainRec, clock: Clock
+) -> None:
+    """The read waits for the transfer just recorded, then checks the scope against the school
+    the tables now hold: the new school reads the transcript, the old one no longer does."""
+    build_county(app)
+    app.read_model.catch_up()
+    app.transfer_teacher(ADMIN, "A001", "S3", clock.now.date())
+    assert app.transcript(OTHER_SCHOOL_ADMIN, "A001")["teacher_no"] == "A001"
+    with pytest.raises(Forbidden):
+        app.transcript(SCHOOL_ADMIN, "A001")
+
+
+def test_a_transcript_the_tables_cannot_answer_yet_checks_the_scope_on_the_aggregate(
+    app: TrainRec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables that are behind are not asked whose teacher it is: the aggregate is, then the answer
+    is 503 `projection_behind` to a caller in scope, `forbidden_scope` to one outside (as for a
+    teacher nothing is recorded under), `teacher_not_found` to an admin for an unknown number."""
+    build_county(app)
+    app.read_model.catch_up()
+    monkeypatch.setattr(ReadModel, "wait_for", lambda self, position, timeout=5.0: False)
+    app.register_teacher(ADMIN, "A004", "赵敏", "S1")
+    for caller in (ADMIN, SCHOOL_ADMIN):
+        with pytest.raises(Unavailable) as behind:
+            app.transcript(caller, "A004")
+        assert behind.value.code == "projection_behind"
+    for number in ("A004", "A404"):
+        with pytest.raises(Forbidden) as refused:
+            app.transcript(OTHER_SCHOOL_ADMIN, number)
+        assert refused.value.detail == f"teacher {number} is outside your scope"
+    with pytest.raises(NotFound) as unknown:
+        app.transcript(ADMIN, "A404")
+    assert unknown.value.code == "teacher_not_found"
 
 
 def test_tables_of_an_older_schema_are_rebuilt_when_the_service_starts(durable_backend: Backend, clock: Clock) -> None:

@@ -150,7 +150,7 @@ def test_programme_lifecycle_over_http(client: TestClient, clock: Clock) -> None
                            headers=bearer(COUNTY_SUP))
     assert [e["type"] for e in resolved.json()["events"]] == ["DisputeResolved", "CreditAwarded"]
     problem(client.post("/api/v1/disputes/D-nope/resolution", json={"decision": "rejected", "reason": "x"},
-                        headers=bearer(COUNTY_SUP)), 404, "dispute_not_found")
+                        headers=A), 404, "dispute_not_found")
 
     feed = client.get("/api/v1/audit/events", params={"teacher_no": "A001", "limit": 3}, headers=bearer(AUDITOR))
     page = feed.json()

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from domain.actor import Actor
+from domain.errors import DomainError
+from domain.ids import programme_uuid
+from domain.programme import Programme
 from domain.teacher import Teacher
+from domain.vocabulary import AssessmentResult, Role
 from service.app import TrainRec
 from service.application.unit import Unit
 from tests.conftest import ADMIN, SCHOOL_ADMIN, Backend, Clock, build_county, define
@@ -42,7 +48,7 @@ def test_keys_belong_to_their_subject(county: TrainRec) -> None:
 
 def test_a_refused_command_stores_no_key(county: TrainRec) -> None:
     define(county, "K1")
-    with refused(county, "teacher_not_found"):
+    with refused(county, "forbidden_scope"):
         county.enrol(SCHOOL_ADMIN, "K1", "NOPE", idempotency_key="req-3")
     assert county.enrol(SCHOOL_ADMIN, "K1", "A001", idempotency_key="req-3").status == 201
 
@@ -114,3 +120,60 @@ def test_writer_that_keeps_losing_is_told(county: TrainRec, monkeypatch: pytest.
 def test_transfer_date_is_a_local_date(county: TrainRec, clock: Clock) -> None:
     clock.set(date(2024, 3, 1), hour=1)  # 2024-02-29T17:00Z: already March 1st in Shanghai
     assert county.transfer_teacher(ADMIN, "A001", "S2", date(2024, 3, 1)).status == 201
+
+
+def test_hours_written_otherwise_are_the_same_request(county: TrainRec, clock: Clock) -> None:
+    """`24` and `24.0` hours under one key: the first answer again, nothing recorded."""
+    define(county, "K1")
+    county.enrol(ADMIN, "K1", "A001")
+    clock.set(date(2024, 3, 7))
+    county.assess(ADMIN, "K1", "A001", 4, 4, AssessmentResult.PASS)
+    first = county.award_credit(ADMIN, "K1", "A001", Decimal("24"), idempotency_key="credit-1")
+    before = last_notification(county)
+    again = county.award_credit(ADMIN, "K1", "A001", Decimal("24.0"), idempotency_key="credit-1")
+    assert (again.replayed, again.body) == (True, first.body)
+    assert last_notification(county) == before
+
+
+def test_a_key_replays_only_for_the_same_role_and_org(county: TrainRec) -> None:
+    """The subject's key, sent under another role or org, is a different request."""
+    define(county, "K1")
+    county.enrol(Actor("same-person", Role.SCHOOL_ADMIN, org_id="S1"), "K1", "A001", idempotency_key="req-5")
+    with refused(county, "idempotency_key_reused"):
+        county.enrol(Actor("same-person", Role.SUPERVISOR, org_id="T1"), "K1", "A001", idempotency_key="req-5")
+
+
+def test_two_concurrent_enrolments_cannot_both_take_the_last_seat(
+    county: TrainRec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seat is counted on the programme, saved with the enrolment: of two enrolments that both
+    read one seat free, the second to save runs again and finds the programme full."""
+    define(county, "K1", capacity=1)
+    barrier = threading.Barrier(2, timeout=10)
+    loads: list[int] = []
+    original = Unit.programme
+
+    def programme_then_wait(self: Unit, code: str) -> Programme:
+        programme = original(self, code)
+        loads.append(len(programme.seats))
+        if len(loads) <= 2:
+            barrier.wait()  # both commands now see the last seat free
+        return programme
+
+    monkeypatch.setattr(Unit, "programme", programme_then_wait)
+    outcomes: dict[str, Any] = {}
+
+    def enrol(teacher_no: str) -> None:
+        try:
+            outcomes[teacher_no] = county.enrol(ADMIN, "K1", teacher_no).status
+        except DomainError as error:
+            outcomes[teacher_no] = error.code
+
+    threads = [threading.Thread(target=enrol, args=(no,)) for no in ("A001", "A002")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, outcomes.values())) == ["201", "programme_full"]
+    assert loads[:2] == [0, 0]
+    assert len(county.load(Programme, programme_uuid("K1"), "", "").seats) == 1

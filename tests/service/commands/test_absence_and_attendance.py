@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.vocabulary import AbsenceKind, Approver, Decision
+from domain.vocabulary import AbsenceKind, Approver, AssessmentResult, Decision
 from service.app import TrainRec
 from tests.conftest import (
     ADMIN,
@@ -53,7 +53,7 @@ def test_absence_refusals(county: TrainRec, clock: Clock) -> None:
     with refused(county, "forbidden_scope"):
         county.request_absence(OTHER_SCHOOL_ADMIN, "K1", "A001", AbsenceKind.LEAVE, "出差")
     with refused(county, "substitute_other_school"):
-        county.request_absence(SCHOOL_ADMIN, "K1", "A001", AbsenceKind.SUBSTITUTION, "出差", "C001")
+        county.request_absence(ADMIN, "K1", "A001", AbsenceKind.SUBSTITUTION, "出差", "C001")
     with refused(county, "already_enrolled"):
         county.request_absence(SCHOOL_ADMIN, "K1", "A001", AbsenceKind.SUBSTITUTION, "出差", "A002")
     county.request_absence(SCHOOL_ADMIN, "K1", "A001", AbsenceKind.LEAVE, "出差")
@@ -101,9 +101,9 @@ def test_one_bad_line_refuses_the_whole_sheet(county: TrainRec, clock: Clock) ->
     _enrolled(county)
     clock.set(date(2024, 3, 5))
     with refused(county, "not_enrolled"):
-        county.record_attendance(PROVIDER, "K1", 1, ["A001", "A003"], [])
+        county.record_attendance(ADMIN, "K1", 1, ["A001", "A003"], [])
     with refused(county, "teacher_not_found"):
-        county.record_attendance(PROVIDER, "K1", 1, ["A001", "NOPE"], [])
+        county.record_attendance(ADMIN, "K1", 1, ["A001", "NOPE"], [])
     with refused(county, "present_and_absent"):
         county.record_attendance(PROVIDER, "K1", 1, ["A001"], ["A001"])
     with refused(county, "duplicate_line"):
@@ -125,3 +125,24 @@ def test_attendance_refusals(county: TrainRec, clock: Clock) -> None:
     with refused(county, "absence_approved"):
         county.record_attendance(PROVIDER, "K1", 1, ["A001"], [])
     assert county.record_attendance(PROVIDER, "K1", 1, [], ["A001"]).status == 201
+
+
+def test_a_substitute_owing_an_earlier_evaluation_is_not_enrolled_by_the_second_approval(
+    county: TrainRec, clock: Clock
+) -> None:
+    """The second approval enrols the substitute under the rules of any enrolment: one owing the
+    evaluation of an earlier term's programme makes it refused, and nothing is recorded."""
+    clock.set(date(2023, 10, 1))
+    define(county, "AUT", starts_on=date(2023, 10, 9))
+    county.enrol(ADMIN, "AUT", "A003")
+    clock.set(date(2023, 10, 12))
+    county.assess(ADMIN, "AUT", "A003", 4, 4, AssessmentResult.PASS)
+    clock.set(date(2024, 2, 20))
+    _enrolled(county)
+    county.request_absence(SCHOOL_ADMIN, "K1", "A001", AbsenceKind.SUBSTITUTION, "临时任务", "A003")
+    county.decide_absence(SCHOOL_ADMIN, "K1", "A001", Approver.SCHOOL, Decision.APPROVED)
+    with refused(county, "evaluation_pending"):
+        county.decide_absence(PROVIDER, "K1", "A001", Approver.PROVIDER, Decision.APPROVED)
+    county.evaluate(teacher_actor("A003"), "AUT", "A003", 5, 4, 4)
+    result = county.decide_absence(PROVIDER, "K1", "A001", Approver.PROVIDER, Decision.APPROVED)
+    assert types_of(result.body) == ["AbsenceDecided", "Enrolled"]

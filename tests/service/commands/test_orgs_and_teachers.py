@@ -11,7 +11,7 @@ import pytest
 from domain.ids import teacher_uuid
 from domain.vocabulary import OrgKind
 from service.app import TrainRec
-from tests.conftest import ADMIN, AUDITOR, COUNTY_SUP, OTHER_SCHOOL_ADMIN, SCHOOL_ADMIN, TOWN_SUP, Clock
+from tests.conftest import ADMIN, AUDITOR, COUNTY_SUP, OTHER_SCHOOL_ADMIN, SCHOOL_ADMIN, TOWN_SUP, Clock, define
 from tests.helpers import refused, types_of
 
 
@@ -122,3 +122,26 @@ def test_a_new_registration_reads_nothing_back_and_a_duplicate_is_still_refused(
     assert teacher_uuid("N001") in read  # the second attempt looked
     assert county.recorder.max_notification_id() == before  # and nothing of the refused one was kept
     assert county.transcript(ADMIN, "N001")["name"] == "新教师"
+
+
+def test_hired_on_lies_between_1950_and_a_year_from_today(county: TrainRec) -> None:
+    """Today is 2024-02-20 (the clock's day); a year from it is 2025-02-20."""
+    for hired_on in (date(1949, 12, 31), date(2025, 2, 21)):
+        with refused(county, "invalid_hired_on"):
+            county.register_teacher(ADMIN, "H001", "何平", "S1", hired_on)
+    for number, hired_on in (("H001", date(1950, 1, 1)), ("H002", date(2025, 2, 20))):
+        assert county.register_teacher(ADMIN, number, "何平", "S1", hired_on).status == 201
+
+
+def test_text_with_control_characters_is_refused_in_any_event(county: TrainRec) -> None:
+    """The check is on every event before it is sealed: names, reasons, claims alike; tabs and
+    line breaks are text."""
+    with refused(county, "invalid_text"):
+        county.put_org(ADMIN, "S7", "城关\x07小学", OrgKind.SCHOOL, "T1")
+    with refused(county, "invalid_text"):
+        county.register_teacher(ADMIN, "N001", "张\x00伟", "S1")
+    define(county, "K1")
+    county.enrol(ADMIN, "K1", "A001")
+    with refused(county, "invalid_text"):
+        county.open_dispute(ADMIN, "A001", "K1", "学时\x1b不对", [])
+    assert county.put_org(ADMIN, "S7", "城关\t小学", OrgKind.SCHOOL, "T1").status == 201

@@ -55,7 +55,7 @@ def test_assessment_refusals(county: TrainRec, clock: Clock) -> None:
     with refused(county, "forbidden_scope"):
         county.assess(SCHOOL_ADMIN, "K1", "A001", 4, 4, AssessmentResult.PASS)
     with refused(county, "not_enrolled"):
-        county.assess(PROVIDER, "K1", "A002", 4, 4, AssessmentResult.PASS)
+        county.assess(ADMIN, "K1", "A002", 4, 4, AssessmentResult.PASS)
     county.assess(PROVIDER, "K1", "A001", 4, 4, AssessmentResult.PASS)
     with refused(county, "already_assessed"):
         county.assess(PROVIDER, "K1", "A001", 5, 5, AssessmentResult.EXCELLENT)
@@ -159,7 +159,7 @@ def test_dispute_refusals(county: TrainRec, clock: Clock) -> None:
     with refused(county, "award_needs_upheld"):
         county.resolve_dispute(COUNTY_SUP, dispute_id, DisputeDecision.REJECTED, "证据不足", Decimal(4))
     with refused(county, "dispute_not_found"):
-        county.resolve_dispute(COUNTY_SUP, "D-nope", DisputeDecision.REJECTED, "证据不足")
+        county.resolve_dispute(ADMIN, "D-nope", DisputeDecision.REJECTED, "证据不足")
     result = county.resolve_dispute(COUNTY_SUP, dispute_id, DisputeDecision.REJECTED, "证据不足")
     assert types_of(result.body) == ["DisputeResolved"]
     assert county.transcript(ADMIN, "A001")["open_disputes"] == []

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -94,3 +94,25 @@ def test_excellent_result_uses_the_policy_conversion(app: TrainRec, clock: Clock
     line = app.transcript(ADMIN, "A001")["lines"][0]
     assert line["credits"] == 24  # default policy: 1 学时 = 1 unit
     assert line["policy_version"] == app.policy.version
+
+
+def test_every_event_is_stamped_with_the_utc_instant_it_was_recorded(app: TrainRec, clock: Clock) -> None:
+    """Recorded at 10:00 in Shanghai on 2024-02-20: the timestamp is 02:00 UTC, written with its offset."""
+    build_county(app)
+    registered = app.teacher_history(ADMIN, "A001")[0]
+    assert registered["recorded_at"] == "2024-02-20T02:00:00+00:00"
+    assert registered["recorded_at"] == clock.now.isoformat()
+
+
+@pytest.mark.parametrize("instant", [datetime(1899, 12, 31, 12, tzinfo=UTC), datetime(2200, 1, 1, 12, tzinfo=UTC),
+                                     datetime(9999, 12, 31, 23, 59, tzinfo=UTC)])
+def test_instants_asked_about_lie_between_1900_and_2200(app: TrainRec, instant: datetime) -> None:
+    build_county(app)
+    with pytest.raises(DomainError) as as_of:
+        app.transcript(ADMIN, "A001", as_of=instant)
+    with pytest.raises(DomainError) as since:
+        app.audit_events(ADMIN, since=instant)
+    with pytest.raises(DomainError) as until:
+        app.audit_events(ADMIN, until=instant)
+    assert {as_of.value.code, since.value.code, until.value.code} == {"invalid_instant"}
+    assert app.audit_events(ADMIN, since=datetime(1900, 1, 2, tzinfo=UTC))["events"]
