@@ -311,12 +311,21 @@ class SchoolYears:
             "SELECT m.school_id, m.teacher_no, COALESCE(ty.hours_x10, 0) AS h, "
             "COALESCE(ty.self_selected_x10, 0) AS s, COALESCE(ty.designated_x10, 0) AS d, "
             "COALESCE(ty.elective_x10, 0) AS el, COALESCE(ty.concentrated_max_x10, -1) AS cm, "
-            "COALESCE(ty.enrolments_counted, 0) AS cnt, COALESCE(ty.enrolments_attended, 0) AS att, "
+            # participation counts only programmes ended before the report's day: those of the year
+            # ending from today on (none, for a past year) are taken off the year's row
+            "COALESCE(ty.enrolments_counted, 0) - COALESCE(fu.cnt, 0) AS cnt, "
+            "COALESCE(ty.enrolments_attended, 0) - COALESCE(fu.att, 0) AS att, "
             f"COALESCE(ty.cycle_x10, (SELECT c.cycle_x10 FROM {p}teacher_years c WHERE c.teacher_no = m.teacher_no "
             "AND c.year BETWEEN ? AND ? ORDER BY c.year DESC LIMIT 1), 0) AS cy "
-            f"FROM m LEFT JOIN {p}teacher_years ty ON ty.teacher_no = m.teacher_no AND ty.year = ?) f "
+            f"FROM m LEFT JOIN {p}teacher_years ty ON ty.teacher_no = m.teacher_no AND ty.year = ? "
+            "LEFT JOIN (SELECT teacher_no, SUM(CASE WHEN absence_status = 'approved' THEN 0 ELSE 1 END) AS cnt, "
+            "SUM(CASE WHEN absence_status = 'approved' OR sessions_present = 0 THEN 0 ELSE 1 END) AS att "
+            f"FROM {p}enrolments WHERE ends_on >= ? AND ends_on <= ? GROUP BY teacher_no) fu "
+            "ON fu.teacher_no = m.teacher_no) f "
             "GROUP BY school_id",
-            (*member_args, *limits, *limits, cycle_start, year - 1, year),  # in the order of their marks
+            # in the order of their marks
+            (*member_args, *limits, *limits, cycle_start, year - 1, year, max(today, first).isoformat(),
+             last.isoformat()),
         )
         overdue_a: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
         overdue_e: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))

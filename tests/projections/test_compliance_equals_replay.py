@@ -69,11 +69,12 @@ def oracle(rows: dict[str, set[tuple[Any, ...]]], path: str, year: int, today: d
         present, result, evaluated = e[10], e[13], e[16]
         if teacher_no not in members or not first <= ends_on <= last or status == "approved":
             continue
-        counted += 1
-        if present > 0:
-            attended += 1
-        else:
-            missed.add(teacher_no)
+        if ends_on < today:  # participation: programmes ended before the report's day
+            counted += 1
+            if present > 0:
+                attended += 1
+            else:
+                missed.add(teacher_no)
         if result is None and today > ends_on + timedelta(days=policy.deadlines.assessment_days):
             overdue_a.append(teacher_no)
         evaluation_due = ends_on + timedelta(days=policy.deadlines.evaluation_days)

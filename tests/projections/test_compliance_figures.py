@@ -288,3 +288,44 @@ def test_teacher_years_follow_the_policys_year_start_until_a_rebuild(durable_bac
         assert years(calendar) == [(2023, 240, 0), (2024, 0, 1)]
     finally:
         calendar.close()
+
+
+def test_participation_counts_only_programmes_ended_before_the_report_day(app: TrainRec, clock: Clock) -> None:
+    """S1 in 2024: EARLY (ends 03-04) with A001 present; LATE (11-04 → 11-06) with A001 present and
+    A002 never. Before LATE has ended it counts nowhere: 1 attended / 1 counted, met, nobody short.
+    On LATE's last day it has not ended yet (still 1/1); the day after, 2 attended / 3 counted."""
+    clock.set(date(2024, 2, 1))
+    build_county(app)
+    define(app, "EARLY", starts_on=date(2024, 3, 4), days=1)
+    define(app, "LATE", starts_on=date(2024, 11, 4), days=3)
+    app.enrol(ADMIN, "EARLY", "A001")
+    for teacher_no in ("A001", "A002"):
+        app.enrol(ADMIN, "LATE", teacher_no)
+    attend(app, clock, "EARLY", PROVIDER, 1, ["A001"])
+
+    def participation() -> tuple[Any, Any, bool, list[str]]:
+        answer = app.compliance(ADMIN, "S1", 2024)
+        figure = figures(answer)["participation_rate"]
+        short = next((s["teacher_nos"] for s in answer["shortfalls"] if s["rule"] == "participation_rate"), [])
+        return figure["numerator"], figure["denominator"], figure["met"], short
+
+    clock.set(date(2024, 6, 1))
+    assert participation() == (1, 1, True, [])
+    attend(app, clock, "LATE", PROVIDER, 3, ["A001"], ["A002"])  # leaves the clock on 2024-11-06
+    assert participation() == (1, 1, True, [])
+    clock.set(date(2024, 11, 7))
+    assert participation() == (2, 3, False, ["A002"])
+    assert figures(app.compliance(ADMIN, "C1", 2024))["participation_rate"]["denominator"] == 3
+    assert figures(app.compliance(ADMIN, "S1", 2023))["participation_rate"]["denominator"] == 0
+
+
+def test_participation_of_a_year_not_begun_counts_nothing(app: TrainRec, clock: Clock) -> None:
+    """A report on 2024-06-01 for 2025 sees no ended programme of 2025: 0 / 0, whatever 2024 holds
+    (LATE ends in November 2024, after the report's day, and belongs to 2024's figures only)."""
+    clock.set(date(2024, 2, 1))
+    build_county(app)
+    define(app, "LATE", starts_on=date(2024, 11, 4), days=3)
+    app.enrol(ADMIN, "LATE", "A001")
+    clock.set(date(2024, 6, 1))
+    figure = figures(app.compliance(ADMIN, "S1", 2025))["participation_rate"]
+    assert (figure["numerator"], figure["denominator"], figure["value"]) == (0, 0, None)
