@@ -18,7 +18,7 @@ from projections.unit_answers import store_answer
 from projections.view import ReadModel
 from service.app import TrainRec
 from tests.conftest import ADMIN, Backend, Clock, build_county, require_postgres
-from tests.projections.compliance_caches import computed_afresh, county_with_an_enrolment
+from tests.projections.compliance_caches import computed_afresh, county_with_an_enrolment, mark_present
 
 
 def answers(app: TrainRec, year: int = 2024) -> dict[str, tuple[str, int, str]]:
@@ -54,11 +54,11 @@ def test_a_county_answer_is_stored_and_used_until_a_school_under_it_changes(
     computations = Computations(monkeypatch)
     assert county.compliance(ADMIN, "C1", 2024) == first
     assert computations.paths == []  # answered from the stored answer
-    county.enrol(ADMIN, "P90", "B001")  # a teacher of S2, under C1
+    mark_present(county, "B001")  # a teacher of S2, under C1
     second = county.compliance(ADMIN, "C1", 2024)
     assert computations.paths == ["/C1/"]
     participation = next(f for f in second["figures"] if f["rule"] == "participation_rate")
-    assert participation["denominator"] == 2  # B001's enrolment counts
+    assert (participation["numerator"], participation["denominator"]) == (2, 3)  # B001 now attended
     assert county.compliance(ADMIN, "C1", 2024) == second == computed_afresh(county, "C1")
 
 
@@ -76,7 +76,7 @@ def test_a_change_under_one_town_leaves_the_other_towns_answer_in_use(
     county.compliance(ADMIN, "T1", 2024)
     county.compliance(ADMIN, "T2", 2024)
     computations = Computations(monkeypatch)
-    county.enrol(ADMIN, "P90", "C001")  # of S3, in T2
+    mark_present(county, "C001")  # of S3, in T2
     county.compliance(ADMIN, "T1", 2024)
     t2 = county.compliance(ADMIN, "T2", 2024)
     assert computations.paths == ["/C1/T2/"]
@@ -100,7 +100,7 @@ def test_an_answer_of_another_day_or_policy_version_is_computed_again(county: Tr
     assert next(f for f in quiet["figures"] if f["rule"] == "overdue_assessments")["value"] == 0
     clock.set(date(2024, 3, 12))  # no event since: only the day changed
     late = county.compliance(ADMIN, "C1", 2024)
-    assert next(f for f in late["figures"] if f["rule"] == "overdue_assessments")["value"] == 1
+    assert next(f for f in late["figures"] if f["rule"] == "overdue_assessments")["value"] == 3  # A001 B001 C001
     assert answers(county)["C1"][0] == "2024-03-12"
     with county.read_model.db.transaction() as tx:
         tx.execute("UPDATE rm_unit_years SET policy_version = 'older', answer = '{}'")
@@ -114,14 +114,14 @@ def test_pages_applied_without_marking_leave_no_answer_in_use(
     """Pages applied by a trainrec that marks nothing (an older follower during an upgrade)."""
     county.compliance(ADMIN, "C1", 2024)
     monkeypatch.setattr("projections.records.mark_changed", lambda *_, **__: None)
-    county.enrol(ADMIN, "P90", "B001")  # of S2, applied without marking
+    mark_present(county, "B001")  # of S2, applied without marking
     county.read_model.catch_up()
     monkeypatch.undo()
     before = answers(county)
     unmarked = county.compliance(ADMIN, "C1", 2024)
-    assert next(f for f in unmarked["figures"] if f["rule"] == "participation_rate")["denominator"] == 2
+    assert next(f for f in unmarked["figures"] if f["rule"] == "participation_rate")["numerator"] == 2
     assert answers(county) == before  # computed, not stored
-    county.enrol(ADMIN, "P90", "C001")  # marked again
+    mark_present(county, "C001")  # marked again
     assert county.compliance(ADMIN, "C1", 2024) == computed_afresh(county, "C1")
 
 
@@ -164,7 +164,7 @@ def test_answers_of_replaced_tables_or_older_positions_are_not_written(county: T
 def test_a_follower_computes_the_stale_answers_again(county: TrainRec, monkeypatch: pytest.MonkeyPatch) -> None:
     county.compliance(ADMIN, "C1", 2024)
     county.compliance(ADMIN, "T2", 2024)
-    county.enrol(ADMIN, "P90", "B001")  # of S2: C1's answer is stale, T2's is not
+    mark_present(county, "B001")  # of S2: C1's answer is stale, T2's is not
     county.read_model.catch_up()
     assert county.read_model.refresh_compliance(every=0) == 2  # S2's row and C1's answer
     computations = Computations(monkeypatch)
