@@ -142,6 +142,25 @@ class CodeFinder(ast.NodeVisitor):
         params = self.functions[-1].args
         return arg.id in {a.arg for a in [*params.posonlyargs, *params.args, *params.kwonlyargs]}
 
+    def _from_named_id(self, arg: ast.expr) -> bool:
+        """`arg` is bound in the enclosing function from `named_id(...)`, whose codes are NAMED's."""
+        if not self.functions or not isinstance(arg, ast.Name):
+            return False
+        for node in ast.walk(self.functions[-1]):
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                    and _name(node.value.func) == "named_id"
+                    and any(isinstance(n, ast.Name) and n.id == arg.id for t in node.targets for n in ast.walk(t))):
+                return True
+        return False
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        # NAMED: {kind: (to_uuid, not-found code, detail)}, the codes of `named_id`
+        if _name(node.target) == "NAMED" and isinstance(node.value, ast.Dict):
+            for value in node.value.values:
+                if isinstance(value, ast.Tuple) and len(value.elts) == 3 and _text(value.elts[1]):
+                    self.codes[str(_text(value.elts[1]))].add(NOT_FOUND)
+        self.generic_visit(node)
+
     def visit_Call(self, node: ast.Call) -> None:
         name = _name(node.func)
         if name in ERROR_CLASSES:
@@ -156,7 +175,7 @@ class CodeFinder(ast.NodeVisitor):
             code = _text(node.args[2])
             if code:
                 self.codes[code].add(NOT_FOUND)
-            elif code is None and not self._passed_through(node.args[2]):
+            elif code is None and not self._passed_through(node.args[2]) and not self._from_named_id(node.args[2]):
                 self.unreadable.append(f"{self.where}:{node.lineno} {ast.unparse(node)[:80]}")
         elif name == "problem" and len(node.args) >= 2:
             # problem(status, code, detail): literal codes; the handlers relay domain codes (above)
