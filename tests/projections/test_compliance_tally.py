@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from domain.policy import DEFAULT_POLICY, Thresholds
 from projections.reports import Tally, hours, ratio
-from projections.school_years import RULES_SHORT, SchoolYear
+from projections.school_years import RULES_SHORT, SEPARATOR, SchoolYear, _ordered, x10_ceiling
 
 
 def shorts(**counts: int) -> defaultdict[str, int]:
@@ -160,3 +160,15 @@ def test_tenths_of_an_hour_print_as_whole_numbers_when_they_are() -> None:
     assert type(hours(885)) is float
     assert hours(0) == 0
     assert hours(-15) == -1.5
+
+
+def test_limits_in_tenths_of_an_hour_round_up() -> None:
+    assert [x10_ceiling(Decimal(h)) for h in ("90", "89.91", "89.99", "33.3333", "7.95", "0")] == [
+        900, 900, 900, 334, 80, 0]
+
+
+def test_a_schools_list_read_from_sqlite_is_put_in_order() -> None:
+    assert _ordered(SEPARATOR.join(["B001", "A010", "A002"]), False) == SEPARATOR.join(["A002", "A010", "B001"])
+    assert _ordered(SEPARATOR.join(["B001", "A002"]), True) == SEPARATOR.join(["B001", "A002"])  # PostgreSQL's
+    assert _ordered(None, False) == ""
+    assert _ordered("", True) == ""

@@ -6,6 +6,7 @@ by the year's end. (The unit-wide thresholds, 76 h, 0.22, 0.95 …, are met or n
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -112,6 +113,14 @@ def test_an_earlier_year_of_the_cycle_needs_its_share_of_the_360_hours(s1_at_the
     assert shortfalls_of(answer)["share_cycle_on_track"] == ["A003"]
 
 
+def test_a_year_without_hours_counts_those_of_the_cycles_earlier_years_only(s1_at_the_edges: TrainRec) -> None:
+    # 2023 (year 3: 360 × 3 / 5 = 216 h) has no credits: A001 and A002 have their 2022 hours (174, 174.2),
+    # not those of 2024 (288, 287.9)
+    answer = s1_at_the_edges.compliance(ADMIN, "S1", 2023)
+    assert figures_of(answer)["share_cycle_on_track"] == figure(0.0, 1.0, False, 0, 3)
+    assert figures_of(answer)["avg_hours_per_teacher"] == figure(0.0, 76.0, False, 0, 3)
+
+
 def test_the_last_year_of_the_cycle_needs_all_360_hours(s1_at_the_edges: TrainRec) -> None:
     # 2025 (no credits): A001 has 288 of the 360 h, A002 287.9, A003 98
     answer = s1_at_the_edges.compliance(ADMIN, "S1", 2025)
@@ -157,10 +166,10 @@ def test_a_school_meeting_all_nine_figures(app: TrainRec, clock: Clock) -> None:
 
 def test_limits_that_are_not_whole_tenths_round_up(backend: Backend, clock: Clock) -> None:
     """A 3-year cycle of 100 h needs 100 × 1 / 3 = 33.33… h after its first year, which is 33.4 h, the
-    next tenth up (and 66.7 h after two); a concentrated limit of 89.95 h needs a credit of 90 h."""
+    next tenth up (and 66.7 h after two); a concentrated limit of 89.91 h needs a credit of 90 h."""
     policy = Policy(version="edges-1", cycle=Cycle(length_years=3, required=Decimal(100), first_start_year=2024),
                     terms=DEFAULT_POLICY.terms, deadlines=DEFAULT_POLICY.deadlines,
-                    thresholds=Thresholds(concentrated_min_hours=Decimal("89.95")))
+                    thresholds=Thresholds(concentrated_min_hours=Decimal("89.91")))
     app = TrainRec(backend.fresh(), policy=policy, clock=clock)
     online = {"form": Form.ONLINE, "selection": Selection.MANDATED}
     try:
@@ -181,7 +190,7 @@ def test_limits_that_are_not_whole_tenths_round_up(backend: Backend, clock: Cloc
         assert short("S1", 2025) == ["A002"]  # 66.7 h needed: A001 66.7, A002 66.6, A003 90
         assert short("S1", 2026) == ["A001", "A002", "A003"]  # 100 h needed
         assert short("S1", 2024, "share_concentrated_90h") == ["A001", "A002"]  # A003's 90 h count
-        assert short("S2", 2024, "share_concentrated_90h") == ["B001"]  # 89.9 < 89.95
+        assert short("S2", 2024, "share_concentrated_90h") == ["B001"]  # 89.9 < 89.91
     finally:
         app.close()
 
@@ -203,3 +212,36 @@ def test_assessments_and_evaluations_are_overdue_the_day_after_they_are_due(app:
     assert overdue(date(2024, 6, 11)) == (1, 0)
     assert overdue(date(2024, 6, 15)) == (1, 0)
     assert overdue(date(2024, 6, 16)) == (1, 1)
+
+
+def test_members_are_those_of_the_years_last_day_so_far(app: TrainRec, clock: Clock) -> None:
+    """C001 moves from S3 to S1 on 2024-06-01 and B001 from S2 to S1 on 2025-03-01; S1 starts with
+    A001 A002 A003. A year's members are those posted there on its last day, or today while it runs."""
+    clock.set(date(2024, 1, 1))
+    build_county(app)
+    clock.set(date(2024, 6, 1))
+    app.transfer_teacher(ADMIN, "C001", "S1", date(2024, 6, 1))
+    clock.set(date(2025, 3, 1))
+    app.transfer_teacher(ADMIN, "B001", "S1", date(2025, 3, 1))
+
+    def teachers(year: int, day: date) -> int:
+        clock.set(day)
+        return int(app.compliance(ADMIN, "S1", year)["teachers"])
+
+    assert teachers(2024, date(2024, 1, 1)) == 3  # the year's first day
+    assert teachers(2024, date(2024, 5, 31)) == 3
+    assert teachers(2024, date(2024, 6, 1)) == 4
+    assert teachers(2024, date(2024, 12, 31)) == 4
+    assert teachers(2024, date(2025, 6, 1)) == 4  # a past year: its last day
+    assert teachers(2025, date(2024, 12, 31)) == 5  # a year not begun: its last day as recorded now
+
+
+def test_the_json_answer_is_the_answer(app: TrainRec, clock: Clock) -> None:
+    clock.set(date(2024, 2, 20))
+    build_county(app)
+    run_programme(app, clock, "P1", starts_on=date(2024, 3, 4), awards={"A001": "8", "C001": "6"})
+    for org_id in ("C1", "C1", "T1", "S1"):  # the county's second answer is the one stored by the first
+        assert json.loads(app.compliance_json(ADMIN, org_id, 2024)) == app.compliance(ADMIN, org_id, 2024)
+    assert [kid["org_id"] for kid in app.compliance(ADMIN, "C1", 2024)["children"]] == ["T1", "T2"]
+    # the answers of the units above the schools (C1, T1, T2) for two years
+    assert app.reports.prepare_answers(date(2024, 12, 31), [2024, 2025, 2024]) == 6
