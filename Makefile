@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint run demo bench clean
+.PHONY: setup test lint run demo bench mutants clean
 N ?= 100000
 
 $(STAMP): pyproject.toml
@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check domain projections service tests bench
+	$(BIN)/ruff check domain projections service tests bench tools
 	$(BIN)/mypy domain projections service
 
 # Load the demo county into the default SQLite file (once), print a token and examples, serve.
@@ -33,5 +33,10 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --teachers $(N)
 
+# Mutation testing of domain/ and the figures of projections/ (mutmut, in mutants/): prints the score
+# per group and each mutant left alive; docs/mutation-testing.md. `tools/mutants.py report` reprints it.
+mutants: $(STAMP)
+	$(BIN)/python tools/mutants.py run
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var mutants .pytest_cache .mypy_cache .ruff_cache
