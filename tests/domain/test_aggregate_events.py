@@ -28,6 +28,7 @@ from domain.vocabulary import (
     Level,
     OrgKind,
     Role,
+    SchoolBasedContent,
     Selection,
 )
 
@@ -225,3 +226,153 @@ def test_a_domain_errors_text_is_its_detail() -> None:
     assert (str(error), error.code, error.detail, error.kind) == (
         "hours must be a number", "invalid_hours", "hours must be a number", "invalid")
     assert (Conflict("c", "d").kind, NotFound("c", "d").kind) == ("conflict", "not_found")
+
+
+def test_registration_limits_and_its_event() -> None:
+    now = at(date(2024, 1, 2))  # 2024-01-02 02:00 UTC: a year from now is 2025-01-02
+    teacher_no = "A" * 32
+    registered = Teacher.register(teacher_no, "张" * 50, "S1", date(1950, 1, 1), ADMIN, now)
+    (event,) = new_events(registered)
+    assert (event.timestamp, event.reason, event.teacher_no, event.name) == (now, "", teacher_no, "张" * 50)
+    Teacher.register("A002", "李娜", "S1", date(2025, 1, 2), ADMIN, now)
+    hired = ("invalid_hired_on", "hired_on lies between 1950 and a year from now")
+    assert refused(Invalid, Teacher.register, "A003", "李娜", "S1", date(1949, 12, 31), ADMIN, now) == hired
+    assert refused(Invalid, Teacher.register, "A003", "李娜", "S1", date(2025, 1, 3), ADMIN, now) == hired
+    assert refused(Invalid, Teacher.register, "A" * 33, "李娜", "S1", None, ADMIN, now) == (
+        "invalid_teacher_no", "teacher_no must be 1–32 characters, no '/'")
+    assert refused(Invalid, Teacher.register, "A003", "张" * 51, "S1", None, ADMIN, now) == (
+        "invalid_name", "name must be 1–50 characters")
+
+
+def test_assessment_and_evaluation_refusals_name_the_score_and_the_step() -> None:
+    p1 = programme()
+    t = teacher(p1)
+    after = at(date(2024, 3, 7))
+    early = at(date(2024, 3, 5))
+    pass_ = AssessmentResult.PASS
+    assert refused(Invalid, t.assess, "P1", 0, 4, pass_, DEFAULT_POLICY, ADMIN, after) == (
+        "invalid_score", "attitude must be an integer from 1 to 5")
+    assert refused(Invalid, t.assess, "P1", 4, 6, pass_, DEFAULT_POLICY, ADMIN, after) == (
+        "invalid_score", "assignments must be an integer from 1 to 5")
+    assert refused(Conflict, t.assess, "P1", 4, 4, pass_, DEFAULT_POLICY, ADMIN, early) == (
+        "programme_not_ended", "assessment of P1 can start on 2024-03-06")
+    new_events(t)
+    t.assess("P1", 3, 5, pass_, DEFAULT_POLICY, ADMIN, after)
+    (assessed,) = new_events(t)
+    assert (assessed.timestamp, assessed.attitude, assessed.assignments, assessed.reason) == (after, 3, 5, "")
+    for scores, name in (((0, 4, 4), "form"), ((4, 0, 4), "instructors"), ((4, 4, 0), "management")):
+        assert refused(Invalid, t.evaluate, "P1", *scores, None, DEFAULT_POLICY, ADMIN, after) == (
+            "invalid_score", f"{name} must be an integer from 1 to 5")
+    assert refused(Conflict, t.evaluate, "P1", 5, 5, 5, None, DEFAULT_POLICY, ADMIN, early) == (
+        "programme_not_ended", "evaluation of P1 can start on 2024-03-06")
+    t.evaluate("P1", 5, 4, 3, " 好 ", DEFAULT_POLICY, ADMIN, after)
+    (evaluated,) = new_events(t)
+    assert (evaluated.timestamp, evaluated.policy_version, evaluated.reason, evaluated.comment) == (
+        after, "seeds-default-1", "", "好")
+
+
+def test_an_excused_trainee_is_named_when_refused_assessment_or_evaluation() -> None:
+    p1 = programme()
+    t = teacher(p1)
+    now = at(date(2024, 3, 1))
+    t.request_absence("P1", AbsenceKind.LEAVE, "病假", None, ADMIN, now, date(2024, 3, 1))
+    t.decide_absence("P1", Approver.SCHOOL, Decision.APPROVED, "", ADMIN, now)
+    t.decide_absence("P1", Approver.PROVIDER, Decision.APPROVED, "", ADMIN, now)
+    after = at(date(2024, 3, 7))
+    excused = ("absence_approved", "teacher A001 was excused from P1")
+    assert refused(Conflict, t.assess, "P1", 4, 4, AssessmentResult.PASS, DEFAULT_POLICY, ADMIN, after) == excused
+    assert refused(Conflict, t.evaluate, "P1", 4, 4, 4, None, DEFAULT_POLICY, ADMIN, after) == excused
+
+
+def test_an_enrolment_records_no_reason_unless_given_and_is_once() -> None:
+    p1 = programme()
+    t = teacher()
+    new_events(t)
+    t.enrol(p1.facts(), DEFAULT_POLICY, ADMIN, at(date(2024, 2, 1)))
+    (enrolled,) = new_events(t)
+    assert (enrolled.reason, enrolled.substitutes_for) == ("", None)
+    assert refused(Conflict, t.enrol, p1.facts(), DEFAULT_POLICY, ADMIN, at(date(2024, 2, 1))) == (
+        "already_enrolled", "teacher A001 is already enrolled in P1")
+
+
+def test_hours_awarded_on_a_dispute_need_no_assessment_and_convert_by_form_and_selection() -> None:
+    by_form = DEFAULT_POLICY.model_copy(update={"conversions": (
+        Conversion(match=Match(form=Form.ONLINE), hours_per_credit=Decimal(20)),
+        Conversion(match=Match(form=Form.CONCENTRATED), hours_per_credit=Decimal(10)),
+    )})
+    by_selection = DEFAULT_POLICY.model_copy(update={"conversions": (
+        Conversion(match=Match(selection=Selection.MANDATED), hours_per_credit=Decimal(20)),
+        Conversion(match=Match(selection=Selection.SELF_SELECTED), hours_per_credit=Decimal(8)),
+    )})
+    p1, p2 = programme("P1"), programme("P2", starts_on=date(2024, 3, 11))
+    t = teacher(p1, p2)
+    now = at(date(2024, 4, 1))
+    t.open_dispute("D1", "P1", "未评定", [], ADMIN, now)  # P1 was never assessed
+    t.resolve_dispute("D1", DisputeDecision.UPHELD, "属实", Decimal(20), "C-1", by_form, ADMIN, now)
+    assert (t.credits["C-1"].hours, t.credits["C-1"].credits) == (Decimal(20), Decimal("2.00"))  # 20 h / 10
+    credited(t, p2, "20", by_selection)
+    assert t.credits["C-P2"].credits == Decimal("2.50")  # 20 h / 8
+
+
+def test_programme_definition_limits_and_its_event() -> None:
+    now = at(date(2024, 2, 1))
+    sessions = [SessionPlan(1, date(2024, 3, 4), Decimal(8))]
+
+    def define(code: str = "P1", title: str = "培训", plans: list[SessionPlan] = sessions) -> Programme:
+        return Programme.define(
+            code=code, title=title, level=Level.COUNTY, form=Form.ONLINE, selection=Selection.MANDATED,
+            school_based_content=None, hours=Decimal(8), provider_id="P1", owner_org_id="C1",
+            starts_on=date(2024, 3, 4), ends_on=date(2024, 3, 4), sessions=plans, capacity=None, actor=ADMIN, now=now)
+
+    (defined,) = new_events(define("P" * 64, "题" * 200))
+    assert (defined.timestamp, defined.reason, defined.code, defined.title) == (now, "", "P" * 64, "题" * 200)
+    assert refused(Invalid, define, "P" * 65) == ("invalid_code", "programme code must be 1–64 characters, no '/'")
+    assert refused(Invalid, define, "P1", "题" * 201) == ("invalid_title", "title must be 1–200 characters")
+    bad_session = [SessionPlan(1, date(2024, 3, 4), Decimal(8)), SessionPlan(2, date(2024, 3, 4), Decimal(0))]
+    assert refused(Invalid, define, "P1", "培训", bad_session) == (
+        "invalid_hours", "session 2 hours must be above 0 and at most 2000")
+
+
+def test_enrolment_in_a_programme_refusals_name_the_programme() -> None:
+    rejected = programme()
+    rejected.decide(Decision.REJECTED, "不合格", ADMIN, at(date(2024, 2, 1)))
+    assert refused(Conflict, rejected.ensure_open_for_enrolment, date(2024, 2, 1)) == (
+        "programme_rejected", "programme P1 was rejected")
+    assert refused(Conflict, programme().ensure_open_for_enrolment, date(2024, 3, 7)) == (
+        "programme_ended", "programme P1 ended on 2024-03-06")
+    programme().ensure_open_for_enrolment(date(2024, 3, 6))
+    school_based = Programme.define(
+        code="SB1", title="校本", level=Level.SCHOOL, form=Form.SCHOOL_BASED, selection=Selection.SCHOOL_BASED,
+        school_based_content=SchoolBasedContent.DESIGNATED, hours=Decimal(8), provider_id="S1", owner_org_id="S1",
+        starts_on=date(2024, 3, 4), ends_on=date(2024, 3, 4), sessions=[SessionPlan(1, date(2024, 3, 4), Decimal(8))],
+        capacity=None, actor=ADMIN, now=at(date(2024, 2, 1)))
+    assert refused(Conflict, school_based.ensure_open_for_enrolment, date(2024, 2, 1)) == (
+        "programme_not_approved", "school-based programme SB1 is not approved yet")
+    full = programme(capacity=1)
+    full.take_seat("A001", ADMIN, at(date(2024, 2, 1)))
+    full.take_seat("A001", ADMIN, at(date(2024, 2, 1)))  # a seat holder is not refused for the seat it holds
+    assert refused(Conflict, full.take_seat, "A002", ADMIN, at(date(2024, 2, 1))) == (
+        "programme_full", "programme P1 is full (1)")
+
+
+def test_what_an_enrolment_keeps_of_the_programme() -> None:
+    assert programme().facts() == {
+        "code": "P1", "title": "培训P1", "level": "county", "form": "concentrated", "selection": "self_selected",
+        "school_based_content": None, "hours": Decimal(24), "provider_id": "P1", "owner_org_id": "C1",
+        "starts_on": date(2024, 3, 4), "ends_on": date(2024, 3, 6), "session_nos": [1, 2, 3]}
+
+
+def test_org_registration_limits_and_its_event() -> None:
+    now = at(date(2024, 1, 2))
+    province = OrgUnit.register("X" * 64, "省" * 200, OrgKind.PROVINCE, None, ADMIN, now)
+    (event,) = new_events(province)
+    assert (event.timestamp, event.reason, event.org_id, event.name, event.parent_id) == (
+        now, "", "X" * 64, "省" * 200, None)
+    assert refused(Invalid, OrgUnit.register, "X" * 65, "省", OrgKind.PROVINCE, None, ADMIN, now) == (
+        "invalid_org_id", "org id must be 1–64 characters, no '/' or edge spaces")
+    assert refused(Invalid, OrgUnit.register, "P2", "省" * 201, OrgKind.PROVINCE, None, ADMIN, now) == (
+        "invalid_name", "name must be 1–200 characters")
+    assert refused(Invalid, OrgUnit.register, "T1", "镇", OrgKind.TOWN, None, ADMIN, now) == (
+        "invalid_parent", "a town cannot sit under nothing")
+    assert refused(Invalid, OrgUnit.register, "S1", "校", OrgKind.SCHOOL, province, ADMIN, now) == (
+        "invalid_parent", "a school cannot sit under province")

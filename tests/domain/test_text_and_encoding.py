@@ -5,6 +5,7 @@ and a chain hash recomputed by `seal` rather than carried over."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import OrderedDict, UserDict
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,11 +15,12 @@ from uuid import UUID
 import pytest
 
 from domain.actor import Actor
-from domain.canonical import canonical_bytes, reference_dumps
+from domain.canonical import GENESIS, canonical_bytes, chain_digest, reference_dumps
 from domain.chained import seal
 from domain.errors import Invalid
+from domain.policy import DEFAULT_POLICY
 from domain.teacher import Teacher
-from domain.text import ensure_clean_text, ensure_clean_values
+from domain.text import ensure_clean_text, ensure_clean_values, has_control_character
 from domain.vocabulary import Role
 
 ADMIN = Actor("admin", Role.ADMIN)
@@ -109,15 +111,55 @@ def test_a_subclass_encodes_as_its_base_type(value: Any, plain: Any) -> None:
 
 def test_subclasses_encode_to_the_tagged_forms() -> None:
     state = {"dec": Dec("8.5"), "dt": Moment(2024, 3, 1, tzinfo=UTC), "d": Day(2024, 3, 1), "id": Id(int=255),
-             "f": Real(1.25), "n": None}
+             "f": Real(1.25), "n": None, "l": [Decimal("1.5"), 2, Items([Id(int=1)])]}
     assert canonical_bytes("t", "o", 2, state) == (
         b'{"originator_id":"o","originator_version":2,"state":{"d":{"$d":"2024-03-01"},"dec":{"$dec":"8.5"},'
         b'"dt":{"$dt":"2024-03-01T00:00:00+00:00"},"f":{"$f":"1.25"},'
-        b'"id":{"$uuid":"000000000000000000000000000000ff"},"n":null},"topic":"t"}')
+        b'"id":{"$uuid":"000000000000000000000000000000ff"},'
+        b'"l":[{"$dec":"1.5"},2,[{"$uuid":"00000000000000000000000000000001"}]],"n":null},"topic":"t"}')
+
+
+def test_mapping_keys_are_text_and_mapping_values_are_encoded() -> None:
+    state = {"m": {1: "x", "a": Decimal("2"), "d": {"u": UUID(int=3)}}}
+    assert canonical_bytes("t", "o", 1, state) == (
+        b'{"originator_id":"o","originator_version":1,"state":{"m":{"1":"x","a":{"$dec":"2"},'
+        b'"d":{"u":{"$uuid":"00000000000000000000000000000003"}}}},"topic":"t"}')
+
+
+def test_a_chain_link_is_the_sha256_of_the_previous_link_a_newline_and_the_bytes() -> None:
+    assert chain_digest(GENESIS, b'{"a":1}') == hashlib.sha256(b"0" * 64 + b'\n{"a":1}').hexdigest()
+
+
+def test_json_text_holds_a_control_character_when_it_escapes_one_or_holds_a_raw_delete() -> None:
+    assert has_control_character('"a\x7fb"')  # DEL is not escaped by JSON writers
+    assert has_control_character('"\\u0000"')
+    assert has_control_character('"\\b"')
+    assert has_control_character('"\\u001F"')
+    assert not has_control_character('"plain 文本"')
+    assert not has_control_character('"\\n\\t\\r \\u0020"')  # escapes of allowed characters
+    assert not has_control_character('"\\\\u0000"')  # an escaped backslash, then the text u0000
+
+
+def test_an_actor_is_recorded_with_the_authority_it_acted_under() -> None:
+    assert ADMIN.as_record() == {"sub": "admin", "role": "admin"}
+    assert Actor("s1-admin", Role.SCHOOL_ADMIN, org_id="S1").as_record() == {
+        "sub": "s1-admin", "role": "school_admin", "org": "S1"}
+    assert Actor("t-A001", Role.TEACHER, teacher_no="A001").as_record() == {
+        "sub": "t-A001", "role": "teacher", "teacher_no": "A001"}
 
 
 def test_the_reference_encoding_keeps_text_unescaped_and_compact() -> None:
     assert reference_dumps({"b": "张伟", "a": [1, 2]}) == '{"a":[1,2],"b":"张伟"}'.encode()
+
+
+def test_a_control_character_the_walk_does_not_reach_is_still_refused() -> None:
+    """A mapping that is not a dict is encoded (so the hash covers it) but not walked field by field."""
+    teacher = Teacher.register("A001", "张伟", "S1", None, ADMIN, NOW)
+    facts = UserDict({"code": "P1", "title": "培训\x00", "selection": "mandated", "form": "online",
+                      "owner_org_id": "C1", "starts_on": date(2024, 3, 4), "ends_on": date(2024, 3, 4)})
+    assert refusal(teacher.enrol, facts, DEFAULT_POLICY, ADMIN, NOW) == (
+        "invalid_text", "text contains a control character")
+    assert len(teacher.collect_events()) == 1
 
 
 def test_seal_computes_the_chain_hash_from_the_other_fields() -> None:

@@ -4,6 +4,7 @@ unit-wide threshold exactly met and just missed. No store: the sums are given.""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from decimal import Decimal
 
@@ -47,6 +48,8 @@ def test_every_threshold_met_exactly() -> None:
         "overdue_evaluations": figure(0, 0, True, 0, None),
     }
     assert summary["shortfalls"] == []
+    # as the answer's JSON gives them: whole numbers without a fraction
+    assert json.dumps([f["numerator"] for f in summary["figures"]]) == "[3800, 1900, 11, 50, 50, 19, 50, 0, 0]"
 
 
 def test_every_threshold_missed_by_the_least_step() -> None:
@@ -172,3 +175,4 @@ def test_a_schools_list_read_from_sqlite_is_put_in_order() -> None:
     assert _ordered(SEPARATOR.join(["B001", "A002"]), True) == SEPARATOR.join(["B001", "A002"])  # PostgreSQL's
     assert _ordered(None, False) == ""
     assert _ordered("", True) == ""
+    assert _ordered(SEPARATOR.join(["B 1", "A 2"]), False) == SEPARATOR.join(["A 2", "B 1"])  # inner spaces kept

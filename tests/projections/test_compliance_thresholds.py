@@ -157,6 +157,12 @@ def test_a_school_meeting_all_nine_figures(app: TrainRec, clock: Clock) -> None:
     }
     assert answer["shortfalls"] == []
     county = app.compliance(ADMIN, "C1", 2021)  # the same sums rolled up: S2's is T1's only training
+    assert {key: county[key] for key in ("org_id", "name", "kind", "year", "teachers")} == {
+        "org_id": "C1", "name": "示范县", "kind": "county", "year": 2021, "teachers": 6}
+    assert [{key: kid[key] for key in ("org_id", "name", "kind", "teachers")} for kid in county["children"]] == [
+        {"org_id": "T1", "name": "城关镇", "kind": "town", "teachers": 4},
+        {"org_id": "T2", "name": "河西镇", "kind": "town", "teachers": 2}]
+    assert all(set(kid) == {"org_id", "name", "kind", "teachers", "figures"} for kid in county["children"])
     t1 = next(kid for kid in county["children"] if kid["org_id"] == "T1")
     # T1: A001 A002 A003 B001, 114 h in all: 28.5 a teacher; only B001 on track (1 < 4 × 1.0)
     assert figures_of(t1)["avg_hours_per_teacher"] == figure(28.5, 76.0, False, 114, 4)
@@ -245,3 +251,13 @@ def test_the_json_answer_is_the_answer(app: TrainRec, clock: Clock) -> None:
     assert [kid["org_id"] for kid in app.compliance(ADMIN, "C1", 2024)["children"]] == ["T1", "T2"]
     # the answers of the units above the schools (C1, T1, T2) for two years
     assert app.reports.prepare_answers(date(2024, 12, 31), [2024, 2025, 2024]) == 6
+
+
+def test_a_teacher_number_with_a_space_is_listed_whole(app: TrainRec, clock: Clock) -> None:
+    clock.set(date(2024, 2, 20))
+    build_county(app)
+    app.register_teacher(ADMIN, "A 004", "赵敏", "S1", date(2020, 9, 1))
+    for org_id in ("S1", "T1", "C1"):
+        short = shortfalls_of(app.compliance(ADMIN, org_id, 2024))["share_cycle_on_track"]
+        assert "A 004" in short
+        assert "A" not in short

@@ -14,6 +14,7 @@ import pytest
 from domain.policy import DEFAULT_POLICY, Cycle
 from domain.vocabulary import Form, Level, SchoolBasedContent, Selection
 from projections.reports import TeacherRow
+from projections.transcript import transcript_of
 from service.app import TrainRec
 from tests.conftest import ADMIN, Backend, Clock, build_county, teacher_actor
 from tests.projections.training import run_programme
@@ -165,3 +166,11 @@ def test_the_tables_know_each_teachers_school(a001: TrainRec) -> None:
     a001.transcript(ADMIN, "A001")  # waits for the tables to catch up
     assert a001.reports.teacher_ref("A001") == TeacherRow("A001", "S2")
     assert a001.reports.teacher_ref("Z999") is None
+
+
+def test_the_replayed_transcript_shows_everything_unless_asked_for_the_trainees_view(a001: TrainRec) -> None:
+    teacher = a001.teacher_as_of("A001", a001.clock())
+    codes = [line["programme_code"] for line in transcript_of(teacher, a001.policy, date(2025, 3, 3))["lines"]]
+    assert "PEND" in codes
+    trainee = transcript_of(teacher, a001.policy, date(2025, 3, 3), viewer_is_trainee=True)
+    assert "PEND" not in [line["programme_code"] for line in trainee["lines"]]
