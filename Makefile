@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint run demo bench mutants clean
+.PHONY: setup test lint run demo bench mutants drills clean
 N ?= 100000
 
 $(STAMP): pyproject.toml
@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check domain projections service tests bench tools
+	$(BIN)/ruff check domain projections service tests bench tools drills
 	$(BIN)/mypy domain projections service
 
 # Load the demo county into the default SQLite file (once), print a token and examples, serve.
@@ -37,6 +37,14 @@ bench: $(STAMP)
 # per group and each mutant left alive; docs/mutation-testing.md. `tools/mutants.py report` reprints it.
 mutants: $(STAMP)
 	$(BIN)/python tools/mutants.py run
+
+# The operator's drills (drills/): kill -9 of server and follower under load, a PostgreSQL restart and
+# an outage on a cluster of their own, slow and oversized requests, a stalled committer. Each prints
+# its figures. `make drills SHORT=1` is the short version CI runs (bounded to 5 minutes).
+SHORT ?=
+DRILLS_LIMIT := $(if $(SHORT),300,1800)
+drills: $(STAMP)
+	TRAINREC_DRILLS_SHORT=$(SHORT) timeout --kill-after=10 $(DRILLS_LIMIT) $(BIN)/python -m pytest -q -p no:cacheprovider drills $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var mutants .pytest_cache .mypy_cache .ruff_cache

@@ -27,6 +27,7 @@ class StoreLocation:
     sqlite_path: str = ""  # sqlite: the events' file
     conninfo: str = ""  # postgres: a libpq connection string
     schema: str = "public"  # postgres: the events' schema
+    wait: float = 30.0  # postgres: seconds a read or write waits for a pooled connection before failing
 
 
 @contextmanager
@@ -216,12 +217,13 @@ class PostgresTx:
 class PostgresDB:
     backend = "postgres"
 
-    def __init__(self, conninfo: str, schema: str = "public", prefix: str = "") -> None:
+    def __init__(self, conninfo: str, schema: str = "public", prefix: str = "", wait: float = 30.0) -> None:
         self.prefix = prefix
         self.pool = ConnectionPool(
             conninfo,
             min_size=1,
             max_size=8,
+            timeout=wait,  # a store that does not answer fails a read within this, rather than hanging it
             # Autocommit: a read holds its locks for one statement only; writes use explicit transactions.
             # JIT compilation costs more than these short queries run (0.9 s on a county's compliance),
             # and a county's per-teacher sums should aggregate in memory rather than spill to disk.
@@ -271,7 +273,7 @@ class PostgresDB:
 
 def open_read_model_db(location: StoreLocation) -> ReadModelDB:
     if location.backend == "postgres":
-        return PostgresDB(location.conninfo, location.schema)
+        return PostgresDB(location.conninfo, location.schema, wait=location.wait)
     if location.backend == "sqlite":
         return SQLiteDB(location.sqlite_path)
     return SQLiteDB(":memory:")

@@ -5,16 +5,25 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_reports, routes_staff
+from service.api import (
+    availability,
+    operations,
+    problems,
+    routes_audit,
+    routes_disputes,
+    routes_programmes,
+    routes_reports,
+    routes_staff,
+)
 from service.api.heap import settle_heap
 from service.app import TrainRec
 from service.auth.tokens import load_secret
 from service.followers.follow import follow
+from service.storage.availability import monitor_for
 
 MAX_BODY = 2 * 1024 * 1024
 
@@ -76,11 +85,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """Keep the read model close to the log while serving (reads also catch up on demand)."""
+        monitor = monitor_for(trainrec.storage)
+        app.state.store_monitor = monitor.start() if monitor is not None else None
         if os.environ.get("TRAINREC_GROUP_COMMIT", "1") != "0":  # 0: one transaction per command
             trainrec.enable_group_commit()
         # TRAINREC_PROJECTOR=separate: `trainrec projections follow` keeps the read model live in a
         # process of its own (one for any number of server workers; reads still catch up on demand)
         follower = follow(trainrec) if catch_up and os.environ.get("TRAINREC_PROJECTOR") != "separate" else None
+        app.state.follower = follower
         if server:
             settle_heap()
         try:
@@ -88,6 +100,8 @@ def create_app(
         finally:
             if follower is not None:
                 follower.stop()
+            if monitor is not None:
+                monitor.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -97,15 +111,13 @@ def create_app(
     )
     app.state.trainrec = trainrec
     app.state.secret = secret or load_secret()
+    app.state.store_monitor = None
+    app.state.follower = None
     problems.install(app)
+    availability.install(app)
+    app.include_router(operations.router)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_reports, routes_audit):
         app.include_router(module.router)
-
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, Any]:
-        model = trainrec.read_model
-        return {"ok": True, "backend": trainrec.storage.backend, "events": model.head(),
-                "read_model_position": model.position()}
 
     app.add_middleware(BodyLimit)
     return app

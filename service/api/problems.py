@@ -41,7 +41,8 @@ CODES_OF_STATUS = {
 }
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, code: str, detail: str, *, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
     body = {
         "type": f"urn:trainrec:problem:{code}",
         "title": TITLES.get(status, "Error"),
@@ -50,7 +51,9 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
         "code": code,
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 

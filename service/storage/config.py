@@ -32,7 +32,8 @@ class Storage:
         """Where the read model's tables live beside the events, for `projections.db`."""
         if self.backend == "postgres":
             return StoreLocation("postgres", conninfo=postgres_conninfo(self.env),
-                                 schema=self.env.get("POSTGRES_SCHEMA") or "public")
+                                 schema=self.env.get("POSTGRES_SCHEMA") or "public",
+                                 wait=float(self.env["POSTGRES_CONNECT_TIMEOUT"]))
         if self.backend == "sqlite":
             return StoreLocation("sqlite", sqlite_path=self.env["SQLITE_DBNAME"])
         return StoreLocation("memory")
@@ -71,7 +72,9 @@ def storage_from_url(url: str) -> Storage:
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
             "POSTGRES_POOL_SIZE": query.get("pool_size", ["5"])[0],
             "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["10"])[0],
-            "POSTGRES_CONNECT_TIMEOUT": "10",
+            # the longest a command waits for a pooled connection (eventsourcing reads whole seconds):
+            # with the store down, a request fails within it rather than hanging (docs/operations.md)
+            "POSTGRES_CONNECT_TIMEOUT": str(store_wait()),
             "POSTGRES_LOCK_TIMEOUT": "30",
             "APPLICATION_RECORDER_TOPIC": "service.storage.pg_recorder:CopyingApplicationRecorder",
         }
@@ -80,6 +83,20 @@ def storage_from_url(url: str) -> Storage:
         return Storage(url, "postgres", env)
     msg = f"unsupported database URL {url!r}: use sqlite:///file.db or postgresql://…"
     raise ConfigError(msg)
+
+
+def store_wait() -> int:
+    """`TRAINREC_STORE_WAIT`: seconds a request may wait for a connection to the store (default 1)."""
+    raw = os.environ.get("TRAINREC_STORE_WAIT", "1")
+    try:
+        wait = int(raw)
+    except ValueError:
+        msg = f"TRAINREC_STORE_WAIT must be a whole number of seconds, not {raw!r}"
+        raise ConfigError(msg) from None
+    if wait < 1:
+        msg = "TRAINREC_STORE_WAIT must be at least 1 second"
+        raise ConfigError(msg)
+    return wait
 
 
 def postgres_conninfo(env: dict[str, str]) -> str:
