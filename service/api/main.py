@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import (
     availability,
+    metrics,
     operations,
     problems,
     routes_audit,
@@ -116,8 +117,11 @@ def create_app(
     problems.install(app)
     availability.install(app)
     app.include_router(operations.router)
+    app.include_router(metrics.router)
+    app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_reports, routes_audit):
         app.include_router(module.router)
 
     app.add_middleware(BodyLimit)
+    app.add_middleware(metrics.RequestMetrics)  # outermost: counts every answer, refusals included
     return app

@@ -99,6 +99,10 @@ class GroupCommitter:
         self._queue.put(job)
         return job.future
 
+    def queue_depth(self) -> int:
+        """Requests and commands waiting for the committer (approximate, for /metrics)."""
+        return self._queue.qsize()
+
     def in_committer(self) -> bool:
         """Whether the caller is the committer thread (which saves its own commands directly)."""
         return threading.current_thread() is self._thread
