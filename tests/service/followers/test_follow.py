@@ -131,3 +131,40 @@ def test_server_on_postgres_keeps_the_read_model_live_with_the_listening_followe
         assert client.get("/api/v1/teachers/Z001/transcript", headers=bearer(ADMIN)).json()["name"] == "赵云"
     assert check(app.read_model)[1] == []
     app.close()
+
+
+@pytest.mark.postgres
+def test_trainrec_projections_follow_heals_when_its_connections_are_killed(tmp_path: Path, clock: Clock) -> None:
+    require_postgres()
+    from tests.service.followers.test_healing import kill
+
+    storage = Backend("postgres", tmp_path).fresh()
+    app = TrainRec(storage, clock=clock)
+    build_county(app)
+    env = {**os.environ, "TRAINREC_DATABASE_URL": storage.url, "PYTHONPATH": str(ROOT)}
+    log = tmp_path / "follow.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "service.cli", "projections", "follow"], env=env, cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
+    try:
+        assert process.stdout is not None
+        assert "following the log" in process.stdout.readline()
+        schema = storage.env["POSTGRES_SCHEMA"]
+        assert kill([f"trainrec-follow:{schema}", f"trainrec-read-model:{schema}"]) >= 1
+        result = app.register_teacher(ADMIN, "F001", "冯一", "S1")
+        assert result.notification_id is not None
+        assert reaches(app, result.notification_id)  # nothing but the follower applies it
+        deadline = time.monotonic() + 30
+        while "recovered after" not in log.read_text() and time.monotonic() < deadline:
+            threading.Event().wait(0.05)
+        told = log.read_text()
+        assert "WARNING trainrec.follower: trainrec-follow: " in told
+        assert "recovered after" in told
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert check(app.read_model)[1] == []
+    app.close()
