@@ -84,6 +84,7 @@ class Following(threading.Thread):
         self.model = model
         self.stopping = threading.Event()
         self.ready = threading.Event()  # one round succeeded: the read model reached the head once
+        self.settled = threading.Event()  # the first round succeeded, or a round failed
         self.backoff = Backoff()
         self._state = threading.Condition()
         self.position = 0  # guarded by _state, as is everything below
@@ -194,6 +195,7 @@ class Following(threading.Thread):
     def _succeeded(self) -> None:
         self.backoff.reset()
         self.ready.set()
+        self.settled.set()
         with self._state:
             if not self._streak:
                 return
@@ -215,6 +217,7 @@ class Following(threading.Thread):
                 self._streak_started = monotonic()
             self._last_error = text
             self._last_error_at = datetime.now(tz=UTC)
+        self.settled.set()
         if first:
             log.warning("%s: %s; retrying in %.1f s, then backing off up to %.0f s until it succeeds",
                         self.name, text, delay, self.backoff.longest)

@@ -103,8 +103,9 @@ def _follow(args: argparse.Namespace) -> int:
     _log_followers()
     app = TrainRec()
     follower = follow(app)
-    print(f"following the log into the read model (event {app.read_model.position()}); stop with Ctrl-C",
-          flush=True)
+    status = follower.status()
+    print(f"following the log into the read model (event {status.position}"
+          f"{f'; retrying after {status.last_error}' if status.last_error else ''}); stop with Ctrl-C", flush=True)
     stop.wait()
     follower.stop()
     app.close()

@@ -40,7 +40,7 @@ from service.storage.config import postgres_conninfo
 WAKE_AT_LEAST_EVERY = 1.0  # seconds: a missed notification (a dropped connection) delays, never loses
 GATHER = 0.05  # seconds: the shortest time from one round's start to the next's
 APPLICATION_NAME = "trainrec-follow"  # the LISTEN connection's, followed by ":" and the store's schema
-READY_WITHIN = 600.0  # seconds `follow` waits for the backlog to be applied before it returns
+READY_WITHIN = 600.0  # seconds `follow` waits for the backlog to be applied (or a round to fail) before it returns
 
 __all__ = ["APPLICATION_NAME", "Follower", "FollowerStatus", "ListeningFollower", "follow"]
 
@@ -99,8 +99,9 @@ class ListeningFollower(Following):
 
 
 def follow(app: TrainRec) -> Follower:
-    """Bring `app`'s read model up to the log (waiting for the backlog to be applied, at most
-    READY_WITHIN seconds), then keep it there, through database errors, until `stop()`."""
+    """Bring `app`'s read model up to the log, then keep it there, through database errors, until
+    `stop()`. Returns once the backlog is applied, or a round failed (a server starts all the same:
+    its reads catch up themselves, and the follower retries), or after READY_WITHIN seconds."""
     follower: Following
     if app.storage.backend == "postgres":
         recorder = app.recorder
@@ -109,5 +110,5 @@ def follow(app: TrainRec) -> Follower:
     else:
         follower = CatchUpThread(app.read_model)
     follower.start()
-    follower.ready.wait(timeout=READY_WITHIN)  # a long backlog is applied before the process says it follows
+    follower.settled.wait(timeout=READY_WITHIN)  # a long backlog is applied before the process says it follows
     return follower

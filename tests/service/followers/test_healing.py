@@ -227,3 +227,33 @@ def test_a_failed_round_is_retried_on_the_backoff_schedule(monkeypatch: pytest.M
     assert waits == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0])
     assert follower.status().failures == 8
     assert isinstance(follower.backoff, Backoff)
+
+
+def test_a_failing_first_round_does_not_hold_up_the_start(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = TrainRec(Backend("sqlite", tmp_path).fresh(), clock=clock)
+    build_county(app)
+    model = app.read_model
+    real = model.catch_up
+    calls = []
+
+    def catch_up(**kwargs: Any) -> int:
+        calls.append(kwargs)
+        if len(calls) == 1:
+            msg = "database is locked"
+            raise sqlite3.OperationalError(msg)
+        return real(**kwargs)
+
+    monkeypatch.setattr(model, "catch_up", catch_up)
+    started = time.monotonic()
+    follower = follow(app)  # what a server does at start-up
+    try:
+        assert time.monotonic() - started < 5
+        assert follower.status().failures == 1
+        assert isinstance(follower, Following)
+        assert caught_up(app, follower)
+        assert eventually(lambda: follower.status().recovered_at is not None)  # the round ends after its pages
+    finally:
+        follower.stop()
+        app.close()
