@@ -1,7 +1,11 @@
 """`make bench [N=…]`: every hot path on PostgreSQL beside its physical baseline, measured in one run.
 
 Prints a table and writes bench/RESULTS.md (date, machine, N, each figure, its baseline and the
-ratio against the issue's target). Needs the PostgreSQL of TRAINREC_BENCH_POSTGRES_URL
+ratio against the issue's target). During the HTTP writes it samples the log's head and the read
+model's position every 0.1 s: the follower's rate beside the write rate, the lag and the time to
+catch up after the writes. `--http-only` measures the HTTP writes alone (a quick look on a small
+region: `python -m bench.run --teachers 200 --http-only`), `--projector server` with the server's
+own follower instead of `trainrec projections follow`. Needs the PostgreSQL of TRAINREC_BENCH_POSTGRES_URL
 (default postgresql://postgres@127.0.0.1:5432/test); works in a schema of its own, dropped after.
 """
 
@@ -31,6 +35,8 @@ import httpx
 import psycopg
 
 from bench.region import ADMIN, enrolment_file, load, sample
+from projections.schema import LIVE
+from projections.view import NAME as TRACKED
 from service.app import TrainRec
 from service.auth.tokens import issue_token
 from service.importing.importer import import_file
@@ -116,26 +122,157 @@ def raw_read_baseline(conn: psycopg.Connection[Any], schema: str) -> tuple[int, 
     return count, time.perf_counter() - started
 
 
+SAMPLE_EVERY = 0.1  # seconds between samples of the log's head and the read model's position
+CATCH_UP_WITHIN = 120.0  # seconds the bench waits, after the writes, for the read model to catch up
+
+
+@dataclass
+class Sample:
+    at: float  # time.perf_counter()
+    head: int  # the log's last notification id
+    position: int  # the read model's tracked position
+
+
+@dataclass
+class FollowerRun:
+    """The read model during a run of writes: how fast the log grew and the follower applied it,
+    how far behind it was, and how long it took to catch up once the writes stopped."""
+
+    written_per_second: float
+    applied_per_second: float
+    lag_events_p50: float
+    lag_events_p99: float
+    lag_seconds_p50: float
+    lag_seconds_p99: float
+    catch_up_seconds: float | None  # None: not caught up within CATCH_UP_WITHIN
+
+
+class LagSampler(threading.Thread):
+    """Reads the log's head and the read model's position every SAMPLE_EVERY seconds (`read`; on
+    PostgreSQL two index lookups from a connection of its own: `LagSampler.on`)."""
+
+    def __init__(self, read: Callable[[], tuple[int, int]], every: float = SAMPLE_EVERY,
+                 close: Callable[[], None] = lambda: None) -> None:
+        super().__init__(name="bench-lag", daemon=True)
+        self.read = read
+        self.every = every
+        self.close = close
+        self.samples: list[Sample] = []
+        self.stopping = threading.Event()
+        self._sampled = threading.Condition()
+
+    @classmethod
+    def on(cls, pg: str, schema: str) -> LagSampler:
+        conn = psycopg.connect(pg, autocommit=True)
+        statement = (f"SELECT (SELECT COALESCE(MAX(notification_id), 0) FROM {schema}.trainrec_events), "
+                     f"(SELECT position FROM {schema}.{LIVE}tracking WHERE name = %s)")
+
+        def read() -> tuple[int, int]:
+            row = conn.execute(statement, (TRACKED,)).fetchone()
+            assert row is not None
+            return int(row[0]), int(row[1] or 0)
+
+        return cls(read, close=conn.close)
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                head, position = self.read()
+                with self._sampled:
+                    self.samples.append(Sample(time.perf_counter(), head, position))
+                    self._sampled.notify_all()
+                self.stopping.wait(self.every)
+        finally:
+            self.close()
+
+    def caught_up(self, timeout: float) -> bool:
+        """Wait (at most `timeout` seconds) for a sample taken from now on to show the read model
+        at the head it saw."""
+        with self._sampled:
+            start = len(self.samples)
+
+            def reached() -> bool:
+                return any(s.position >= s.head for s in self.samples[start:])
+
+            return self._sampled.wait_for(lambda: reached() or not self.is_alive(), timeout) and reached()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.ident is not None:
+            self.join(timeout=10)
+        else:  # never started: only its connection to close
+            self.close()
+
+
+def follower_run(samples: list[Sample], started: float, ended: float) -> FollowerRun:
+    """The figures of a run of writes from `started` to `ended` (perf_counter), from the samples
+    taken during it and after it, in order. A sample's lag in seconds is the time until a later
+    sample shows the read model at that sample's head (to the sampling's resolution; to the last
+    sample if none does)."""
+    during = [i for i, s in enumerate(samples) if started <= s.at <= ended]
+    if len(during) < 2:
+        msg = "too few samples of the read model during the run"
+        raise RuntimeError(msg)
+    first, last = samples[during[0]], samples[during[-1]]
+    spent = last.at - first.at
+    waits = []
+    later = during[0]  # heads and positions only grow: the first sample at a head moves forward only
+    for i in during:
+        later = max(later, i)
+        while later < len(samples) - 1 and samples[later].position < samples[i].head:
+            later += 1
+        waits.append(samples[later].at - samples[i].at)
+    final = last.head  # after `ended` the writes are over: every later sample sees the final head
+    caught = next((s.at for s in samples[during[-1]:] if s.at >= ended and s.position >= max(final, s.head)), None)
+    lags = [float(samples[i].head - samples[i].position) for i in during]
+    return FollowerRun(
+        written_per_second=(last.head - first.head) / spent,
+        applied_per_second=(last.position - first.position) / spent,
+        lag_events_p50=statistics.median(lags),
+        lag_events_p99=percentile(lags, 0.99),
+        lag_seconds_p50=statistics.median(waits),
+        lag_seconds_p99=percentile(waits, 0.99),
+        catch_up_seconds=None if caught is None else max(0.0, caught - ended),
+    )
+
+
+@dataclass
+class HttpRun:
+    commands_per_second: float
+    latencies: list[float]  # ms, each measured request
+    server_peak_kib: int
+    follower: FollowerRun
+
+
 def http_writes(
-    url: str, clients: int, per_client: int, group_commit: bool, secret: str, run: str = ""
-) -> tuple[float, list[float], int]:
+    url: str, clients: int, per_client: int, group_commit: bool, secret: str, run: str = "",
+    projector_process: bool = True,
+) -> HttpRun:
     """Start a server on the bench store and register new teachers from `clients` threads
-    (`run` tells the teacher numbers of one run from another's on the same store)."""
+    (`run` tells the teacher numbers of one run from another's on the same store), sampling the
+    read model's lag meanwhile and until it has caught up. `projector_process`: the read model is
+    followed by `trainrec projections follow` (else by the server's own follower)."""
     port = 18000 + (1 if group_commit else 2)
     env = {**os.environ, "TRAINREC_DATABASE_URL": url, "TRAINREC_SECRET": secret,
-           "TRAINREC_GROUP_COMMIT": "1" if group_commit else "0", "PYTHONPATH": str(ROOT),
-           "TRAINREC_PROJECTOR": "separate"}
-    # The deployment README recommends on PostgreSQL: the read model followed by a process of its
-    # own (`trainrec projections follow`), the same in both modes.
-    projector = subprocess.Popen([sys.executable, "-m", "service.cli", "projections", "follow"], env=env, cwd=ROOT,
-                                 stdout=subprocess.PIPE, text=True)
-    # It says it follows once it has applied the backlog (the import's events): only then is
-    # either mode measured, so that neither shares the machine with that catch-up.
-    assert projector.stdout is not None
-    if "following" not in projector.stdout.readline():
-        projector.kill()
-        projector.wait()
-        raise RuntimeError("the projector did not start")
+           "TRAINREC_GROUP_COMMIT": "1" if group_commit else "0", "PYTHONPATH": str(ROOT)}
+    projector = None
+    if projector_process:
+        # The deployment README recommends on PostgreSQL: the read model followed by a process of its
+        # own (`trainrec projections follow`), the same in both modes.
+        env["TRAINREC_PROJECTOR"] = "separate"
+        projector = subprocess.Popen([sys.executable, "-m", "service.cli", "projections", "follow"], env=env,
+                                     cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        # It says it follows once it has applied the backlog (the import's events): only then is
+        # either mode measured, so that neither shares the machine with that catch-up.
+        assert projector.stdout is not None
+        if "following" not in projector.stdout.readline():
+            projector.kill()
+            projector.wait()
+            raise RuntimeError("the projector did not start")
+    else:
+        env.pop("TRAINREC_PROJECTOR", None)
+    storage = storage_from_url(url)
+    sampler = LagSampler.on(url.split("?")[0], storage.env.get("POSTGRES_SCHEMA") or "public")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "service.api.asgi:app", "--port", str(port), "--log-level", "warning",
          "--limit-concurrency", "256"], env=env, cwd=ROOT)
@@ -186,20 +323,27 @@ def http_writes(
         marks: list[float] = []
         warmed = threading.Barrier(clients, action=lambda: marks.append(time.perf_counter()))
         threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+        sampler.start()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        ended = time.perf_counter()
         if failures:
             raise RuntimeError(f"{len(failures)} clients failed, first: {failures[0]}")
-        elapsed = time.perf_counter() - marks[0]
+        elapsed = ended - marks[0]
         peak = peak_rss_kib(server.pid)
-        return clients * per_client / elapsed, latencies, peak
+        sampler.caught_up(CATCH_UP_WITHIN)
+        sampler.stop()
+        follower = follower_run(sampler.samples, marks[0], ended)
+        return HttpRun(clients * per_client / elapsed, latencies, peak, follower)
     finally:
+        sampler.stop()
         server.terminate()
         server.wait(timeout=30)
-        projector.terminate()
-        projector.wait(timeout=120)
+        if projector is not None:
+            projector.terminate()
+            projector.wait(timeout=120)
 
 
 def peak_rss_kib(pid: int) -> int:
@@ -227,6 +371,90 @@ def disk_check(conn: psycopg.Connection[Any], teachers: int) -> str | None:
             f"{free / 1e9:.0f} GB free (--ignore-disk to run anyway)")
 
 
+def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, save_seconds: float,
+                  total_seconds: float, import_peak: int) -> list[Figure]:
+    """Everything but the HTTP runs: the import, the rebuild, the reads, `trainrec import`, the disk.
+    Closes `app`."""
+    figures: list[Figure] = []
+    with psycopg.connect(pg) as conn:
+        copied, copy_seconds = raw_copy_baseline(conn, schema)
+        read, read_seconds = raw_read_baseline(conn, schema)
+        size = conn.execute(f"SELECT pg_total_relation_size('{schema}.trainrec_events')").fetchone()
+    copy_rate = copied / copy_seconds
+    figures.append(Figure("bulk import, events/s (rules + hashing + save)", saved / total_seconds, "events/s",
+                          copy_rate, "raw COPY of the same rows", "≥ 0.4 × COPY"))
+    figures.append(Figure("  of which the save alone", saved / save_seconds, "events/s", copy_rate,
+                          "raw COPY of the same rows", ""))
+    started = time.perf_counter()
+    position = app.read_model.rebuild()
+    rebuild_seconds = time.perf_counter() - started
+    figures.append(Figure("projection rebuild, events/s", position / rebuild_seconds, "events/s",
+                          read / read_seconds, "raw sequential read", "≥ 0.3 × read"))
+    teachers = sample([f"B{i:07d}" for i in range(n)], 300)
+    schools = sample([f"BS{s:05d}" for s in range(max(1, n // 50))], 40)
+    transcript = timed([lambda t=t: app.transcript(ADMIN, t) for t in teachers])
+    school = timed([lambda s=s: app.compliance(ADMIN, s, 2025) for s in schools])
+    # A county's answer as the API sends it (service.compliance_json: the JSON text, which the
+    # route sends as it is); parsed into Python objects as well, for what that costs.
+    county = timed([lambda: app.compliance_json(ADMIN, "BC", 2025) for _ in range(15)])
+    county_parsed = timed([lambda: app.compliance(ADMIN, "BC", 2025) for _ in range(15)])
+    for label, values, target in (("transcript read", transcript, 10.0), ("school compliance read", school, 25.0),
+                                  ("county compliance read", county, 100.0)):
+        figures.append(Figure(f"{label} p50, ms", statistics.median(values), "ms"))
+        p99 = percentile(values, 0.99)
+        figures.append(Figure(f"{label} p99, ms", p99, "ms", target=f"≤ {target:g} ms", met=p99 <= target))
+    figures.append(Figure("county compliance read parsed into Python objects, p99, ms",
+                          percentile(county_parsed, 0.99), "ms"))
+    # The reads above find the county's answer stored in rm_unit_years and every school's row of
+    # rm_school_years fresh (the rebuild computed them, as a follower keeps them). Without the
+    # answer (the first read after a change under the county, before a follower's refresh) a
+    # county read rolls up the school rows; without those too (the first read of a new day when
+    # no follower runs) it computes every school: both measured here for what they are.
+    for label, tables in (("no stored answer, school rows fresh", ("rm_unit_years",)),
+                          ("no stored answer nor school rows", ("rm_unit_years", "rm_school_years"))):
+        cold = []
+        for _ in range(3):
+            with app.read_model.db.transaction() as tx:
+                for table in tables:
+                    tx.execute(f"DELETE FROM {table}")
+            cold += timed([lambda: app.compliance_json(ADMIN, "BC", 2025)])
+        figures.append(Figure(f"county compliance read, {label} (median of 3), ms", statistics.median(cold), "ms"))
+    with tempfile.TemporaryDirectory() as tmp:
+        # `trainrec import`: every row through the service's command (rules, scopes, idempotency)
+        path = Path(tmp) / "enrolments.csv"
+        rows = enrolment_file(app, path, [f"B{i:07d}" for i in range(min(n, 100_000))])
+        before = app.recorder.max_notification_id() or 0
+        started = time.perf_counter()
+        imported = import_file(app, "enrolments", path, exclusive=True)  # as `trainrec import` does
+        import_seconds = time.perf_counter() - started
+        stored = (app.recorder.max_notification_id() or 0) - before
+        if len(imported.accepted) != rows:
+            raise RuntimeError(f"import refused rows: {imported.rejected[:3]}")
+    figures.append(Figure(f"trainrec import enrolments ({rows:,} CSV rows), stored events/s", stored /
+                          import_seconds, "events/s", copy_rate, "raw COPY of the same rows"))
+    figures.append(Figure("  the same import, rows/s", rows / import_seconds, "rows/s"))
+    app.close()
+    assert size is not None
+    figures.append(Figure("disk bytes per event (events table + indexes)", size[0] / saved, "bytes"))
+    figures.append(Figure("peak memory of the import (bench process), MiB", import_peak / 1024, "MiB"))
+    return figures
+
+
+def read_model_figures(label: str, run: FollowerRun) -> list[Figure]:
+    """The read model during a run of HTTP writes, beside the rate the log grew at."""
+    caught = run.catch_up_seconds
+    return [
+        Figure(f"read model during the HTTP writes ({label}), events applied/s", run.applied_per_second,
+               "events/s", run.written_per_second, "events written/s"),
+        Figure("  read-model lag p50, events (head - position, sampled every 0.1 s)", run.lag_events_p50, "events"),
+        Figure("  read-model lag p99, events", run.lag_events_p99, "events"),
+        Figure("  read-model lag p50, s (until the head of a sample is applied)", run.lag_seconds_p50, "s"),
+        Figure("  read-model lag p99, s", run.lag_seconds_p99, "s", target="≤ 2 s", met=run.lag_seconds_p99 <= 2),
+        Figure("  caught up after the writes stopped, s", caught if caught is not None else CATCH_UP_WITHIN, "s",
+               target="≤ 5 s", met=caught is not None and caught <= 5),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--teachers", type=int, default=int(os.environ.get("N", "10000")))
@@ -234,6 +462,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300, help="measured HTTP writes per client")
     parser.add_argument("--keep", action="store_true", help="keep the bench schema")
     parser.add_argument("--ignore-disk", action="store_true", help="run even if the disk looks too small")
+    parser.add_argument("--projector", choices=("separate", "server"), default="separate",
+                        help="who follows the log during the HTTP runs: `trainrec projections follow` (the "
+                             "recommended deployment) or the server itself")
+    parser.add_argument("--http-only", action="store_true",
+                        help="load the region, then measure the HTTP runs only (a quick look: prints the "
+                             "figures, does not write bench/RESULTS.md)")
     args = parser.parse_args()
     pg = os.environ.get("TRAINREC_BENCH_POSTGRES_URL", DEFAULT_PG)
     with psycopg.connect(pg, autocommit=True) as conn:
@@ -259,81 +493,28 @@ def main() -> int:
             # What an operator does after a bulk import (and what autovacuum would otherwise do in
             # the middle of the measurements below): not part of any timed figure.
             conn.execute(f"VACUUM (ANALYZE) {schema}.trainrec_events")
-        with psycopg.connect(pg) as conn:
-            copied, copy_seconds = raw_copy_baseline(conn, schema)
-            read, read_seconds = raw_read_baseline(conn, schema)
-            size = conn.execute(f"SELECT pg_total_relation_size('{schema}.trainrec_events')").fetchone()
-        copy_rate = copied / copy_seconds
-        figures.append(Figure("bulk import, events/s (rules + hashing + save)", saved / total_seconds, "events/s",
-                              copy_rate, "raw COPY of the same rows", "≥ 0.4 × COPY"))
-        figures.append(Figure("  of which the save alone", saved / save_seconds, "events/s", copy_rate,
-                              "raw COPY of the same rows", ""))
-        started = time.perf_counter()
-        position = app.read_model.rebuild()
-        rebuild_seconds = time.perf_counter() - started
-        figures.append(Figure("projection rebuild, events/s", position / rebuild_seconds, "events/s",
-                              read / read_seconds, "raw sequential read", "≥ 0.3 × read"))
-        teachers = sample([f"B{i:07d}" for i in range(n)], 300)
-        schools = sample([f"BS{s:05d}" for s in range(max(1, n // 50))], 40)
-        transcript = timed([lambda t=t: app.transcript(ADMIN, t) for t in teachers])
-        school = timed([lambda s=s: app.compliance(ADMIN, s, 2025) for s in schools])
-        # A county's answer as the API sends it (service.compliance_json: the JSON text, which the
-        # route sends as it is); parsed into Python objects as well, for what that costs.
-        county = timed([lambda: app.compliance_json(ADMIN, "BC", 2025) for _ in range(15)])
-        county_parsed = timed([lambda: app.compliance(ADMIN, "BC", 2025) for _ in range(15)])
-        for label, values, target in (("transcript read", transcript, 10.0), ("school compliance read", school, 25.0),
-                                      ("county compliance read", county, 100.0)):
-            figures.append(Figure(f"{label} p50, ms", statistics.median(values), "ms"))
-            p99 = percentile(values, 0.99)
-            figures.append(Figure(f"{label} p99, ms", p99, "ms", target=f"≤ {target:g} ms", met=p99 <= target))
-        figures.append(Figure("county compliance read parsed into Python objects, p99, ms",
-                              percentile(county_parsed, 0.99), "ms"))
-        # The reads above find the county's answer stored in rm_unit_years and every school's row of
-        # rm_school_years fresh (the rebuild computed them, as a follower keeps them). Without the
-        # answer (the first read after a change under the county, before a follower's refresh) a
-        # county read rolls up the school rows; without those too (the first read of a new day when
-        # no follower runs) it computes every school: both measured here for what they are.
-        for label, tables in (("no stored answer, school rows fresh", ("rm_unit_years",)),
-                              ("no stored answer nor school rows", ("rm_unit_years", "rm_school_years"))):
-            cold = []
-            for _ in range(3):
-                with app.read_model.db.transaction() as tx:
-                    for table in tables:
-                        tx.execute(f"DELETE FROM {table}")
-                cold += timed([lambda: app.compliance_json(ADMIN, "BC", 2025)])
-            figures.append(Figure(f"county compliance read, {label} (median of 3), ms", statistics.median(cold), "ms"))
-        with tempfile.TemporaryDirectory() as tmp:
-            # `trainrec import`: every row through the service's command (rules, scopes, idempotency)
-            path = Path(tmp) / "enrolments.csv"
-            rows = enrolment_file(app, path, [f"B{i:07d}" for i in range(min(n, 100_000))])
-            before = app.recorder.max_notification_id() or 0
-            started = time.perf_counter()
-            imported = import_file(app, "enrolments", path, exclusive=True)  # as `trainrec import` does
-            import_seconds = time.perf_counter() - started
-            stored = (app.recorder.max_notification_id() or 0) - before
-            if len(imported.accepted) != rows:
-                raise RuntimeError(f"import refused rows: {imported.rejected[:3]}")
-        figures.append(Figure(f"trainrec import enrolments ({rows:,} CSV rows), stored events/s", stored /
-                              import_seconds, "events/s", copy_rate, "raw COPY of the same rows"))
-        figures.append(Figure("  the same import, rows/s", rows / import_seconds, "rows/s"))
-        app.close()
-        assert size is not None
-        figures.append(Figure("disk bytes per event (events table + indexes)", size[0] / saved, "bytes"))
-        figures.append(Figure("peak memory of the import (bench process), MiB", import_peak / 1024, "MiB"))
-        one_rate, one_lat, _ = http_writes(url, args.clients, args.requests, False, secret)
-        group_rate, group_lat, server_peak = http_writes(url, args.clients, args.requests, True, secret)
-        figures.append(Figure(f"HTTP writes, {args.clients} clients, commands/s", group_rate, "cmd/s", one_rate,
-                              "one commit per command", "≥ 3 × one-per-commit"))
-        figures.append(Figure("HTTP write p50, ms (group commit)", statistics.median(group_lat), "ms"))
-        p99 = percentile(group_lat, 0.99)
+        if args.http_only:
+            app.close()
+        else:
+            figures += store_figures(app, pg, schema, n, saved, save_seconds, total_seconds, import_peak)
+        separate = args.projector == "separate"
+        one = http_writes(url, args.clients, args.requests, False, secret, projector_process=separate)
+        group = http_writes(url, args.clients, args.requests, True, secret, projector_process=separate)
+        figures.append(Figure(f"HTTP writes, {args.clients} clients, commands/s", group.commands_per_second, "cmd/s",
+                              one.commands_per_second, "one commit per command", "≥ 3 × one-per-commit"))
+        figures.append(Figure("HTTP write p50, ms (group commit)", statistics.median(group.latencies), "ms"))
+        p99 = percentile(group.latencies, 0.99)
         figures.append(Figure("HTTP write p99, ms (group commit)", p99, "ms", target="≤ 100 ms", met=p99 <= 100))
-        figures.append(Figure("HTTP write p99, ms (one commit per command)", percentile(one_lat, 0.99), "ms"))
-        figures.append(Figure("peak memory of the server, MiB", server_peak / 1024, "MiB"))
+        figures.append(Figure("HTTP write p99, ms (one commit per command)", percentile(one.latencies, 0.99), "ms"))
+        figures.append(Figure("peak memory of the server, MiB", group.server_peak_kib / 1024, "MiB"))
+        follower = "trainrec projections follow" if separate else "the server's own follower"
+        for mode, measured in (("group commit", group), ("one commit per command", one)):
+            figures += read_model_figures(f"{mode}, {follower}", measured.follower)
     finally:
         if not args.keep:
             with psycopg.connect(pg, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    report(figures, n, saved)
+    report(figures, n, saved, write=not args.http_only)
     return 0
 
 
@@ -346,7 +527,7 @@ def judge(figure: Figure) -> str:
     return ""
 
 
-def report(figures: list[Figure], n: int, events: int) -> None:
+def report(figures: list[Figure], n: int, events: int, write: bool = True) -> None:
     lines = [
         "# Benchmark results",
         "",
@@ -367,7 +548,8 @@ def report(figures: list[Figure], n: int, events: int) -> None:
                      f"{judge(f)} |")
     text = "\n".join(lines) + "\n"
     print(text)
-    (ROOT / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")
+    if write:
+        (ROOT / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -214,6 +214,9 @@ class PostgresTx:
         return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in self.cursor.fetchall()]
 
 
+APPLICATION_NAME = "trainrec-read-model"  # of the read model's PostgreSQL sessions, followed by ":" and the schema
+
+
 class PostgresDB:
     backend = "postgres"
 
@@ -232,7 +235,9 @@ class PostgresDB:
             # database server can only lose its last few commits whole, which the next catch-up
             # applies again from the log (docs/read-model.md).
             kwargs={"options": f"-c search_path={schema} -c jit=off -c work_mem=64MB -c synchronous_commit=off",
-                    "autocommit": True},
+                    "autocommit": True,
+                    # how an operator (or a test) finds this store's read-model sessions in pg_stat_activity
+                    "application_name": f"{APPLICATION_NAME}:{schema}"[:63]},
             open=True,
         )
 

@@ -25,6 +25,7 @@ from psycopg.errors import LockNotAvailable
 
 from projections import pg_load
 from projections.db import ReadModelDB, Tx
+from projections.following import Following
 from projections.records import RecordsProjection
 from projections.reports import Reports
 from projections.schema import BUILD, CACHES, LIVE, RETIRED, TABLES, columns, create_statements, index_statements
@@ -183,9 +184,12 @@ class ReadModel:
         `every` seconds unless the day changed: under a burst of writes a read computes the few
         schools still stale itself. The stored answers of units above the schools that went stale are
         computed again after them. Returns how many rows and answers were written."""
-        position, today = self.position(), self.today()
+        today = self.today()
         last = self._refreshed
-        if last is not None and (last[0] == position or time.monotonic() - last[2] < every) and last[1] == today:
+        if last is not None and last[1] == today and time.monotonic() - last[2] < every:
+            return 0  # refreshed lately: what a follower calls between its rounds costs no query
+        position = self.position()
+        if last is not None and last[1] == today and last[0] == position:
             return 0
         school_years = SchoolYears(self.db, self.prefix, self.app.policy)
         written = school_years.refresh(today)
@@ -305,26 +309,16 @@ class ReadModel:
         self.db.close()
 
 
-class CatchUpThread(threading.Thread):
-    """Keeps the read model close to the log in a server process (SQLite has no subscriptions;
-    on PostgreSQL the same polling keeps one code path)."""
+class CatchUpThread(Following):
+    """Keeps the read model close to the log in a server process on SQLite (no subscriptions): a
+    round every `interval` seconds. An error (say "database is locked" past the lock timeout)
+    ends its round only: it is retried on the backoff schedule (projections/following.py)."""
 
     def __init__(self, model: ReadModel, interval: float = 0.5) -> None:
-        super().__init__(name="trainrec-catch-up", daemon=True)
-        self.model = model
+        super().__init__(model, "trainrec-catch-up")
         self.interval = interval
-        self.stopping = threading.Event()
-        self.error: BaseException | None = None
 
-    def run(self) -> None:
+    def follow(self) -> None:
         while not self.stopping.is_set():
-            try:
-                self.model.catch_up()
-                self.model.refresh_compliance()
-            except Exception as error:  # noqa: BLE001 - kept for /healthz and retried
-                self.error = error
+            self.round()
             self.stopping.wait(self.interval)
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.join(timeout=10)

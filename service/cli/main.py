@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -25,6 +26,17 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_followers() -> None:
+    """The follower's warnings and recoveries (logger `trainrec.follower`) on stderr, unless the
+    process configured that logger itself."""
+    logger = logging.getLogger("trainrec.follower")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -34,6 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.demo and load_demo_if_empty(600) != 0:
         return 1
+    _log_followers()
     app = TrainRec()
     if args.demo:
         print_examples(app, args.host, args.port)
@@ -87,10 +100,12 @@ def _follow(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    _log_followers()
     app = TrainRec()
-    follower = follow(app, listen=True)
-    print(f"following the log into the read model (event {app.read_model.position()}); stop with Ctrl-C",
-          flush=True)
+    follower = follow(app)
+    status = follower.status()
+    print(f"following the log into the read model (event {status.position}"
+          f"{f'; retrying after {status.last_error}' if status.last_error else ''}); stop with Ctrl-C", flush=True)
     stop.wait()
     follower.stop()
     app.close()

@@ -1,5 +1,5 @@
-"""On PostgreSQL, eventsourcing's ProjectionRunner keeps the read model live, exactly once,
-side by side with the page-at-a-time catch-up."""
+"""On PostgreSQL, eventsourcing's ProjectionRunner can keep the read model live, exactly once,
+side by side with the page-at-a-time catch-up (servers use the LISTEN follower: service/followers/follow.py)."""
 
 from __future__ import annotations
 
@@ -34,27 +34,3 @@ def test_projection_runner_applies_every_event_once(tmp_path: object, clock: Clo
     finally:
         runner.stop()
         app.close()
-
-
-@pytest.mark.postgres
-def test_server_on_postgres_keeps_the_read_model_live(tmp_path: object, clock: Clock) -> None:
-    require_postgres()
-    from pathlib import Path
-
-    from fastapi.testclient import TestClient
-
-    from service.api.main import create_app
-    from tests.service.api.conftest import SECRET, bearer
-
-    app = TrainRec(Backend("postgres", Path(str(tmp_path))).fresh(), clock=clock)
-    build_county(app)
-    with TestClient(create_app(app, SECRET)) as client:
-        assert client.get("/healthz").json()["read_model_position"] == app.read_model.head()
-        answer = client.post("/api/v1/teachers", json={"teacher_no": "Z001", "name": "赵云", "school_id": "S1"},
-                             headers=bearer(ADMIN))
-        assert answer.status_code == 201
-        position = int(answer.headers["Trainrec-Position"])
-        app.read_model.wait_for(position, timeout=20)
-        assert client.get("/api/v1/teachers/Z001/transcript", headers=bearer(ADMIN)).json()["name"] == "赵云"
-    assert check(app.read_model)[1] == []
-    app.close()
