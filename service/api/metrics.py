@@ -115,7 +115,7 @@ def _committer(committer: Any) -> Iterator[Metric]:
 
 
 def _follower(follower: Any) -> Iterator[Metric]:
-    if follower is None or not hasattr(follower, "status"):
+    if follower is None:
         return
     status = follower.status()
     yield GaugeMetricFamily("trainrec_follower_alive", "1 while the read-model follower runs", value=int(status.alive))

@@ -39,7 +39,7 @@ def _plain(value: Any) -> Any:
 
 
 def follower_report(follower: Any) -> dict[str, Any] | None:
-    if follower is None or not hasattr(follower, "status"):
+    if follower is None:
         return None
     return {key: _plain(value) for key, value in asdict(follower.status()).items()}
 
