@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, problem+json errors, body size limit, OpenAPI at /docs."""
+"""The FastAPI application: routers, problem+json errors, body size limit, security headers, OpenAPI at /docs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_reports, routes_staff
+from service.api.headers import SecurityHeaders
 from service.api.heap import settle_heap
 from service.app import TrainRec
 from service.auth.tokens import load_secret
@@ -65,6 +66,15 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class SecuredFastAPI(FastAPI):
+    """FastAPI whose every answer carries the security headers (service/api/headers.py): they wrap
+    the whole stack, so that even the 500s of Starlette's outermost error middleware get them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        docs = (self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url)
+        return SecurityHeaders(super().build_middleware_stack(), docs_paths=docs)
+
+
 def create_app(
     service: TrainRec | None = None, secret: str | None = None, catch_up: bool = True, server: bool = False
 ) -> FastAPI:
@@ -89,7 +99,7 @@ def create_app(
             if follower is not None:
                 follower.stop()
 
-    app = FastAPI(
+    app = SecuredFastAPI(
         lifespan=lifespan,
         title="trainrec",
         version="1.0.0",
