@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import problems, routes_audit, routes_disputes, routes_programmes, routes_reports, routes_staff
+from service.api.characters import RefuseControlCharacters
 from service.api.headers import SecurityHeaders
 from service.api.heap import settle_heap
 from service.app import TrainRec
@@ -118,4 +119,5 @@ def create_app(
                 "read_model_position": model.position()}
 
     app.add_middleware(BodyLimit)
+    app.add_middleware(RefuseControlCharacters)  # outside BodyLimit: refused before the body is read
     return app
