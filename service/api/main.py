@@ -41,8 +41,8 @@ class BodyLimit:
         more = True
         while more:
             message = await receive()
-            if message["type"] != "http.request":
-                break
+            if message["type"] != "http.request":  # the client left (or the server cut it off) mid-body:
+                return  # a partial body is never handed on
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
