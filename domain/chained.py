@@ -17,7 +17,7 @@ from eventsourcing.utils import get_topic
 
 from domain.canonical import GENESIS, canonical_bytes, chain_digest
 from domain.errors import Invalid
-from domain.text import ensure_clean_values, has_control_character
+from domain.text import ensure_clean_values, has_bidi_control, has_control_character
 
 
 def seal(event: Any) -> Any:
@@ -34,16 +34,22 @@ def _payload(event: Any) -> bytes:
 
 
 def _sealed_new(event_class: type[Any], kwargs: dict[str, Any]) -> Any:
-    """A new event, refused if any text in it holds a control character, with its chain hash.
+    """A new event, refused if any text in it holds a control character or a bidirectional
+    control, with its chain hash.
 
-    The canonical encoding escapes control characters, so one search of it replaces a walk
-    over every value; only when it finds one does the walk run, to name the field. The hash is
-    set on the event before anyone else sees it (events are frozen dataclasses)."""
+    The canonical encoding escapes control characters (and keeps the bidirectional ones as they
+    are), so one search of it replaces a walk over every value; only when it finds one does the
+    walk run, to name the field. The hash is set on the event before anyone else sees it (events
+    are frozen dataclasses)."""
     event = event_class(**kwargs)
     payload = _payload(event)
-    if has_control_character(payload.decode("utf-8")):
+    text = payload.decode("utf-8")
+    if has_control_character(text) or has_bidi_control(text):
         ensure_clean_values({k: v for k, v in kwargs.items() if k not in ("prev_hash", "chain_hash")})
-        raise Invalid("invalid_text", "text contains a control character")  # in a value the walk does not reach
+        # in a value the walk does not reach
+        if has_bidi_control(text):
+            raise Invalid("bidi_control", "text contains a bidirectional control character")
+        raise Invalid("invalid_text", "text contains a control character")
     object.__setattr__(event, "chain_hash", chain_digest(event.prev_hash, payload))
     return event
 

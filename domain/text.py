@@ -1,4 +1,5 @@
-"""Text that may enter the records: no control characters (a NUL, for one, breaks PostgreSQL text)."""
+"""Text that may enter the records: no control characters (a NUL, for one, breaks PostgreSQL text),
+and no bidirectional controls (they make a name display as another: docs/decisions.md)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ from typing import Any
 from domain.errors import Invalid
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The invisible characters that reorder the display of text around them: the embeddings and
+# overrides (U+202A–U+202E), the isolates (U+2066–U+2069) and the marks (U+200E, U+200F, U+061C).
+BIDI_CONTROL = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def ensure_clean_text(value: str, name: str = "text") -> str:
-    """Refuse control characters other than tab and line breaks."""
+    """Refuse control characters other than tab and line breaks, and bidirectional controls."""
     if CONTROL.search(value):
         raise Invalid("invalid_text", f"{name} contains a control character")
+    bidi = BIDI_CONTROL.search(value)
+    if bidi:
+        raise Invalid("bidi_control", f"{name} contains a bidirectional control character (U+{ord(bidi[0]):04X})")
     return value
 
 
@@ -34,6 +41,12 @@ def ensure_clean_values(values: Any, name: str = "text") -> None:
 # (\u0000-\u0008, \b, \u000b, \f, \u000e-\u001f) preceded by an even number of backslashes, or as
 # a raw DEL.
 _ESCAPED_CONTROL = re.compile(r'(?<!\\)(?:\\\\)*\\(?:u00(?:0[0-8bBeEfF]|1[0-9a-fA-F])|[bf])|\x7f')
+
+
+def has_bidi_control(text: str) -> bool:
+    """Whether text (JSON text included: it holds these characters as they are) holds a
+    bidirectional control."""
+    return BIDI_CONTROL.search(text) is not None
 
 
 def has_control_character(json_text: str) -> bool:

@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, problem+json errors, body size limit, OpenAPI at /docs."""
+"""The FastAPI application: routers, problem+json errors, body size limit, security headers, OpenAPI at /docs."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from service.api import (
     routes_reports,
     routes_staff,
 )
+from service.api.characters import RefuseControlCharacters
+from service.api.headers import SecurityHeaders
 from service.api.heap import settle_heap
 from service.app import TrainRec
 from service.auth.tokens import load_secret
@@ -49,8 +51,8 @@ class BodyLimit:
         more = True
         while more:
             message = await receive()
-            if message["type"] != "http.request":
-                break
+            if message["type"] != "http.request":  # the client left (or the server cut it off) mid-body:
+                return  # a partial body is never handed on
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
@@ -73,6 +75,15 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problems.problem(413, "payload_too_large", f"the body is over {self.limit} bytes")
         await response(scope, receive, send)
+
+
+class SecuredFastAPI(FastAPI):
+    """FastAPI whose every answer carries the security headers (service/api/headers.py): they wrap
+    the whole stack, so that even the 500s of Starlette's outermost error middleware get them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        docs = (self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url)
+        return SecurityHeaders(super().build_middleware_stack(), docs_paths=docs)
 
 
 def create_app(
@@ -104,7 +115,7 @@ def create_app(
             if monitor is not None:
                 monitor.stop()
 
-    app = FastAPI(
+    app = SecuredFastAPI(
         lifespan=lifespan,
         title="trainrec",
         version="1.0.0",
@@ -123,5 +134,6 @@ def create_app(
         app.include_router(module.router)
 
     app.add_middleware(BodyLimit)
+    app.add_middleware(RefuseControlCharacters)  # outside BodyLimit: refused before the body is read
     app.add_middleware(metrics.RequestMetrics)  # outermost: counts every answer, refusals included
     return app

@@ -22,10 +22,12 @@ TITLES = {
     403: "Outside your scope",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflicts with recorded history",
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    431: "Request header fields too large",
     500: "Internal error",
     503: "Not available yet",
 }

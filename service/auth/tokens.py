@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,21 +28,46 @@ def data_dir() -> Path:
     return Path(os.environ.get("TRAINREC_DATA_DIR") or "./var")
 
 
+class SecretFileError(RuntimeError):
+    """The secret file cannot be used."""
+
+
 def load_secret() -> str:
-    """`TRAINREC_SECRET`, or one generated once and kept in the data directory with mode 0600."""
+    """`TRAINREC_SECRET`, or one generated once and kept in the data directory with mode 0600.
+
+    Processes starting together agree on one secret, and none reads a partial one: each writes its
+    candidate in full to a temporary file of its own (mode 0600) in the same directory, then links
+    it to the secret's name, which fails if the name exists; the first link wins and the others
+    read the winner's file, complete since before it had the name."""
     configured = os.environ.get("TRAINREC_SECRET")
     if configured:
         return configured
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SECRET_FILE
+    if path.exists():
+        return _read_secret(path)
+    candidate = secrets.token_urlsafe(48)
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".secret-", suffix=".tmp")  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    secret = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secret)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(candidate)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read_secret(path)  # another process won
+        return candidate
+    finally:
+        os.unlink(temporary)
+
+
+def _read_secret(path: Path) -> str:
+    secret = path.read_text(encoding="ascii").strip()
+    if not secret:
+        msg = f"the secret file {path} is empty (left by an interrupted start?): delete it, or set TRAINREC_SECRET"
+        raise SecretFileError(msg)
     return secret
 
 

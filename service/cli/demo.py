@@ -51,9 +51,9 @@ def load_demo_if_empty(teachers: int, *, refuse_if_not_empty: bool = False) -> i
             if refuse_if_not_empty:
                 print("trainrec: the database is not empty; the demo loads into an empty one", file=sys.stderr)
                 return 1
-            print(f"demo: {app.storage.url} already holds records; loading nothing")
+            print(f"demo: {app.storage.masked_url} already holds records; loading nothing")
             return 0
-        print(f"demo: loading a county of {teachers} teachers into {app.storage.url} …")
+        print(f"demo: loading a county of {teachers} teachers into {app.storage.masked_url} …")
         summary = load_demo(app, clock, teachers=teachers, progress=_stage_progress)
         app.read_model.catch_up(progress=progress_bar("read model"))
         print(f"demo: {summary.orgs} org units, {summary.teachers} teachers, {summary.programmes} programmes, "

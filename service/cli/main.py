@@ -38,20 +38,38 @@ def _log_followers() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    import os
 
     from service.api.main import create_app
+    from service.api.server import HttpLimits, LimitsError, serve
     from service.app import TrainRec
     from service.cli.demo import load_demo_if_empty, print_examples
 
+    try:
+        limits = HttpLimits.configured(os.environ, **{name: getattr(args, name) for name in SERVER_BOUNDS})
+    except LimitsError as error:
+        print(f"trainrec: {error}", file=sys.stderr)
+        return 2
     if args.demo and load_demo_if_empty(600) != 0:
         return 1
     _log_followers()
     app = TrainRec()
     if args.demo:
         print_examples(app, args.host, args.port)
-    uvicorn.run(create_app(app, server=True), host=args.host, port=args.port, log_level="info")
+    serve(create_app(app, server=True), args.host, args.port, limits)
     return 0
+
+
+# `trainrec serve` flags for the bounds of service/api/server.py: name → (type, help)
+SERVER_BOUNDS: dict[str, tuple[type, str]] = {
+    "max_header_bytes": (int, "largest request head, in bytes (default 16384; TRAINREC_HTTP_MAX_HEADER_BYTES)"),
+    "max_headers": (int, "most header fields in a request (default 100; TRAINREC_HTTP_MAX_HEADERS)"),
+    "header_timeout": (float, "seconds for a request head to arrive (default 10; TRAINREC_HTTP_HEADER_TIMEOUT)"),
+    "body_timeout": (float, "seconds for a body to arrive after its head (default 30; TRAINREC_HTTP_BODY_TIMEOUT)"),
+    "keep_alive_timeout": (float, "seconds a connection may idle between requests (default 5; "
+                                  "TRAINREC_HTTP_KEEP_ALIVE_TIMEOUT)"),
+    "max_connections": (int, "connections open at once; beyond, 503 (default 1000; TRAINREC_HTTP_MAX_CONNECTIONS)"),
+}
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -154,6 +172,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true",
                        help="load the demo county into an empty database first; print an admin token and examples")
+    for name, (kind, description) in SERVER_BOUNDS.items():
+        serve.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None, help=description)
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="bearer tokens")

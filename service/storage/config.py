@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -16,11 +17,34 @@ class ConfigError(ValueError):
     """The database URL cannot be used."""
 
 
+def masked_url(url: str) -> str:
+    """`url` as it may be printed or logged: its password, in the user part or as a `password=`
+    option, replaced by `***` (postgresql://user:***@host:5432/db); anything else as it was."""
+    masked = re.sub(r"([?&]password=)[^&#]*", r"\1***", url, flags=re.IGNORECASE)
+    scheme, separator, rest = masked.partition("://")
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    # the user part ends at the authority's last "@"; a password holding an unencoded "/", "?" or
+    # "#" ends the authority early: then it ends at the last "@" of all (masking more, never less)
+    userinfo = (authority if "@" in authority else rest).rpartition("@")[0]
+    user, colon, _ = userinfo.partition(":")
+    if not (separator and colon) or userinfo.startswith("/"):
+        return masked
+    return f"{scheme}://{user}:***@{rest[len(userinfo) + 1:]}"
+
+
 @dataclass(frozen=True)
 class Storage:
     url: str
     backend: str  # "memory", "sqlite" or "postgres"
-    env: dict[str, str]
+    env: dict[str, str]  # holds the password
+
+    @property
+    def masked_url(self) -> str:
+        """The URL to print or log: without its password."""
+        return masked_url(self.url)
+
+    def __repr__(self) -> str:
+        return f"Storage({self.masked_url!r}, {self.backend!r})"
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -81,7 +105,7 @@ def storage_from_url(url: str) -> Storage:
         if "schema" in query:
             env["POSTGRES_SCHEMA"] = query["schema"][0]
         return Storage(url, "postgres", env)
-    msg = f"unsupported database URL {url!r}: use sqlite:///file.db or postgresql://…"
+    msg = f"unsupported database URL {masked_url(url)!r}: use sqlite:///file.db or postgresql://…"
     raise ConfigError(msg)
 
 
