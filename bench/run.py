@@ -274,7 +274,9 @@ def http_writes(
     storage = storage_from_url(url)
     sampler = LagSampler.on(url.split("?")[0], storage.env.get("POSTGRES_SCHEMA") or "public")
     server = subprocess.Popen(
+        # the server's own bounds (service/api/server.py), as `trainrec serve` runs it
         [sys.executable, "-m", "uvicorn", "service.api.asgi:app", "--port", str(port), "--log-level", "warning",
+         "--http", "service.api.server:BoundedHttpToolsProtocol", "--no-server-header",
          "--limit-concurrency", "256"], env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     token = issue_token(secret, ADMIN)
