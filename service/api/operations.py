@@ -1,12 +1,13 @@
-"""`/healthz`: liveness apart from readiness, answered from what the process already knows.
+"""`/healthz`: liveness apart from readiness, answered within about a second whatever the store does.
 
 - `GET /healthz/live`: the process answers (its event loop runs). Always 200 while it does.
 - `GET /healthz/ready` and `GET /healthz`: ready when the store answers (the monitor's last probe),
   the read-model follower of this process is alive, and the read model trails the log by at most
   `TRAINREC_READY_MAX_LAG` events. 200 `ok` when ready, else 503 `degraded` with the reasons.
 
-They are `async def` and never wait on the store or the thread pool: a hung store or a full
-thread pool must not hang the probe that reports it. The follower's figures are its own.
+They are `async def` and never wait on the request thread pool, and on the store only for the two
+positions, read in a thread of their own for at most `LOOK_UP_WAIT` (then the follower's last
+figures stand in): a hung store or a full thread pool must not hang the probe that reports it.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def follower_report(follower: Any) -> dict[str, Any] | None:
 
 
 async def positions(app: Any, reachable: bool) -> tuple[int | None, int | None]:
-    """The log's head and the read model's position, read in a thread of /healthz's own, for a
-    process without a follower of its own; None when the store does not answer in time."""
+    """The log's head and the read model's position, read in a thread of /healthz's own (two
+    one-row queries); None when the store does not answer in time."""
     if not reachable:
         return None, None
     model = app.state.trainrec.read_model
@@ -64,19 +65,17 @@ async def health(request: Request) -> dict[str, Any]:
     monitor = monitor_of(app)
     store = monitor.status().as_dict() if monitor is not None else {"reachable": True}
     follower = follower_report(getattr(app.state, "follower", None))
-    if follower is not None:
-        head, position, lag = follower["head"], follower["position"], follower["lag"]
-    else:
-        head, position = await positions(app, bool(store["reachable"]))
-        lag = head - position if head is not None and position is not None else None
+    head, position = await positions(app, bool(store["reachable"]))
+    if (head is None or position is None) and follower is not None:  # as the follower last saw them
+        head, position = follower["head"], follower["position"]
+    lag = head - position if head is not None and position is not None else None
     problems: list[str] = []
     if not store["reachable"]:
         problems.append("store_unreachable")
-    if follower is not None:
-        if not follower["alive"]:
-            problems.append("follower_stopped")
-        if follower["lag"] is not None and follower["lag"] > max_lag():
-            problems.append("read_model_behind")
+    if follower is not None and not follower["alive"]:
+        problems.append("follower_stopped")
+    if lag is not None and lag > max_lag():
+        problems.append("read_model_behind")
     ready = not problems
     return {
         "ok": ready,
