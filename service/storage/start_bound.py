@@ -42,4 +42,4 @@ def not_started(seconds: float, why: str) -> Unavailable:
     """The error of a save whose transaction did not start within `seconds`: nothing was recorded."""
     reason = why.strip().splitlines()[0] if why.strip() else "no reason given"
     return Unavailable("store_unavailable", f"the store could not start a transaction within {seconds:g} s "
-                       f"({reason}); nothing was recorded, try again")
+                       f"({reason}); nothing was recorded, try again", retry_after=1)
