@@ -18,9 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.errors import DomainError, NotFound, Unavailable
+from domain.org import OrgUnit
+from domain.vocabulary import OrgKind
 from service.api.main import create_app
 from service.app import TrainRec
-from service.application.group_commit import GroupCommitter
+from service.application.group_commit import MAX_GROUP_EVENTS, GroupCommitter
 from service.application.unit import CommandResult
 from service.storage.config import Storage, postgres_conninfo
 from tests.conftest import ADMIN, Backend, Clock, build_county
@@ -56,6 +58,40 @@ def test_a_group_stops_running_commands_once_they_took_its_time_and_the_rest_run
     assert committer.stats.largest_group <= 3
     assert committer.stats.carried >= 7
     assert committer.stats.transactions >= 4
+    app.close()
+
+
+def test_events_that_would_take_a_group_past_its_bound_are_saved_in_the_next_group(
+        backend: Backend, clock: Clock) -> None:
+    app = TrainRec(backend.fresh(), clock=clock)
+    committer = app.enable_group_commit()
+    assert MAX_GROUP_EVENTS == 1000
+    batches = [[OrgUnit.register(f"X{b}{i:03d}", "承训机构", OrgKind.PROVIDER, None, ADMIN, clock()).collect_events()[0]
+                for i in range(600)] for b in range(2)]
+    gate = threading.Event()
+    blocker = committer.submit(gate.wait)  # holds the committer while both calls queue up
+    saved: dict[int, list[int]] = {}
+
+    def commit(b: int) -> None:
+        saved[b] = [r.notification.id for r in committer.commit(batches[b])]
+
+    threads = [threading.Thread(target=commit, args=(b,)) for b in range(2)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while committer._queue.qsize() < 2 and time.monotonic() < deadline:  # both calls queued
+        time.sleep(0.01)
+    before = committer.stats.transactions
+    gate.set()
+    blocker.result(timeout=30)
+    for thread in threads:
+        thread.join(timeout=60)
+    # 600 + 600 events are over the bound: two transactions, one after the other, each whole
+    assert committer.stats.transactions - before == 2
+    assert committer.stats.carried >= 1
+    first, second = sorted(saved.values())
+    assert first == list(range(first[0], first[0] + 600))
+    assert second == list(range(first[-1] + 1, first[-1] + 601))
     app.close()
 
 
