@@ -90,10 +90,10 @@ class CopyingApplicationRecorder(PostgresApplicationRecorder):
             try:
                 with self._connection_until(deadline) as conn, conn.transaction(), conn.cursor() as curs:
                     wait = max(1, int((deadline - time.monotonic()) * 1000))
-                    curs.execute(SQL("SET LOCAL lock_timeout = {0}").format(Literal(f"{wait}ms")))
-                    curs.execute(SQL("LOCK TABLE {0} IN EXCLUSIVE MODE").format(table))
+                    # one round trip (no parameters: the simple protocol runs the three in turn)
+                    curs.execute(SQL("SET LOCAL lock_timeout = {0}; LOCK TABLE {1} IN EXCLUSIVE MODE; "
+                                     "NOTIFY {2}").format(Literal(f"{wait}ms"), table, Identifier(self.channel_name)))
                     started = True
-                    self._notify_channel(curs)
                     if len(stored_events) >= COPY_AT:
                         return self._copy_rows(curs, stored_events)
                     PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)

@@ -44,10 +44,15 @@ def test_a_group_stops_running_commands_once_they_took_its_time_and_the_rest_run
     build_county(app)
     committer = app.enable_group_commit()
     assert committer.group_seconds == 0.05
-    gate = threading.Event()
-    blocker = committer.submit(gate.wait)  # holds the committer while the others queue up
+    gate, running = threading.Event(), threading.Event()
+
+    def hold() -> bool:
+        running.set()
+        return gate.wait()
+
+    blocker = committer.submit(hold)  # holds the committer while the others queue up
+    assert running.wait(timeout=30)
     futures = [committer.submit(_register(app, f"G{i:03d}", pause=0.02)) for i in range(10)]
-    time.sleep(0.1)  # the blocker alone takes its group's time: the commands it took along wait too
     gate.set()
     blocker.result(timeout=30)
     answers = [future.result(timeout=60) for future in futures]
@@ -68,8 +73,14 @@ def test_events_that_would_take_a_group_past_its_bound_are_saved_in_the_next_gro
     assert MAX_GROUP_EVENTS == 1000
     batches = [[OrgUnit.register(f"X{b}{i:03d}", "承训机构", OrgKind.PROVIDER, None, ADMIN, clock()).collect_events()[0]
                 for i in range(600)] for b in range(2)]
-    gate = threading.Event()
-    blocker = committer.submit(gate.wait)  # holds the committer while both calls queue up
+    gate, running = threading.Event(), threading.Event()
+
+    def hold() -> bool:
+        running.set()
+        return gate.wait()
+
+    blocker = committer.submit(hold)  # holds the committer while both calls queue up
+    assert running.wait(timeout=30)
     saved: dict[int, list[int]] = {}
 
     def commit(b: int) -> None:
