@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint run demo bench mutants drills clean
+.PHONY: setup test lint run demo bench bench-fairness mutants drills clean
 N ?= 100000
 
 $(STAMP): pyproject.toml
@@ -32,6 +32,11 @@ demo: $(STAMP)
 # Every hot path on PostgreSQL beside its baseline; writes bench/RESULTS.md. `make bench N=1000000` for the long run.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --teachers $(N)
+
+# Probe write p50/p99 of a server alone and with three refused 5,000-line sheets in flight (PostgreSQL;
+# ARGS=--sqlite for an SQLite file).
+bench-fairness: $(STAMP)
+	$(BIN)/python -m bench.fairness $(ARGS)
 
 # Mutation testing of domain/ and the figures of projections/ (mutmut, in mutants/): prints the score
 # per group and each mutant left alive; docs/mutation-testing.md. `tools/mutants.py report` reprints it.

@@ -47,6 +47,11 @@ class Unauthenticated(DomainError):
 
 
 class Unavailable(DomainError):
-    """The answer cannot be given yet (a read model is behind); retrying later helps."""
+    """The answer cannot be given yet (a read model is behind, the store is busy); retrying later
+    helps, after `retry_after` seconds when given."""
 
     kind = "unavailable"
+
+    def __init__(self, code: str, detail: str, retry_after: int | None = None) -> None:
+        super().__init__(code, detail)
+        self.retry_after = retry_after

@@ -9,6 +9,7 @@ endpoints hand their command to `write`, which runs it off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from typing import Annotated
 
@@ -23,6 +24,8 @@ from service.application.unit import CommandResult
 from service.auth.tokens import read_token
 
 MAX_KEY = 200
+HEAVY = 64  # a command of this weight (lines of an attendance sheet) or more checks its rules in a worker thread
+HEAVY_AT_ONCE = 1  # such commands checked at the same time per server process; the others wait their turn
 
 
 async def get_service(request: Request) -> TrainRec:
@@ -63,13 +66,36 @@ def answer(result: CommandResult) -> JSONResponse:
     return JSONResponse(result.body, status_code=result.status, headers=headers)
 
 
-async def write(service: TrainRec, command: Callable[[], CommandResult]) -> JSONResponse:
+async def write(service: TrainRec, command: Callable[[], CommandResult], weight: int = 1) -> JSONResponse:
     """Run a write command and answer it. With group commit (the server's default), the committer
     thread runs it in the next group and the request waits for its answer without occupying a
-    thread (service.application.group_commit); otherwise it runs in the thread pool, saving on its own."""
+    thread (service.application.group_commit); otherwise it runs in the thread pool, saving on its own.
+
+    A command of `weight` `HEAVY` or more (a large attendance sheet: one load and check per line)
+    would hold the committer, and every write queued behind it, for as long as it runs: it runs in
+    a worker thread of the pool instead, against the current state, and only its events, once its
+    rules accepted them, join a group (`GroupCommitter.commit`: the same one transaction for the
+    whole command; a refused one never reaches the committer). At most `HEAVY_AT_ONCE` run at a
+    time per process, so that they share the interpreter with the rest of the server rather than
+    crowd it out."""
     committer = service.group_committer
     if committer is None:
         result = await run_in_threadpool(command)
+    elif weight >= HEAVY:
+        async with _heavy_slot():
+            result = await run_in_threadpool(command)
     else:
         result = await asyncio.wrap_future(committer.submit(command))
     return answer(result)
+
+
+_heavy_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _heavy_slot() -> asyncio.Semaphore:
+    """The semaphore of heavy commands of the running event loop (one per server process)."""
+    loop = asyncio.get_running_loop()
+    slot = _heavy_slots.get(loop)
+    if slot is None:
+        slot = _heavy_slots[loop] = asyncio.Semaphore(HEAVY_AT_ONCE)
+    return slot

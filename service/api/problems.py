@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import DomainError
+from domain.errors import DomainError, Unavailable
 
 log = logging.getLogger("trainrec.api")
 
@@ -43,8 +43,8 @@ CODES_OF_STATUS = {
 }
 
 
-def problem(status: int, code: str, detail: str, *, headers: dict[str, str] | None = None,
-            **extra: Any) -> JSONResponse:
+def problem(status: int, code: str, detail: str, retry_after: int | None = None, *,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {
         "type": f"urn:trainrec:problem:{code}",
         "title": TITLES.get(status, "Error"),
@@ -56,6 +56,8 @@ def problem(status: int, code: str, detail: str, *, headers: dict[str, str] | No
     headers = dict(headers or {})
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
@@ -66,7 +68,8 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
-        return problem(STATUS_OF_KIND.get(error.kind, 409), error.code, error.detail)
+        retry_after = error.retry_after if isinstance(error, Unavailable) else None
+        return problem(STATUS_OF_KIND.get(error.kind, 409), error.code, error.detail, retry_after)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -31,5 +31,5 @@ def audit_events(
 
 
 @router.get("/verify")
-def verify(actor: CurrentActor, service: Service) -> dict[str, Any]:
-    return service.verify(actor).as_dict()
+def verify(actor: CurrentActor, service: Service, full: bool = False) -> dict[str, Any]:
+    return service.verify(actor, full=full).as_dict()

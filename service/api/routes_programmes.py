@@ -83,7 +83,7 @@ async def attendance(
     code: Code, no: SessionNo, body: AttendanceIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
     return await write(service, lambda: service.record_attendance(
-        actor, code, no, body.present, body.absent, idempotency_key=key))
+        actor, code, no, body.present, body.absent, idempotency_key=key), weight=len(body.present) + len(body.absent))
 
 
 @router.post("/{code}/assessments", status_code=201)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -16,9 +17,10 @@ from projections.transcript import transcript_of
 from service.application.values import ensure_instant, json_safe
 from service.auth.scopes import TEACHER_READ, Kind
 from service.queries.reports import ReportQueries
-from service.queries.verify import Verification, verify_store
+from service.queries.verify import ChainVerifier, Verification
 
 GATED_TYPES = ("Assessed", "CreditAwarded")
+_CREATING = threading.Lock()  # one verifier per application, however many requests ask at once
 HISTORY_HIDDEN = ("originator_id", "originator_version", "timestamp", "actor", "reason", "prev_hash",
                   "chain_hash", "originator_topic")
 
@@ -104,9 +106,26 @@ class Queries(ReportQueries):
         return transcript_of(teacher, self.policy, self.policy.local_date(self.clock()),
                              viewer_is_trainee=viewer_is_trainee)
 
-    def verify(self, actor: Actor) -> Verification:
+    _verifier: ChainVerifier | None = None
+
+    @property
+    def chain_verifier(self) -> ChainVerifier:
+        """The store's tamper-evidence check, remembering how far it verified (one per application)."""
+        if self._verifier is None:
+            with _CREATING:
+                if self._verifier is None:
+                    self._verifier = ChainVerifier(self, self.read_model.db)
+        return self._verifier
+
+    def verify(self, actor: Actor, *, full: bool = False) -> Verification:
+        """Check the hash chains of what was recorded since the last verification (`full`: of the
+        whole log again). Admins and auditors."""
         self.scopes.ensure_audit_read(actor)
-        return verify_store(self)
+        return self.chain_verifier.verify(full=full)
+
+    def close(self) -> None:
+        self._verifier = None
+        super().close()
 
 
 def history_line(event: Any) -> dict[str, Any]:

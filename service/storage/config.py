@@ -83,6 +83,7 @@ def storage_from_url(url: str) -> Storage:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(file),
                 "SQLITE_LOCK_TIMEOUT": "30",
+                "APPLICATION_RECORDER_TOPIC": "service.storage.sqlite_recorder:BoundedSQLiteApplicationRecorder",
             },
         )
     if parsed.scheme in ("postgresql", "postgres"):
