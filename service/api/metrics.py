@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -112,6 +112,14 @@ def _committer(committer: Any) -> Iterator[Metric]:
                             value=stats.largest_group)
     yield CounterMetricFamily("trainrec_committer_failed_group_saves", "Group saves that failed on a conflict",
                               value=stats.failed_group_saves)
+    yield CounterMetricFamily("trainrec_committer_carried", "Commands a group's bound left for the next group",
+                              value=stats.carried)
+    cumulative, buckets = 0, []
+    for bound, count in sorted(stats.group_sizes.items()):
+        cumulative += count
+        buckets.append(("+Inf" if bound == float("inf") else str(int(bound)), cumulative))
+    yield HistogramMetricFamily("trainrec_committer_group_commands", "Commands per committer group",
+                                buckets=buckets, sum_value=stats.commands)
 
 
 def _follower(follower: Any) -> Iterator[Metric]:

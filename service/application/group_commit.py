@@ -86,6 +86,9 @@ class _Job:
 _Ran = tuple[_Job, Any, BaseException | None, int, int]  # job, answer, refusal, its events in the batch
 
 
+GROUP_SIZE_BOUNDS: tuple[float, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, float("inf"))
+
+
 @dataclass
 class GroupStats:
     transactions: int = 0
@@ -94,6 +97,15 @@ class GroupStats:
     failed_group_saves: int = 0
     carried: int = 0  # commands left for the next group by a bound (time or events)
     longest_group_seconds: float = 0.0  # the longest a group kept the committer, commands and saves
+    # groups by their number of commands: at most 1, 2, 4, ... 256 commands, then more (for /metrics)
+    group_sizes: dict[float, int] = field(default_factory=lambda: dict.fromkeys(GROUP_SIZE_BOUNDS, 0))
+
+    def record_group(self, commands: int) -> None:
+        """A group of `commands` commands ran (saved together, or refused every one)."""
+        self.commands += commands
+        self.largest_group = max(self.largest_group, commands)
+        bound = next(b for b in GROUP_SIZE_BOUNDS if commands <= b)
+        self.group_sizes[bound] += 1
 
 
 _Item = _Request | _Job
@@ -236,8 +248,7 @@ class GroupCommitter:
                 continue
             if batch.events:
                 self.stats.transactions += 1
-            self.stats.commands += len(ran)
-            self.stats.largest_group = max(self.stats.largest_group, len(ran))
+            self.stats.record_group(len(ran))
             for job, result, failure, start, end in ran:
                 if failure is not None:
                     job.future.set_exception(failure)
@@ -281,7 +292,7 @@ class GroupCommitter:
             job.future.set_exception(error)
             return
         self.stats.transactions += 1
-        self.stats.commands += 1
+        self.stats.record_group(1)
         job.future.set_result(result)
 
     # --- events of commands run by their callers ----------------------------------------------
@@ -316,13 +327,12 @@ class GroupCommitter:
         for request in ready:
             request.recordings = [by_event[(e.originator_id, e.originator_version)] for e in request.events]
         self.stats.transactions += 1
-        self.stats.commands += len(ready)
-        self.stats.largest_group = max(self.stats.largest_group, len(ready))
+        self.stats.record_group(len(ready))
 
     def _save_alone(self, request: _Request) -> None:
         try:
             request.recordings = self.app.save(*request.events)
             self.stats.transactions += 1
-            self.stats.commands += 1
+            self.stats.record_group(1)
         except BaseException as error:  # noqa: BLE001
             request.error = error

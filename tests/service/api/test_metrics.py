@@ -39,6 +39,9 @@ def test_requests_are_counted_by_route_template_and_status(service: TrainRec) ->
         for number in ("A1", "B2", "C3"):
             assert client.get(f"/api/v1/teachers/{number}/transcript", headers=ADMIN).status_code == 404
         assert client.get("/no/such/page").status_code == 404
+        for org_id in ("C1", "C2"):  # one after another: a group of one command each
+            assert client.put(f"/api/v1/orgs/{org_id}", json={"name": "县", "kind": "county"},
+                              headers=ADMIN).status_code == 201
         text = client.get("/metrics", headers=ADMIN).text
     found = samples(text)
     route = "/api/v1/teachers/{teacher_no}/transcript"
@@ -47,6 +50,9 @@ def test_requests_are_counted_by_route_template_and_status(service: TrainRec) ->
     assert found[("trainrec_http_request_duration_seconds_count", (("method", "GET"), ("route", route)))] == 3
     assert not any("A1" in str(labels) for _, labels in found)  # never a label per teacher
     assert found[("trainrec_committer_queue_depth", ())] == 0
+    assert found[("trainrec_committer_group_commands_bucket", (("le", "1"),))] == 2
+    assert found[("trainrec_committer_group_commands_bucket", (("le", "+Inf"),))] == 2
+    assert found[("trainrec_committer_group_commands_sum", ())] == 2
     assert found[("trainrec_store_reachable", ())] == 1
     assert ("trainrec_store_errors_total", ()) in found
     assert ("trainrec_http_requests_in_flight", ()) in found

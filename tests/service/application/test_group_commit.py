@@ -278,3 +278,14 @@ def test_the_committer_outlives_a_fault_and_answers_every_waiting_command(backen
     later = committer.submit(lambda: app.register_teacher(ADMIN, "N01", "教师", "S1")).result(timeout=30)
     assert later.status == 201  # the committer still runs, and nothing of the failed group was kept
     app.close()
+
+
+def test_group_sizes_are_counted_in_power_of_two_buckets() -> None:
+    from service.application.group_commit import GroupStats
+
+    stats = GroupStats()
+    for size in (1, 1, 2, 3, 4, 5, 256, 257):
+        stats.record_group(size)
+    assert stats.commands == 529
+    assert stats.largest_group == 257
+    assert {k: v for k, v in stats.group_sizes.items() if v} == {1: 2, 2: 1, 4: 2, 8: 1, 256: 1, float("inf"): 1}
