@@ -29,6 +29,14 @@ class StoreLocation:
     schema: str = "public"  # postgres: the events' schema
     wait: float = 30.0  # postgres: seconds a read or write waits for a pooled connection before failing
 
+    @property
+    def reconnect_window(self) -> float:
+        """Seconds a pool keeps retrying a lost connection (1 s, then 2 s, 4 s... apart) before it
+        lets it go; the next request then connects at once. psycopg_pool's default (5 minutes)
+        lets the gaps grow with an outage: after 20 s away, the next try came 10 s after the
+        store's return, and every write meanwhile waited for a connection in vain."""
+        return max(2.0, 2 * self.wait)
+
 
 @contextmanager
 def file_lock(path: str) -> Iterator[None]:
@@ -227,6 +235,7 @@ class PostgresDB:
             min_size=1,
             max_size=8,
             timeout=wait,  # a store that does not answer fails a read within this, rather than hanging it
+            reconnect_timeout=max(2.0, 2 * wait),  # StoreLocation.reconnect_window
             # Autocommit: a read holds its locks for one statement only; writes use explicit transactions.
             # JIT compilation costs more than these short queries run (0.9 s on a county's compliance),
             # and a county's per-teacher sums should aggregate in memory rather than spill to disk.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from service.commands.programmes import ProgrammeCommands
 from service.commands.results import RecordCommands
 from service.commands.staff import StaffCommands
@@ -11,3 +13,15 @@ from service.queries.audit import AuditQueries
 class TrainRec(StaffCommands, ProgrammeCommands, RecordCommands, AuditQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""
+
+    def connection_pools(self) -> dict[str, Any]:
+        """The psycopg pools of this application by name (PostgreSQL only): `events` (eventsourcing's
+        recorder) and `read_model` (the read model's tables)."""
+        pools: dict[str, Any] = {}
+        events = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        if hasattr(events, "get_stats"):
+            pools["events"] = events
+        read = getattr(self.read_model.db, "pool", None)
+        if hasattr(read, "get_stats"):
+            pools["read_model"] = read
+        return pools

@@ -97,7 +97,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """Keep the read model close to the log while serving (reads also catch up on demand)."""
-        monitor = monitor_for(trainrec.storage)
+        monitor = monitor_for(trainrec.storage, pools=lambda: list(trainrec.connection_pools().values()))
         app.state.store_monitor = monitor.start() if monitor is not None else None
         if os.environ.get("TRAINREC_GROUP_COMMIT", "1") != "0":  # 0: one transaction per command
             trainrec.enable_group_commit()

@@ -142,20 +142,14 @@ def _follower(follower: Any) -> Iterator[Metric]:
 
 
 def _pools(trainrec: Any) -> Iterator[Metric]:
-    pools: list[tuple[str, Any]] = []
-    events_pool = getattr(getattr(trainrec.recorder, "datastore", None), "pool", None)
-    if hasattr(events_pool, "get_stats"):  # psycopg's pools (PostgreSQL)
-        pools.append(("events", events_pool))
-    read_pool = getattr(trainrec.read_model.db, "pool", None)
-    if hasattr(read_pool, "get_stats"):
-        pools.append(("read_model", read_pool))
+    pools = trainrec.connection_pools()
     if not pools:
         return
     size = GaugeMetricFamily("trainrec_pool_connections", "Connections open in the pool", labels=["pool"])
     idle = GaugeMetricFamily("trainrec_pool_connections_idle", "Connections idle in the pool", labels=["pool"])
     waiting = GaugeMetricFamily("trainrec_pool_requests_waiting", "Requests waiting for a connection",
                                 labels=["pool"])
-    for name, pool in pools:
+    for name, pool in pools.items():
         stats = pool.get_stats()
         size.add_metric([name], stats.get("pool_size", 0))
         idle.add_metric([name], stats.get("pool_available", 0))

@@ -70,6 +70,9 @@ class TrainRecBase(Application[UUID]):
         env = {"AGGREGATE_CACHE_MAXSIZE": CACHE_SIZE, **self.storage.env}
         with one_at_a_time(self.storage, "create-tables"):
             super().__init__(env=env)  # creates the event table if missing
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        if pool is not None and hasattr(pool, "reconnect_timeout"):  # PostgreSQL (docs/operations.md)
+            pool.reconnect_timeout = self.storage.location().reconnect_window
         self.scopes = Scopes(self.org_chain)
 
     def construct_transcoder(self) -> Transcoder:

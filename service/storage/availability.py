@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 from eventsourcing import persistence
@@ -66,8 +67,9 @@ class StoreStatus:
 
 class StoreMonitor:
     def __init__(self, probe: Callable[[], None], *, every_up: float = EVERY_UP,
-                 every_down: float = EVERY_DOWN) -> None:
+                 every_down: float = EVERY_DOWN, on_recovery: Callable[[], None] | None = None) -> None:
         self.probe = probe
+        self.on_recovery = on_recovery
         self.every_up = every_up
         self.every_down = every_down
         self._lock = threading.Lock()
@@ -151,6 +153,11 @@ class StoreMonitor:
             self._down_since = None
             self._down_since_at = None
         log.warning("store answering again after %.1f s; requests flow again", took)
+        if self.on_recovery is not None:
+            try:
+                self.on_recovery()
+            except Exception:  # the pools heal on their own too, only slower
+                log.exception("refreshing the connection pools after the store's return failed")
 
 
 def _describe(error: BaseException) -> str:
@@ -192,10 +199,24 @@ def sqlite_probe(path: str) -> Callable[[], None]:
     return probe
 
 
-def monitor_for(storage: Storage) -> StoreMonitor | None:
-    """A monitor for `storage` (not started), or None for the in-memory store, which cannot fail."""
+def refresh_pools(pools: Callable[[], list[Any]]) -> Callable[[], None]:
+    """After an outage the pools hold idle connections the restart broke (each would fail a request
+    once), and psycopg_pool retries the connections it lost on a backoff that has grown with the
+    outage (1, 2, 4, 8, 16 s...): after 20 s away, the next try could come 10 s after the store's
+    return. `check()` tests each idle connection and replaces a broken one at once."""
+
+    def refresh() -> None:
+        for pool in pools():
+            pool.check()
+
+    return refresh
+
+
+def monitor_for(storage: Storage, pools: Callable[[], list[Any]] = list) -> StoreMonitor | None:
+    """A monitor for `storage` (not started), or None for the in-memory store, which cannot fail.
+    `pools`: the psycopg connection pools to refresh when the store returns."""
     if storage.backend == "postgres":
-        return StoreMonitor(PostgresProbe(postgres_conninfo(storage.env)))
+        return StoreMonitor(PostgresProbe(postgres_conninfo(storage.env)), on_recovery=refresh_pools(pools))
     if storage.backend == "sqlite":
         return StoreMonitor(sqlite_probe(storage.env["SQLITE_DBNAME"]))
     return None

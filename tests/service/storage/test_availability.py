@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from service.storage.availability import PostgresProbe, StoreMonitor, is_store_error, monitor_for
+from service.storage.availability import PostgresProbe, StoreMonitor, is_store_error, monitor_for, refresh_pools
 from service.storage.config import ConfigError, storage_from_url, store_wait
+from tests.conftest import Backend, require_postgres
 
 
 class Switch:
@@ -88,3 +90,46 @@ def test_store_wait_is_whole_seconds_at_least_one(monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv("TRAINREC_STORE_WAIT", bad)
         with pytest.raises(ConfigError):
             store_wait()
+
+
+def test_the_pools_are_refreshed_once_when_the_store_returns() -> None:
+    class Pool:
+        checks = 0
+
+        def check(self) -> None:
+            self.checks += 1
+
+    pools = [Pool(), Pool()]
+    switch = Switch()
+    monitor = StoreMonitor(switch, on_recovery=refresh_pools(lambda: pools))  # type: ignore[arg-type,return-value]
+    monitor.check_now()
+    assert [p.checks for p in pools] == [0, 0]  # answering from the start: nothing to refresh
+    switch.up = False
+    monitor.check_now()
+    monitor.check_now()
+    assert [p.checks for p in pools] == [0, 0]
+    switch.up = True
+    monitor.check_now()
+    monitor.check_now()
+    assert [p.checks for p in pools] == [1, 1]  # once, on the return
+
+
+def test_pools_let_a_lost_connection_go_after_the_reconnect_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAINREC_STORE_WAIT", "3")
+    assert storage_from_url("postgresql://u@h/db").location().reconnect_window == 6.0
+    monkeypatch.setenv("TRAINREC_STORE_WAIT", "1")
+    assert storage_from_url("postgresql://u@h/db").location().reconnect_window == 2.0
+
+
+@pytest.mark.postgres
+def test_both_pools_of_a_postgres_store_use_the_reconnect_window(tmp_path: Path) -> None:
+    require_postgres()
+    from service.app import TrainRec
+
+    app = TrainRec(Backend("postgres", tmp_path).fresh())
+    try:
+        pools = app.connection_pools()
+        assert sorted(pools) == ["events", "read_model"]
+        assert [pool.reconnect_timeout for pool in pools.values()] == [2.0, 2.0]  # psycopg_pool's default: 300
+    finally:
+        app.close()
