@@ -122,7 +122,10 @@ class Reports:
         }
 
     # --- roster --------------------------------------------------------------------------
-    def roster(self, code: str, today: date) -> dict[str, Any] | None:
+    def roster(self, code: str, today: date, held: int | None = None) -> dict[str, Any] | None:
+        """The roster of programme `code` as of `today`. `held`: the programme's sessions dated on or
+        before `today`, the denominator of the attendance rates (sessions not yet held are nobody's
+        absence); None: all of them (a programme that has ended)."""
         p = self.p
         programme = self.db.query(
             f"SELECT title, ends_on, session_count, provider_id, owner_org_id FROM {p}programmes WHERE code = ?",
@@ -131,6 +134,7 @@ class Reports:
             return None
         title, ends_on_text, session_count, provider_id, owner_org_id = programme[0]
         ends_on = date.fromisoformat(ends_on_text)
+        held = session_count if held is None else min(held, session_count)
         rows = self.db.query(
             f"SELECT e.teacher_no, t.name, t.school_id, e.substitutes_for, e.absence_kind, e.absence_status, "
             "e.substitute_teacher_no, e.sessions_present, e.sessions_marked, e.assessment_result, e.assessment_late, "
@@ -152,7 +156,7 @@ class Reports:
                 "teacher_no": r[0], "name": r[1], "school_id": r[2], "substitutes_for": r[3],
                 "absence": None if r[4] is None else {"kind": r[4], "status": r[5], "substitute_teacher_no": r[6]},
                 "sessions_present": r[7], "sessions_marked": r[8],
-                "attendance_rate": ratio(Decimal(r[7]), Decimal(session_count)),
+                "attendance_rate": ratio(Decimal(r[7]), Decimal(held)),
                 "assessment": None if r[9] is None else {"result": r[9], "late": bool(r[10])},
                 "evaluated": r[11] is not None, "evaluation_late": None if r[12] is None else bool(r[12]),
             })
@@ -166,13 +170,13 @@ class Reports:
         present_total = sum(e["sessions_present"] for e in enrolled)
         return {
             "code": code, "title": title, "provider_id": provider_id, "owner_org_id": owner_org_id,
-            "ends_on": ends_on_text, "sessions": session_count,
+            "ends_on": ends_on_text, "sessions": session_count, "sessions_held": held,
             "enrolled": enrolled, "absences": absences,
             "assessed": [e["teacher_no"] for e in enrolled if e["assessment"] is not None],
             "evaluated": [e["teacher_no"] for e in enrolled if e["evaluated"]],
             "counts": {"enrolled": len(rows), "approved_absences": excused, "attended": attended,
                        "assessed": assessed, "evaluated": evaluated},
-            "attendance_rate": ratio(Decimal(present_total), Decimal(counted * session_count)),
+            "attendance_rate": ratio(Decimal(present_total), Decimal(counted * held)),
             "participation_rate": ratio(Decimal(attended), Decimal(counted)),
             "overdue_assessments": overdue_a, "overdue_evaluations": overdue_e,
             "policy_version": self.policy.version,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from domain.actor import Actor
@@ -15,6 +16,11 @@ from service.application.base import TrainRecBase
 from service.auth.scopes import ROSTER_READ, Kind
 
 READ_WAIT_SECONDS = 5.0
+
+
+def sessions_held(programme: Programme, today: date) -> int:
+    """The programme's sessions dated on or before `today` (its plan, as recorded)."""
+    return sum(1 for session in programme.sessions if session["on"] <= today)
 
 
 class ReportQueries(TrainRecBase):
@@ -45,7 +51,8 @@ class ReportQueries(TrainRecBase):
         programme = self.lookup(actor, Programme, Kind.PROGRAMME, code)
         self.scopes.ensure_roster_read(actor, programme)
         reports, freshness = self.fresh_reports()
-        roster = reports.roster(code, self.policy.local_date(self.clock()))
+        today = self.policy.local_date(self.clock())
+        roster = reports.roster(code, today, held=sessions_held(programme, today))
         if roster is None:
             raise Unavailable("projection_behind", f"programme {code} is recorded but not yet in the read model")
         return {**roster, **freshness}

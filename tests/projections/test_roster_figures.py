@@ -62,7 +62,7 @@ def test_every_field_of_a_roster(roster_r: TrainRec) -> None:
     roster = roster_r.roster(PROVIDER, "R")
     assert roster == {
         "code": "R", "title": "培训项目R", "provider_id": "P1", "owner_org_id": "C1", "ends_on": "2024-03-06",
-        "sessions": 3,
+        "sessions": 3, "sessions_held": 3,
         "enrolled": [
             enrolled("A001", "张伟", "S1", 3, 3, 1.0, {"result": "pass", "late": False}, evaluation_late=False),
             enrolled("A002", "王芳", "S1", 1, 3, 0.3333, {"result": "good", "late": False}),
@@ -82,6 +82,32 @@ def test_every_field_of_a_roster(roster_r: TrainRec) -> None:
         "overdue_evaluations": ["A002"],  # due 2024-03-16
         "policy_version": "seeds-default-1",
     }
+
+
+def test_attendance_rates_count_only_the_sessions_held_by_today(app: TrainRec, clock: Clock) -> None:
+    """Mid-programme, a session not yet held is nobody's absence: after the first of three 8 h
+    sessions, A001 and A002 present and B001 absent, the rates are over one session, not three."""
+    clock.set(date(2024, 2, 20))
+    build_county(app)
+    define(app, "M")  # sessions on 2024-03-04, 03-05 and 03-06
+    for teacher_no in ("A001", "A002", "B001"):
+        app.enrol(ADMIN, "M", teacher_no)
+    assert app.roster(PROVIDER, "M")["sessions_held"] == 0
+    assert app.roster(PROVIDER, "M")["attendance_rate"] is None  # nothing held yet: no rate
+    clock.set(date(2024, 3, 4), hour=18)
+    app.record_attendance(PROVIDER, "M", 1, ["A001", "A002"], ["B001"])
+    roster = app.roster(PROVIDER, "M")
+    assert roster["sessions"] == 3
+    assert roster["sessions_held"] == 1
+    assert [e["attendance_rate"] for e in roster["enrolled"]] == [1.0, 1.0, 0.0]  # 1/1, 1/1, 0/1
+    assert roster["attendance_rate"] == 0.6667  # 2 present of 3 enrolments × 1 session held
+    clock.set(date(2024, 3, 5), hour=8)  # the second session's day: held, not yet marked
+    roster = app.roster(PROVIDER, "M")
+    assert roster["sessions_held"] == 2
+    assert roster["attendance_rate"] == 0.3333  # 2 of 3 × 2
+    clock.set(date(2024, 3, 7))
+    assert app.roster(PROVIDER, "M")["sessions_held"] == 3
+    assert app.roster(PROVIDER, "M")["attendance_rate"] == 0.2222  # 2 of 3 × 3
 
 
 def test_nothing_is_overdue_on_the_day_it_is_due(roster_r: TrainRec, clock: Clock) -> None:
