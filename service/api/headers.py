@@ -5,11 +5,12 @@ no-referrer` and a Content-Security-Policy that lets no page frame it (`frame-an
 The API's JSON gets the strictest policy (`default-src 'none'`: it is data, never a page), and
 every answer under `/api/` `Cache-Control: no-store` (they carry personal data).
 
-The documentation pages FastAPI serves (`/docs`: Swagger UI, `/redoc`) are HTML that loads its
-scripts, styles and icon from CDNs (cdn.jsdelivr.net, fonts.googleapis.com, fastapi.tiangolo.com)
-and starts Swagger UI with an inline script. They get a policy allowing those origins, and the
-inline scripts of the very page sent by their SHA-256 hashes (computed from its body, so the policy
-always matches the page) rather than any inline script.
+The documentation page (`/docs`: Swagger UI, vendored in service/api/static/swagger-ui/ and served
+by service/api/docs_pages.py) loads its script, style and icon from this server and starts Swagger
+UI with an inline script. It gets a policy allowing this server's own files, and the inline scripts
+of the very page sent by their SHA-256 hashes (computed from its body, so the policy always
+matches the page) rather than any inline script. No outside origin is allowed: county networks
+block CDNs, and the page must work there.
 """
 
 from __future__ import annotations
@@ -30,18 +31,16 @@ EVERY_ANSWER = {
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 NO_STORE = "no-store"
 DOCS_SOURCES = {
-    "script-src": "https://cdn.jsdelivr.net",
-    "style-src": "https://cdn.jsdelivr.net https://fonts.googleapis.com 'unsafe-inline'",  # Swagger UI styles inline
-    "img-src": "'self' data: https://fastapi.tiangolo.com",  # icons are data: URIs; the favicon
-    "font-src": "https://fonts.gstatic.com",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",  # Swagger UI sets style attributes
+    "img-src": "'self' data:",  # Swagger UI's icons are data: URIs
     "connect-src": "'self'",  # /openapi.json, and "Try it out"
-    "worker-src": "blob:",  # ReDoc's search
 }
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", re.S | re.I)
 
 
 def docs_csp(html: bytes) -> str:
-    """The policy of one documentation page: the CDNs it needs, and its own inline scripts by hash."""
+    """The policy of one documentation page: this server's files, and its own inline scripts by hash."""
     hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(m[1]).digest()).decode()}'"
               for m in INLINE_SCRIPT.finditer(html)]
     sources = dict(DOCS_SOURCES)

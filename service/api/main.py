@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import (
     availability,
+    docs_pages,
     metrics,
     operations,
     problems,
@@ -82,8 +83,7 @@ class SecuredFastAPI(FastAPI):
     the whole stack, so that even the 500s of Starlette's outermost error middleware get them."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        docs = (self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url)
-        return SecurityHeaders(super().build_middleware_stack(), docs_paths=docs)
+        return SecurityHeaders(super().build_middleware_stack(), docs_paths=docs_pages.PAGES)
 
 
 def create_app(
@@ -120,6 +120,8 @@ def create_app(
         title="trainrec",
         version="1.0.0",
         description="Teachers' continuing-education records (师训学时/学分档案), API v1.",
+        docs_url=None,  # served from the vendored Swagger UI instead (service/api/docs_pages.py)
+        redoc_url=None,  # ReDoc would need a CDN and outside fonts: not served
     )
     app.state.trainrec = trainrec
     app.state.secret = secret or load_secret()
@@ -129,6 +131,7 @@ def create_app(
     availability.install(app)
     app.include_router(operations.router)
     app.include_router(metrics.router)
+    docs_pages.install(app)
     app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_reports, routes_audit):
         app.include_router(module.router)

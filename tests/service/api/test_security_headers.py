@@ -79,10 +79,11 @@ def _sha256(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
 
 
-@pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])
+@pytest.mark.parametrize("path", ["/docs", "/docs/oauth2-redirect"])
 def test_the_docs_pages_get_a_policy_that_lets_them_load(client: TestClient, path: str) -> None:
-    """Each page's own external scripts, styles and icon are allowed, and its inline scripts by hash
-    (so that an upgrade of FastAPI changing its pages fails here, not in a browser)."""
+    """Each page's scripts, styles and icon come from this server and are allowed, and its inline
+    scripts by hash (so that an upgrade of FastAPI changing its pages fails here, not in a
+    browser); no outside origin is named anywhere."""
     response = client.get(path)
     assert response.status_code == 200
     _assert_secured(response, api=False)
@@ -102,6 +103,8 @@ def test_the_docs_pages_get_a_policy_that_lets_them_load(client: TestClient, pat
         assert _allows(policy["style-src"], href[1]), href[1]
     for icon in re.findall(r'<link rel="shortcut icon" href="([^"]+)"', html):
         assert _allows(policy["img-src"], icon), icon
+    assert "https://" not in html.replace("https://swagger.io", "")  # nothing fetched from outside
+    assert "http" not in response.headers["content-security-policy"]
     if path == "/docs":
         assert len(inline) == 1  # SwaggerUIBundle({...})
         assert "SwaggerUIBundle" in inline[0]
@@ -109,14 +112,24 @@ def test_the_docs_pages_get_a_policy_that_lets_them_load(client: TestClient, pat
 
 
 def _allows(sources: str, url: str) -> bool:
-    origin = re.match(r"https://[^/]+", url)
-    return origin is not None and origin[0] in sources.split()
+    """A path on this server, which `'self'` allows."""
+    return url.startswith("/") and not url.startswith("//") and "'self'" in sources.split()
+
+
+def test_the_vendored_swagger_ui_is_served_from_this_server(client: TestClient) -> None:
+    html = client.get("/docs").text
+    for path in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+        asset = client.get(path)
+        assert asset.status_code == 200, path
+        assert len(asset.content) > 500, path  # the file itself, not an error page
+    assert "/static/swagger-ui/swagger-ui-bundle.js" in html
+    assert client.get("/redoc").status_code == 404  # ReDoc would need a CDN: not served
 
 
 def test_docs_csp_hashes_each_inline_script_and_no_script_with_a_source() -> None:
     html = (b'<script src="https://cdn.jsdelivr.net/x.js"></script><script>run()</script>'
             b'<SCRIPT type="module">go()</SCRIPT>')
     assert docs_csp(html).split("; ")[1] == (  # base64 of sha256("run()") and of sha256("go()")
-        "script-src https://cdn.jsdelivr.net 'sha256-AvyuiL0SD1mVY3NNxR+V2uo+lhk6RMFrytWmRt6CrJQ=' "
+        "script-src 'self' 'sha256-AvyuiL0SD1mVY3NNxR+V2uo+lhk6RMFrytWmRt6CrJQ=' "
         "'sha256-5KYv+PUboo5h+0+YAtGRPbwv5d/QxzHslP4YGnUaxRw='")
-    assert docs_csp(b"<p>no script</p>").split("; ")[1] == "script-src https://cdn.jsdelivr.net"
+    assert docs_csp(b"<p>no script</p>").split("; ")[1] == "script-src 'self'"
