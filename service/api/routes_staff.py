@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -10,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from service.api.deps import CurrentActor, IdempotencyKey, Service, write
 from service.api.schemas import OrgPut, TeacherCreate, TransferCreate
+from service.application.values import as_of_instant
 
 router = APIRouter(prefix="/api/v1", tags=["orgs and teachers"])
 
@@ -56,7 +56,9 @@ def transcript(
     teacher_no: TeacherNoPath,
     actor: CurrentActor,
     service: Service,
-    as_of: Annotated[datetime | None, Query(description="an instant with offset, e.g. 2025-07-01T00:00:00+08:00")]
-    = None,
+    as_of: Annotated[str | None, Query(max_length=64, description="an instant with offset "
+                                       "(2025-07-01T00:00:00+08:00) or a date (2025-06-30: the end of that day, "
+                                       "Asia/Shanghai)")] = None,
 ) -> dict[str, Any]:
-    return service.transcript(actor, teacher_no, as_of)
+    instant = None if as_of is None else as_of_instant(as_of, service.policy.zone)
+    return service.transcript(actor, teacher_no, instant)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -49,6 +49,28 @@ def ensure_instant(value: datetime, name: str = "instant") -> datetime:
     if not in_range:
         raise Invalid("invalid_instant", f"{name} must lie between 1900 and 2200")
     return value
+
+
+def as_of_instant(text: str, zone: tzinfo, name: str = "as_of") -> datetime:
+    """`as_of` as a query gives it: an instant with offset, or a date (`2025-12-31`), which means
+    the end of that day in `zone` (the policy's time zone): everything recorded by 24:00 then."""
+    text = text.strip()
+    if len(text) == 10:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise Invalid("invalid_instant", f"{name} is not a date (YYYY-MM-DD) nor an instant") from None
+        try:
+            end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) - timedelta(microseconds=1)
+        except OverflowError:
+            raise Invalid("invalid_instant", f"{name} must lie between 1900 and 2200") from None
+        return ensure_instant(end, name)
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid("invalid_instant", f"{name} is not an instant with offset (2025-07-01T00:00:00+08:00) "
+                      "nor a date (2025-06-30)") from None
+    return ensure_instant(instant, name)
 
 
 def project_events(aggregate: Any, events: Iterable[Any]) -> Any:
