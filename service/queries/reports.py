@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import Any
 
@@ -23,13 +24,20 @@ def sessions_held(programme: Programme, today: date) -> int:
     return sum(1 for session in programme.sessions if session["on"] <= today)
 
 
+_OPENING = threading.Lock()  # one read model per application, however many threads ask first
+
+
 class ReportQueries(TrainRecBase):
     _read_model: ReadModel | None = None
 
     @property
     def read_model(self) -> ReadModel:
+        """The read model, opened on first use: by one thread only (two threads asking at once
+        would each open one, with its own connections, and one would be left open)."""
         if self._read_model is None:
-            self._read_model = ReadModel(self, open_read_model_db(self.storage.location()))
+            with _OPENING:
+                if self._read_model is None:
+                    self._read_model = ReadModel(self, open_read_model_db(self.storage.location()))
         return self._read_model
 
     @property

@@ -116,3 +116,37 @@ def test_instants_asked_about_lie_between_1900_and_2200(app: TrainRec, instant: 
         app.audit_events(ADMIN, until=instant)
     assert {as_of.value.code, since.value.code, until.value.code} == {"invalid_instant"}
     assert app.audit_events(ADMIN, since=datetime(1900, 1, 2, tzinfo=UTC))["events"]
+
+
+def test_threads_asking_for_the_read_model_at_once_share_one(durable_backend: Backend,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import service.queries.reports as reports_module
+
+    app = TrainRec(durable_backend.fresh())
+    opened: list[object] = []
+    real = reports_module.open_read_model_db
+    gate = threading.Barrier(8)  # eight threads ask at the same moment
+
+    def counting_open(location: object) -> object:
+        opened.append(location)
+        return real(location)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reports_module, "open_read_model_db", counting_open)
+    models: list[object] = []
+
+    def ask() -> None:
+        gate.wait()
+        models.append(app.read_model)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len(opened) == 1
+        assert len({id(m) for m in models}) == 1
+    finally:
+        app.close()
