@@ -160,8 +160,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             if self.refusal is not None:
                 self._refuse(*self.refusal)
                 return
-            self.logger.warning("Invalid HTTP request received.")
-            self.send_400_response("Invalid HTTP request received.")
+            self._refuse(problems.problem(400, "bad_request", "the request is not valid HTTP/1.1"),
+                         "not valid HTTP")
             return
         if in_head and self.reading_head and completed == self.heads_completed:
             # the whole chunk is head still unparsed (httptools holds a field until it ends)

@@ -177,6 +177,19 @@ def test_a_head_over_the_size_limit_is_431_and_the_connection_closed(server: Ser
         _refused_in_log(server, sock, "431 (head over the size limit)")
 
 
+def test_a_request_that_is_not_http_is_a_problem_400_with_the_security_headers(server: Server) -> None:
+    """uvicorn's own answer was plain text without the headers: now as every other refusal."""
+    with server.connect() as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost x\r\n\r\n")  # a field line without its colon
+        status, headers, body, closed = _read_answer(sock)
+        assert status == 400
+        assert headers["content-type"] == "application/problem+json"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert json.loads(body)["code"] == "bad_request"
+        assert closed
+        _refused_in_log(server, sock, "400 (not valid HTTP)")
+
+
 def test_more_header_fields_than_the_limit_is_431(server: Server) -> None:
     fields = b"".join(b"X-%d: 1\r\n" % n for n in range(MAX_HEADERS))  # with Host: 101 fields
     with server.connect() as sock:
