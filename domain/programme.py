@@ -11,6 +11,7 @@ from domain.actor import Actor
 from domain.chained import ChainedAggregate
 from domain.errors import Conflict, Invalid, NotFound
 from domain.ids import programme_uuid
+from domain.rules.attendance import ensure_session_not_held
 from domain.rules.hours import ensure_valid_hours
 from domain.rules.programme_definition import (
     SessionPlan,
@@ -95,6 +96,19 @@ class Programme(ChainedAggregate):
             super().apply(aggregate)
             aggregate.seats.discard(self.from_teacher_no)
             aggregate.seats.add(self.to_teacher_no)
+
+    class SessionRescheduled(ChainedAggregate.Event):
+        """A session not yet held moved to another day of the programme (`reason` says why)."""
+
+        session_no: int
+        from_on: date
+        on: date
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            for session in aggregate.sessions:
+                if session["no"] == self.session_no:
+                    session["on"] = self.on
 
     @classmethod
     def define(
@@ -222,3 +236,18 @@ class Programme(ChainedAggregate):
             actor=actor.as_record(),
             reason=reason,
         )
+
+    def reschedule_session(self, no: int, on: date, reason: str, actor: Actor, now: datetime, today: date) -> None:
+        """Move session `no` to `on`: only before it is held, to a day not past, within the programme."""
+        session = self.session(no)
+        ensure_session_not_held(session, today)
+        reason = reason.strip()
+        if not reason:
+            raise Invalid("reason_required", "rescheduling a session needs a reason")
+        if on == session["on"]:
+            raise Invalid("session_unchanged", f"session {no} is already on {on}")
+        if on < today:
+            raise Invalid("session_in_past", f"session {no} cannot move to {on}, a day already past")
+        ensure_sessions_within_programme([SessionPlan(no, on, Decimal(session["hours"]))], self.starts_on, self.ends_on)
+        self.trigger_event(self.SessionRescheduled, timestamp=now, session_no=no, from_on=session["on"], on=on,
+                           actor=actor.as_record(), reason=reason)

@@ -14,6 +14,12 @@ def ensure_session_held(session: dict[str, Any], today: date) -> None:
         raise Conflict("session_not_held", f"session {session['no']} is on {session['on']}, not held yet")
 
 
+def ensure_session_not_held(session: dict[str, Any], today: date) -> None:
+    """A session is held on its day: from then on it can be marked, and no longer moved."""
+    if session["on"] <= today:
+        raise Conflict("session_held", f"session {session['no']} was held on {session['on']}")
+
+
 def ensure_session_of_enrolment(enrolment: Enrolment, session_no: int) -> None:
     if session_no not in enrolment.programme["session_nos"]:
         raise NotFound("session_not_found", f"{enrolment.code} has no session {session_no}")

@@ -19,6 +19,7 @@ from service.api.schemas import (
     EnrolmentIn,
     EvaluationIn,
     ProgrammeCreate,
+    RescheduleIn,
 )
 
 router = APIRouter(prefix="/api/v1/programmes", tags=["programmes"])
@@ -84,6 +85,14 @@ async def attendance(
 ) -> JSONResponse:
     return await write(service, lambda: service.record_attendance(
         actor, code, no, body.present, body.absent, idempotency_key=key), weight=len(body.present) + len(body.absent))
+
+
+@router.post("/{code}/sessions/{no}/reschedule", status_code=201)
+async def reschedule(
+    code: Code, no: SessionNo, body: RescheduleIn, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    return await write(service, lambda: service.reschedule_session(actor, code, no, body.on, body.reason,
+                                                                   idempotency_key=key))
 
 
 @router.post("/{code}/assessments", status_code=201)

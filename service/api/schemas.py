@@ -96,6 +96,11 @@ class AbsenceApprovalIn(Body):
     reason: Reason = ""
 
 
+class RescheduleIn(Body):
+    on: date
+    reason: Reason
+
+
 class AttendanceIn(Body):
     present: Annotated[list[TeacherNo], Field(max_length=5000)] = []
     absent: Annotated[list[TeacherNo], Field(max_length=5000)] = []

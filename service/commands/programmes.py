@@ -226,3 +226,20 @@ class ProgrammeCommands(TrainRecBase):
         request = {"op": "attendance", "code": code, "session": session_no, "present": list(present),
                    "absent": list(absent)}
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def reschedule_session(
+        self, actor: Actor, code: str, session_no: int, on: date, reason: str, idempotency_key: str | None = None
+    ) -> CommandResult:
+        """Move a session not yet held to another day of the programme: the provider's work (as
+        attendance sheets are), or a supervisor's above the owner or provider, or an admin's."""
+
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.gate(actor, PROVIDER_WORK)
+            programme = unit.programme(code)
+            self.scopes.ensure_programme_provider(actor, programme)
+            programme.reschedule_session(session_no, on, reason, actor, unit.now, unit.today)
+            unit.add(programme)
+            return 201, {"code": code, "session_no": session_no, "on": on.isoformat()}
+
+        request = {"op": "reschedule_session", "code": code, "session": session_no, "on": on, "reason": reason}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)

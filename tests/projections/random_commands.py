@@ -50,7 +50,7 @@ def setup(app: TrainRec, clock: Clock, programmes: int = 20) -> list[str]:
 
 WEIGHTS = {
     "clock": 8, "enrol": 22, "absence": 5, "absence_decision": 6, "attendance": 15, "assess": 10, "evaluate": 10,
-    "credit": 10, "revoke": 2, "dispute": 3, "resolve": 3, "transfer": 2, "rename": 1,
+    "credit": 10, "revoke": 2, "dispute": 3, "resolve": 3, "transfer": 2, "rename": 1, "reschedule": 2,
 }
 
 
@@ -119,6 +119,13 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
                 app.transfer_teacher(ADMIN, teacher_no, rng.choice(SCHOOLS), app.policy.local_date(clock.now))
             elif kind == "rename":
                 app.put_org(ADMIN, rng.choice(SCHOOLS), f"学校{rng.randint(1, 9)}号", app_kind_school(), "T1")
+            elif kind == "reschedule":  # a session to another day of its programme (refused once held)
+                from domain.ids import programme_uuid
+
+                programme = app.repository.get(programme_uuid(code))
+                span = (programme.ends_on - programme.starts_on).days
+                day = programme.starts_on + timedelta(days=rng.randint(0, span))
+                app.reschedule_session(ADMIN, code, rng.randint(1, 3), day, "改期")
             accepted += 1
         except DomainError:
             pass

@@ -233,6 +233,13 @@ def s_attendance(service: TrainRec, clock: Clock, t: Target, where: str) -> Requ
                    {"present": [t.teacher], "absent": []})
 
 
+def s_reschedule(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    prepare(service, t.programme)
+    clock.set(date(2024, 3, 1))  # before the programme: session 2 (03-05) is not held yet
+    return Request("POST", f"/api/v1/programmes/{t.programme}/sessions/2/reschedule",
+                   {"on": "2024-03-06", "reason": "讲师临时有事"})
+
+
 def s_assessment(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     _ended_and_assessed(service, clock, t, None)
     return Request("POST", f"/api/v1/programmes/{t.programme}/assessments",
@@ -351,6 +358,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         ("POST", "/api/v1/programmes/{code}/enrolments/{teacher_no}/absence/approval"), s_absence_provider,
         PROVIDER_WORK),
     "attendance": Endpoint(("POST", "/api/v1/programmes/{code}/sessions/{no}/attendance"), s_attendance,
+                           PROVIDER_WORK),
+    "reschedule": Endpoint(("POST", "/api/v1/programmes/{code}/sessions/{no}/reschedule"), s_reschedule,
                            PROVIDER_WORK),
     "assessment": Endpoint(("POST", "/api/v1/programmes/{code}/assessments"), s_assessment, PROVIDER_WORK),
     "evaluation": Endpoint(("POST", "/api/v1/programmes/{code}/evaluations"), s_evaluation,
