@@ -97,6 +97,32 @@ class Programme(ChainedAggregate):
             aggregate.seats.discard(self.from_teacher_no)
             aggregate.seats.add(self.to_teacher_no)
 
+    class Resubmitted(ChainedAggregate.Event):
+        """A rejected programme revised under the same code; it awaits approval again."""
+
+        title: str
+        level: str
+        form: str
+        selection: str
+        school_based_content: str | None
+        hours: Decimal
+        provider_id: str
+        owner_org_id: str
+        starts_on: date
+        ends_on: date
+        sessions: list[dict[str, Any]]
+        capacity: int | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            for name in (
+                "title", "level", "form", "selection", "school_based_content",
+                "hours", "provider_id", "owner_org_id", "starts_on", "ends_on", "capacity",
+            ):
+                setattr(aggregate, name, getattr(self, name))
+            aggregate.sessions = [dict(s) for s in self.sessions]
+            aggregate.decision = None
+
     class SessionRescheduled(ChainedAggregate.Event):
         """A session not yet held moved to another day of the programme (`reason` says why)."""
 
@@ -132,36 +158,12 @@ class Programme(ChainedAggregate):
     ) -> Programme:
         if not code or len(code) > MAX_CODE or code != code.strip() or "/" in code:
             raise Invalid("invalid_code", f"programme code must be 1–{MAX_CODE} characters, no '/'")
-        title = title.strip()
-        if not title or len(title) > MAX_TITLE:
-            raise Invalid("invalid_title", f"title must be 1–{MAX_TITLE} characters")
-        hours = ensure_valid_hours(hours)
-        plans = [SessionPlan(s.no, s.on, ensure_valid_hours(s.hours, f"session {s.no} hours")) for s in sessions]
-        ensure_programme_dates(starts_on, ends_on)
-        ensure_sessions_within_programme(plans, starts_on, ends_on)
-        ensure_session_hours_add_up(plans, hours)
-        ensure_school_based_content(selection, form, school_based_content)
-        ensure_capacity(capacity)
-        return cls._create(
-            cls.Defined,
-            id=programme_uuid(code),
-            timestamp=now,
-            code=code,
-            title=title,
-            level=level.value,
-            form=form.value,
-            selection=selection.value,
-            school_based_content=school_based_content.value if school_based_content else None,
-            hours=hours,
-            provider_id=provider_id,
-            owner_org_id=owner_org_id,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            sessions=[{"no": s.no, "on": s.on, "hours": s.hours} for s in sorted(plans, key=lambda p: p.no)],
-            capacity=capacity,
-            actor=actor.as_record(),
-            reason="",
-        )
+        fields = checked_definition(title=title, level=level, form=form, selection=selection,
+                                    school_based_content=school_based_content, hours=hours,
+                                    provider_id=provider_id, owner_org_id=owner_org_id, starts_on=starts_on,
+                                    ends_on=ends_on, sessions=sessions, capacity=capacity)
+        return cls._create(cls.Defined, id=programme_uuid(code), timestamp=now, code=code, **fields,
+                           actor=actor.as_record(), reason="")
 
     # --- queries -------------------------------------------------------------------------
     @property
@@ -251,3 +253,52 @@ class Programme(ChainedAggregate):
         ensure_sessions_within_programme([SessionPlan(no, on, Decimal(session["hours"]))], self.starts_on, self.ends_on)
         self.trigger_event(self.SessionRescheduled, timestamp=now, session_no=no, from_on=session["on"], on=on,
                            actor=actor.as_record(), reason=reason)
+
+    def resubmit(self, definition: dict[str, Any], actor: Actor, now: datetime) -> None:
+        """A rejected programme, revised under the same code (`definition`: `checked_definition`'s),
+        awaiting approval again."""
+        if not self.needs_approval:  # only those can have had no trainee: nobody enrols before approval
+            raise Conflict("programme_not_resubmittable", f"programme {self.code} did not wait for approval; "
+                           "a new programme is defined under a new code")
+        if self.decision != Decision.REJECTED:
+            raise Conflict("programme_not_rejected", f"only a rejected programme is resubmitted; {self.code} is "
+                           f"{self.decision or 'awaiting its decision'}")
+        if not needs_approval(definition["selection"], definition["form"]):
+            raise Invalid("resubmission_needs_approval", "a resubmitted programme still waits for approval: "
+                          "school-based (selection or form)")
+        self.trigger_event(self.Resubmitted, timestamp=now, **definition, actor=actor.as_record(), reason="")
+
+
+def checked_definition(
+    *,
+    title: str,
+    level: Level,
+    form: Form,
+    selection: Selection,
+    school_based_content: SchoolBasedContent | None,
+    hours: Decimal,
+    provider_id: str,
+    owner_org_id: str,
+    starts_on: date,
+    ends_on: date,
+    sessions: Sequence[SessionPlan],
+    capacity: int | None,
+) -> dict[str, Any]:
+    """A programme's definition, every rule checked: the fields of `Defined` and `Resubmitted`."""
+    title = title.strip()
+    if not title or len(title) > MAX_TITLE:
+        raise Invalid("invalid_title", f"title must be 1–{MAX_TITLE} characters")
+    hours = ensure_valid_hours(hours)
+    plans = [SessionPlan(s.no, s.on, ensure_valid_hours(s.hours, f"session {s.no} hours")) for s in sessions]
+    ensure_programme_dates(starts_on, ends_on)
+    ensure_sessions_within_programme(plans, starts_on, ends_on)
+    ensure_session_hours_add_up(plans, hours)
+    ensure_school_based_content(selection, form, school_based_content)
+    ensure_capacity(capacity)
+    return {
+        "title": title, "level": level.value, "form": form.value, "selection": selection.value,
+        "school_based_content": school_based_content.value if school_based_content else None,
+        "hours": hours, "provider_id": provider_id, "owner_org_id": owner_org_id, "starts_on": starts_on,
+        "ends_on": ends_on, "capacity": capacity,
+        "sessions": [{"no": s.no, "on": s.on, "hours": s.hours} for s in sorted(plans, key=lambda p: p.no)],
+    }

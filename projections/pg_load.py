@@ -39,7 +39,8 @@ LOADED = ("orgs", "programmes", "teachers", "postings", "enrolments", "attendanc
 
 # The event types the statements below know (by class, so a renamed class fails the tests).
 KNOWN: tuple[type[Any], ...] = (
-    OrgUnit.Registered, OrgUnit.Renamed, Programme.Defined, Programme.Decided, Teacher.Registered,
+    OrgUnit.Registered, OrgUnit.Renamed, Programme.Defined, Programme.Decided, Programme.Resubmitted,
+    Teacher.Registered,
     Teacher.Transferred, Teacher.Enrolled, Teacher.AbsenceRequested, Teacher.AbsenceDecided,
     Teacher.AttendanceRecorded, Teacher.Assessed, Teacher.Evaluated, Teacher.CreditAwarded, Teacher.CreditRevoked,
     Teacher.DisputeOpened, Teacher.DisputeResolved,
@@ -191,7 +192,7 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
     hours_x10 = _scaled("e.j->'hours'", 10)
     credits_x100 = _scaled("e.j->'credits'", 100)
     renamed = last("OrgUnit.Renamed", "e.aggregate_id", "e.j->>'name' AS name")
-    decided = last("Programme.Decided", "e.aggregate_id", "e.j->>'decision' AS decision")
+    decided = last("Programme.Decided", "e.aggregate_id", "e.j->>'decision' AS decision, e.position")
     revoked = last("Teacher.CreditRevoked", "e.j->>'credit_id'", f"{eid} AS event_id, e.j->>'reason' AS reason",
                    digest)
     resolved = last("Teacher.DisputeResolved", "e.j->>'dispute_id'",
@@ -222,16 +223,19 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         f"SELECT r.org_id, r.aggregate_id::text, COALESCE(n.name, r.name), r.kind, r.parent_id, t.path "
         f"FROM reg r JOIN tree t USING (org_id) "
         f"LEFT JOIN {renamed} n USING (aggregate_id)",
-        # programmes, with their last decision
+        # programmes: their last definition (a resubmission revises the first), and the last decision
+        # taken after it (a resubmission awaits a new one)
         f"INSERT INTO {p}programmes (code, aggregate_id, title, level, form, selection, school_based_content, "
         f"hours_x10, provider_id, owner_org_id, starts_on, ends_on, session_count, capacity, decision, needs_approval) "
-        f"SELECT e.j->>'code', e.aggregate_id::text, e.j->>'title', e.j->>'level', e.j->>'form', e.j->>'selection', "
+        f"SELECT c.j->>'code', e.aggregate_id::text, e.j->>'title', e.j->>'level', e.j->>'form', e.j->>'selection', "
         f"e.j->>'school_based_content', {hours_x10}, e.j->>'provider_id', e.j->>'owner_org_id', "
         f"e.j->'starts_on'->>'_data_', e.j->'ends_on'->>'_data_', jsonb_array_length(e.j->'sessions'), "
-        f"(e.j->>'capacity')::integer, d.decision, "
+        f"(e.j->>'capacity')::integer, CASE WHEN d.position > e.position THEN d.decision END, "
         f"(e.j->>'selection' = 'school_based' OR e.j->>'form' = 'school_based')::integer "
-        f"FROM {s} e LEFT JOIN {decided} d "
-        f"USING (aggregate_id) WHERE e.event_type = 'Programme.Defined'",
+        f"FROM (SELECT DISTINCT ON (e.aggregate_id) e.* FROM {s} e WHERE e.event_type IN "
+        f"('Programme.Defined', 'Programme.Resubmitted') ORDER BY e.aggregate_id, e.position DESC) e "
+        f"JOIN {s} c ON c.aggregate_id = e.aggregate_id AND c.event_type = 'Programme.Defined' "
+        f"LEFT JOIN {decided} d ON d.aggregate_id = e.aggregate_id",
         # teachers: aggregate → number and first school; transfers in log order
         f"CREATE TEMP TABLE {p}load_teachers ON COMMIT DROP AS SELECT e.aggregate_id, e.j->>'teacher_no' AS "
         f"teacher_no, e.j->>'school_id' AS school_id, EXISTS (SELECT FROM {s} t WHERE t.event_type = "

@@ -85,6 +85,7 @@ class RecordsProjection:
             OrgUnit.Renamed: self._org_renamed,
             Programme.Defined: self._programme_defined,
             Programme.Decided: self._programme_decided,
+            Programme.Resubmitted: self._programme_resubmitted,
             Teacher.Registered: self._teacher_registered,
             Teacher.Transferred: self._transferred,
             Teacher.Enrolled: self._enrolled,
@@ -174,6 +175,14 @@ class RecordsProjection:
             "capacity": e.capacity, "decision": None,
             "needs_approval": int(e.selection == "school_based" or e.form == "school_based"),
         })
+
+    def _programme_resubmitted(self, rows: Rows, e: Any) -> None:
+        rows.update("programmes", (self.names.lookup(rows, "programmes", "code", e.originator_id),),
+                    title=e.title, level=e.level, form=e.form, selection=e.selection,
+                    school_based_content=e.school_based_content, hours_x10=x10(e.hours), provider_id=e.provider_id,
+                    owner_org_id=e.owner_org_id, starts_on=e.starts_on.isoformat(), ends_on=e.ends_on.isoformat(),
+                    session_count=len(e.sessions), capacity=e.capacity, decision=None,
+                    needs_approval=int(e.selection == "school_based" or e.form == "school_based"))
 
     def _programme_decided(self, rows: Rows, e: Any) -> None:
         rows.update("programmes", (self.names.lookup(rows, "programmes", "code", e.originator_id),),

@@ -19,6 +19,7 @@ from service.api.schemas import (
     EnrolmentIn,
     EvaluationIn,
     ProgrammeCreate,
+    ProgrammeDefinition,
     RescheduleIn,
 )
 
@@ -36,6 +37,18 @@ async def define_programme(
     sessions = [SessionPlan(s.no, s.on, s.hours) for s in body.sessions]
     return await write(service, lambda: service.define_programme(
         actor, code=body.code, title=body.title, level=body.level, form=body.form, selection=body.selection,
+        school_based_content=body.school_based_content, hours=body.hours, provider_id=body.provider_id,
+        owner_org_id=body.owner_org_id, starts_on=body.starts_on, ends_on=body.ends_on, sessions=sessions,
+        capacity=body.capacity, idempotency_key=key))
+
+
+@router.post("/{code}/resubmission", status_code=201)
+async def resubmit_programme(
+    code: Code, body: ProgrammeDefinition, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    sessions = [SessionPlan(s.no, s.on, s.hours) for s in body.sessions]
+    return await write(service, lambda: service.resubmit_programme(
+        actor, code=code, title=body.title, level=body.level, form=body.form, selection=body.selection,
         school_based_content=body.school_based_content, hours=body.hours, provider_id=body.provider_id,
         owner_org_id=body.owner_org_id, starts_on=body.starts_on, ends_on=body.ends_on, sessions=sessions,
         capacity=body.capacity, idempotency_key=key))

@@ -59,8 +59,9 @@ class SessionIn(Body):
     hours: Hours
 
 
-class ProgrammeCreate(Body):
-    code: Id
+class ProgrammeDefinition(Body):
+    """A programme's definition: what a resubmission sends (its code is in the path)."""
+
     title: Name
     level: Level
     form: Form
@@ -73,6 +74,10 @@ class ProgrammeCreate(Body):
     ends_on: date
     sessions: Annotated[list[SessionIn], Field(max_length=500)]
     capacity: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] | None = None
+
+
+class ProgrammeCreate(ProgrammeDefinition):
+    code: Id
 
 
 class ApprovalIn(Body):

@@ -10,7 +10,7 @@ from typing import Any
 from domain.actor import Actor
 from domain.errors import Conflict, Forbidden, Invalid
 from domain.ids import programme_uuid
-from domain.programme import Programme
+from domain.programme import Programme, checked_definition
 from domain.rules.attendance import ensure_session_held
 from domain.rules.programme_definition import SessionPlan, ensure_provider_kind, ensure_school_based_level
 from domain.vocabulary import (
@@ -70,6 +70,52 @@ class ProgrammeCommands(TrainRecBase):
             return 201, {"code": code, "needs_approval": programme.needs_approval}
 
         request = {"op": "define_programme", "code": code, "title": title, "level": level, "form": form,
+                   "selection": selection, "hours": hours, "provider_id": provider_id,
+                   "owner_org_id": owner_org_id, "starts_on": starts_on, "ends_on": ends_on,
+                   "sessions": [(s.no, s.on, s.hours) for s in sessions],
+                   "school_based_content": school_based_content, "capacity": capacity}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
+
+    def resubmit_programme(
+        self,
+        actor: Actor,
+        *,
+        code: str,
+        title: str,
+        level: Level,
+        form: Form,
+        selection: Selection,
+        hours: Decimal,
+        provider_id: str,
+        owner_org_id: str,
+        starts_on: date,
+        ends_on: date,
+        sessions: Sequence[SessionPlan],
+        school_based_content: SchoolBasedContent | None = None,
+        capacity: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """A rejected programme revised under the same code, awaiting approval again: by whoever may
+        define it as it was and as it is revised (its provider, a supervisor of its owner, an admin)."""
+
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            programme = unit.programme(code)
+            self.scopes.ensure_programme_define(actor, programme.owner_org_id, programme.provider_id)
+            self.scopes.ensure_programme_define(actor, owner_org_id, provider_id)
+            provider = unit.org(provider_id, scoped=False)
+            owner = unit.org(owner_org_id, scoped=False)
+            ensure_provider_kind(OrgKind(provider.kind))
+            ensure_school_based_level(selection, level, OrgKind(owner.kind))
+            definition = checked_definition(
+                title=title, level=level, form=form, selection=selection,
+                school_based_content=school_based_content, hours=hours, provider_id=provider_id,
+                owner_org_id=owner_org_id, starts_on=starts_on, ends_on=ends_on, sessions=sessions,
+                capacity=capacity)
+            programme.resubmit(definition, actor, unit.now)
+            unit.add(programme)
+            return 201, {"code": code, "needs_approval": programme.needs_approval}
+
+        request = {"op": "resubmit_programme", "code": code, "title": title, "level": level, "form": form,
                    "selection": selection, "hours": hours, "provider_id": provider_id,
                    "owner_org_id": owner_org_id, "starts_on": starts_on, "ends_on": ends_on,
                    "sessions": [(s.no, s.on, s.hours) for s in sessions],

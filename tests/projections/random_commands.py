@@ -24,6 +24,7 @@ from tests.conftest import ADMIN, COUNTY_SUP, PROVIDER, Clock, build_county, def
 TEACHERS = ["A001", "A002", "A003", "B001", "C001", "C002"]
 SCHOOLS = ["S1", "S2", "S3"]
 START = date(2024, 1, 8)
+AWAITING = ["R05", "R11"]  # school-based, left awaiting a decision by `setup` (of 12 or more programmes)
 
 
 def setup(app: TrainRec, clock: Clock, programmes: int = 20) -> list[str]:
@@ -39,7 +40,8 @@ def setup(app: TrainRec, clock: Clock, programmes: int = 20) -> list[str]:
                    selection=Selection.SCHOOL_BASED,
                    content=SchoolBasedContent.ELECTIVE if i % 2 else SchoolBasedContent.DESIGNATED,
                    provider_id="S1", owner_org_id="S1")
-            app.decide_programme(COUNTY_SUP, code, Decision.APPROVED, "合格")
+            if i % 6 != 5:  # R05, R11, ...: left awaiting a decision (rejected and resubmitted by `run`)
+                app.decide_programme(COUNTY_SUP, code, Decision.APPROVED, "合格")
         else:
             define(app, code, starts_on=starts_on, days=1 + i % 3, capacity=4 if i % 5 == 0 else None,
                    form=Form.CONCENTRATED if i % 2 else Form.WORKSHOP,
@@ -51,6 +53,7 @@ def setup(app: TrainRec, clock: Clock, programmes: int = 20) -> list[str]:
 WEIGHTS = {
     "clock": 8, "enrol": 22, "absence": 5, "absence_decision": 6, "attendance": 15, "assess": 10, "evaluate": 10,
     "credit": 10, "revoke": 2, "dispute": 3, "resolve": 3, "transfer": 2, "rename": 1, "reschedule": 2,
+    "reject": 1, "resubmit": 2,
 }
 
 
@@ -119,6 +122,21 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
                 app.transfer_teacher(ADMIN, teacher_no, rng.choice(SCHOOLS), app.policy.local_date(clock.now))
             elif kind == "rename":
                 app.put_org(ADMIN, rng.choice(SCHOOLS), f"学校{rng.randint(1, 9)}号", app_kind_school(), "T1")
+            elif kind == "reject":  # a school-based programme awaiting its decision (R05, R11, ...)
+                code = rng.choice(AWAITING) if AWAITING[0] in codes else code
+                app.decide_programme(COUNTY_SUP, code, Decision.REJECTED, "材料不全")
+            elif kind == "resubmit":  # a rejected one, revised: other hours and days, awaiting approval again
+                from domain.rules.programme_definition import SessionPlan
+
+                code = rng.choice(AWAITING) if AWAITING[0] in codes else code
+                first = START + timedelta(days=rng.randint(0, 300))
+                days = rng.randint(1, 3)
+                app.resubmit_programme(
+                    ADMIN, code=code, title=f"修订{code}", level=Level.SCHOOL, form=Form.SCHOOL_BASED,
+                    selection=Selection.SCHOOL_BASED, school_based_content=SchoolBasedContent.DESIGNATED,
+                    hours=Decimal(4 * days), provider_id="S1", owner_org_id="S1", starts_on=first,
+                    ends_on=first + timedelta(days=days - 1),
+                    sessions=[SessionPlan(n + 1, first + timedelta(days=n), Decimal(4)) for n in range(days)])
             elif kind == "reschedule":  # a session to another day of its programme (refused once held)
                 from domain.ids import programme_uuid
 

@@ -195,6 +195,19 @@ def s_approve(service: TrainRec, clock: Clock, t: Target, where: str) -> Request
     return Request("POST", f"/api/v1/programmes/{code}/approval", {"decision": "approved", "reason": "符合要求"})
 
 
+def s_resubmit(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    code = SCHOOL_BASED_TWIN[t.programme]
+    service.decide_programme(ADMIN, code, Decision.REJECTED, "材料不全")
+    spec = SPECS[code]
+    body: dict[str, Any] = {
+        "title": "修订后的校本研修", "level": "school", "form": "school_based", "selection": "school_based",
+        "school_based_content": "designated", "hours": 8, "provider_id": spec["provider_id"],
+        "owner_org_id": spec["owner_org_id"], "starts_on": "2024-04-01", "ends_on": "2024-04-01",
+        "sessions": [{"no": 1, "on": "2024-04-01", "hours": 8}],
+    }
+    return Request("POST", f"/api/v1/programmes/{code}/resubmission", body)
+
+
 def s_enrol(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     return Request("POST", f"/api/v1/programmes/{self_selected_for(t.teacher)}/enrolments", {"teacher_no": t.teacher})
 
@@ -345,6 +358,8 @@ ENDPOINTS: dict[str, Endpoint] = {
                                  row("AA", "AD", "AD", "AD", "AD", "DD", "DD")),
     "approve": Endpoint(("POST", "/api/v1/programmes/{code}/approval"), s_approve,
                         row("AA", "AD", "AD", "DD", "DD", "DD", "DD")),
+    "resubmit": Endpoint(("POST", "/api/v1/programmes/{code}/resubmission"), s_resubmit,
+                         row("AA", "AD", "AD", "AD", "DD", "DD", "DD")),
     "enrol": Endpoint(("POST", "/api/v1/programmes/{code}/enrolments"), s_enrol,
                       row("AA", "AD", "AD", "AD", "DD", "AD", "DD")),
     "enrol-mandated": Endpoint(("POST", "/api/v1/programmes/{code}/enrolments"), s_enrol_mandated,
