@@ -28,6 +28,18 @@ MAX_CODE = 64
 MAX_TITLE = 200
 
 
+DEFINITION = ("title", "level", "form", "selection", "school_based_content", "hours", "provider_id",
+              "owner_org_id", "starts_on", "ends_on", "capacity")  # and `sessions`: what `Resubmitted` revises
+
+
+def _take_definition(aggregate: Any, event: Any) -> None:
+    """A definition (`Defined`, `Resubmitted`) becomes the programme's, awaiting its decision."""
+    for name in DEFINITION:
+        setattr(aggregate, name, getattr(event, name))
+    aggregate.sessions = [dict(s) for s in event.sessions]
+    aggregate.decision = None
+
+
 class Programme(ChainedAggregate):
     if TYPE_CHECKING:
         code: str
@@ -63,13 +75,8 @@ class Programme(ChainedAggregate):
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
-            for name in (
-                "code", "title", "level", "form", "selection", "school_based_content",
-                "hours", "provider_id", "owner_org_id", "starts_on", "ends_on", "capacity",
-            ):
-                setattr(aggregate, name, getattr(self, name))
-            aggregate.sessions = [dict(s) for s in self.sessions]
-            aggregate.decision = None
+            aggregate.code = self.code
+            _take_definition(aggregate, self)
             aggregate.seats = set()
 
     class Decided(ChainedAggregate.Event):
@@ -115,13 +122,7 @@ class Programme(ChainedAggregate):
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
-            for name in (
-                "title", "level", "form", "selection", "school_based_content",
-                "hours", "provider_id", "owner_org_id", "starts_on", "ends_on", "capacity",
-            ):
-                setattr(aggregate, name, getattr(self, name))
-            aggregate.sessions = [dict(s) for s in self.sessions]
-            aggregate.decision = None
+            _take_definition(aggregate, self)
 
     class SessionRescheduled(ChainedAggregate.Event):
         """A session not yet held moved to another day of the programme (`reason` says why)."""

@@ -31,6 +31,27 @@ from service.auth.scopes import APPROVAL, PROVIDER_WORK, SELF_OR_STAFF, STAFF_WO
 MAX_SHEET = 5000
 
 
+def _check_references(unit: Unit, level: Level, selection: Selection, provider_id: str, owner_org_id: str) -> None:
+    """The provider and owner a definition names are references (the caller's scope over them is
+    checked apart): they exist, the provider is one, and a school-based level suits the owner."""
+    provider = unit.org(provider_id, scoped=False)
+    owner = unit.org(owner_org_id, scoped=False)
+    ensure_provider_kind(OrgKind(provider.kind))
+    ensure_school_based_level(selection, level, OrgKind(owner.kind))
+
+
+def _definition_request(
+    op: str, code: str, title: str, level: Level, form: Form, selection: Selection, hours: Decimal,
+    provider_id: str, owner_org_id: str, starts_on: date, ends_on: date, sessions: Sequence[SessionPlan],
+    school_based_content: SchoolBasedContent | None, capacity: int | None,
+) -> dict[str, Any]:
+    """What identifies a definition request for idempotency (the same keys as ever: stored digests)."""
+    return {"op": op, "code": code, "title": title, "level": level, "form": form, "selection": selection,
+            "hours": hours, "provider_id": provider_id, "owner_org_id": owner_org_id, "starts_on": starts_on,
+            "ends_on": ends_on, "sessions": [(s.no, s.on, s.hours) for s in sessions],
+            "school_based_content": school_based_content, "capacity": capacity}
+
+
 class ProgrammeCommands(TrainRecBase):
     def define_programme(
         self,
@@ -53,11 +74,7 @@ class ProgrammeCommands(TrainRecBase):
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             self.scopes.ensure_programme_define(actor, owner_org_id, provider_id)
-            # the definition's scope is checked: the provider and owner it names are references
-            provider = unit.org(provider_id, scoped=False)
-            owner = unit.org(owner_org_id, scoped=False)
-            ensure_provider_kind(OrgKind(provider.kind))
-            ensure_school_based_level(selection, level, OrgKind(owner.kind))
+            _check_references(unit, level, selection, provider_id, owner_org_id)
             if unit.taken(programme_uuid(code)):
                 raise Conflict("programme_exists", f"programme {code} already exists")
             programme = Programme.define(
@@ -69,11 +86,8 @@ class ProgrammeCommands(TrainRecBase):
             unit.add(programme)
             return 201, {"code": code, "needs_approval": programme.needs_approval}
 
-        request = {"op": "define_programme", "code": code, "title": title, "level": level, "form": form,
-                   "selection": selection, "hours": hours, "provider_id": provider_id,
-                   "owner_org_id": owner_org_id, "starts_on": starts_on, "ends_on": ends_on,
-                   "sessions": [(s.no, s.on, s.hours) for s in sessions],
-                   "school_based_content": school_based_content, "capacity": capacity}
+        request = _definition_request("define_programme", code, title, level, form, selection, hours, provider_id,
+                                      owner_org_id, starts_on, ends_on, sessions, school_based_content, capacity)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def resubmit_programme(
@@ -102,10 +116,7 @@ class ProgrammeCommands(TrainRecBase):
             programme = unit.programme(code)
             self.scopes.ensure_programme_define(actor, programme.owner_org_id, programme.provider_id)
             self.scopes.ensure_programme_define(actor, owner_org_id, provider_id)
-            provider = unit.org(provider_id, scoped=False)
-            owner = unit.org(owner_org_id, scoped=False)
-            ensure_provider_kind(OrgKind(provider.kind))
-            ensure_school_based_level(selection, level, OrgKind(owner.kind))
+            _check_references(unit, level, selection, provider_id, owner_org_id)
             definition = checked_definition(
                 title=title, level=level, form=form, selection=selection,
                 school_based_content=school_based_content, hours=hours, provider_id=provider_id,
@@ -115,11 +126,9 @@ class ProgrammeCommands(TrainRecBase):
             unit.add(programme)
             return 201, {"code": code, "needs_approval": programme.needs_approval}
 
-        request = {"op": "resubmit_programme", "code": code, "title": title, "level": level, "form": form,
-                   "selection": selection, "hours": hours, "provider_id": provider_id,
-                   "owner_org_id": owner_org_id, "starts_on": starts_on, "ends_on": ends_on,
-                   "sessions": [(s.no, s.on, s.hours) for s in sessions],
-                   "school_based_content": school_based_content, "capacity": capacity}
+        request = _definition_request("resubmit_programme", code, title, level, form, selection, hours,
+                                      provider_id, owner_org_id, starts_on, ends_on, sessions,
+                                      school_based_content, capacity)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def decide_programme(
