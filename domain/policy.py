@@ -108,6 +108,8 @@ class Policy(_Frozen):
     cycle: Cycle
     terms: tuple[Term, ...] = Field(min_length=1)
     deadlines: Deadlines
+    # a fact recorded more than this many days after it happened is a late entry (补录)
+    late_entry_days: int = Field(default=30, ge=0, le=3650)
     thresholds: Thresholds = Thresholds()
     conversions: tuple[Conversion, ...] = ()
     caps: tuple[Cap, ...] = ()

@@ -32,6 +32,7 @@ from domain.rules.enrolment import (
 )
 from domain.rules.evaluation import ensure_comment, ensure_evaluable
 from domain.rules.hours import ensure_valid_hours
+from domain.rules.late_entry import Occurrence, recorded_then
 from domain.rules.transfers import ensure_transfer_in_order
 from domain.teacher_records import Absence, Attendance, Credit, Dispute, Enrolment, Posting
 from domain.vocabulary import AbsenceKind, Approver, AssessmentResult, Decision, DisputeDecision
@@ -56,6 +57,9 @@ class Teacher(ChainedAggregate):
         disputes: dict[str, Dispute]
 
     # --- events ----------------------------------------------------------------------------
+    # Every event about the teacher's record keeps when the fact happened (`occurred_on`) beside the
+    # instant it was recorded, and whether it was a late entry (补录) with its reason: v2 of each
+    # (v3 of Assessed). Events stored before load as having happened on the day they were recorded.
     class Registered(ChainedAggregate.Created):
         teacher_no: str
         name: str
@@ -88,6 +92,15 @@ class Teacher(ChainedAggregate):
     class Enrolled(ChainedAggregate.Event):
         programme: dict[str, Any]
         substitutes_for: str | None
+        occurred_on: date
+        late_entry: bool
+        late_reason: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            recorded_then(state)
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -103,6 +116,15 @@ class Teacher(ChainedAggregate):
         programme_code: str
         kind: str
         substitute_teacher_no: str | None
+        occurred_on: date
+        late_entry: bool
+        late_reason: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            recorded_then(state)
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -118,6 +140,15 @@ class Teacher(ChainedAggregate):
         programme_code: str
         by: str
         decision: str
+        occurred_on: date
+        late_entry: bool
+        late_reason: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            recorded_then(state)
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -129,6 +160,15 @@ class Teacher(ChainedAggregate):
         session_no: int
         present: bool
         corrects: str | None
+        occurred_on: date
+        late_entry: bool
+        late_reason: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            recorded_then(state)
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -138,9 +178,10 @@ class Teacher(ChainedAggregate):
 
     class Assessed(ChainedAggregate.Event):
         """v2 added `attendance_rate` (到课率 at the time of assessment); v1 assessments load with
-        None, since the rate can be recomputed from their attendance events."""
+        None, since the rate can be recomputed from their attendance events. v3 added the effective
+        date (`occurred_on`, `late_entry`, `late_reason`), as v2 of the other teacher events did."""
 
-        class_version = 2
+        class_version = 3
 
         programme_code: str
         attitude: int
@@ -150,10 +191,17 @@ class Teacher(ChainedAggregate):
         due_on: date
         late: bool
         policy_version: str
+        occurred_on: date
+        late_entry: bool
+        late_reason: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["attendance_rate"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            recorded_then(state)
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -178,6 +226,15 @@ class Teacher(ChainedAggregate):
         due_on: date
         late: bool
         policy_version: str
+        occurred_on: date
+        late_entry: bool
+        late_reason: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            recorded_then(state)
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -202,6 +259,15 @@ class Teacher(ChainedAggregate):
         school_id: str
         policy_version: str
         evidence: dict[str, Any]
+        occurred_on: date
+        late_entry: bool
+        late_reason: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            recorded_then(state)
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -229,6 +295,15 @@ class Teacher(ChainedAggregate):
     class CreditRevoked(ChainedAggregate.Event):
         credit_id: str
         dispute_id: str | None
+        occurred_on: date
+        late_entry: bool
+        late_reason: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            recorded_then(state)
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -242,6 +317,15 @@ class Teacher(ChainedAggregate):
         programme_code: str
         claim: str
         evidence: list[dict[str, str]]
+        occurred_on: date
+        late_entry: bool
+        late_reason: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            recorded_then(state)
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -258,6 +342,15 @@ class Teacher(ChainedAggregate):
         dispute_id: str
         decision: str
         award_hours: Decimal | None
+        occurred_on: date
+        late_entry: bool
+        late_reason: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            recorded_then(state)
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -351,7 +444,9 @@ class Teacher(ChainedAggregate):
         now: datetime,
         substitutes_for: str | None = None,
         reason: str = "",
+        occurred: Occurrence | None = None,
     ) -> str:
+        occurred = occurred or Occurrence(policy.local_date(now))
         ensure_not_already_enrolled(self.enrolments, programme["code"], self.teacher_no)
         ensure_school_based_for_own_staff(programme, self.school_id)
         ensure_evaluations_done_before_new_term(self.enrolments.values(), programme, policy)
@@ -363,6 +458,7 @@ class Teacher(ChainedAggregate):
             substitutes_for=substitutes_for,
             actor=actor.as_record(),
             reason=reason,
+            **occurred.fields(),
         )
         return eid
 
@@ -375,10 +471,12 @@ class Teacher(ChainedAggregate):
         actor: Actor,
         now: datetime,
         today: date,
+        occurred: Occurrence | None = None,
     ) -> None:
+        occurred = occurred or Occurrence(today)
         enrolment = self.enrolment(code)
         reason = ensure_reason(reason, "an absence")
-        ensure_absence_can_be_filed(enrolment, kind, substitute_teacher_no, today)
+        ensure_absence_can_be_filed(enrolment, kind, substitute_teacher_no, occurred.on)
         if substitute_teacher_no == self.teacher_no:
             raise Invalid("invalid_substitute", "a teacher cannot substitute for themself")
         self.trigger_event(
@@ -389,12 +487,15 @@ class Teacher(ChainedAggregate):
             substitute_teacher_no=substitute_teacher_no,
             actor=actor.as_record(),
             reason=reason,
+            **occurred.fields(),
         )
 
     def decide_absence(
-        self, code: str, by: Approver, decision: Decision, reason: str, actor: Actor, now: datetime
+        self, code: str, by: Approver, decision: Decision, reason: str, actor: Actor, now: datetime,
+        occurred: Occurrence | None = None,
     ) -> Absence:
         """Record one of the two approvals; returns the absence so the caller sees if it now counts."""
+        occurred = occurred or Occurrence.recorded(now)
         enrolment = self.enrolment(code)
         ensure_absence_decidable(enrolment, by)
         self.trigger_event(
@@ -405,14 +506,17 @@ class Teacher(ChainedAggregate):
             decision=decision.value,
             actor=actor.as_record(),
             reason=reason.strip(),
+            **occurred.fields(),
         )
         assert enrolment.absence is not None
         return enrolment.absence
 
     def record_attendance(
-        self, code: str, session_no: int, present: bool, actor: Actor, now: datetime
+        self, code: str, session_no: int, present: bool, actor: Actor, now: datetime,
+        occurred: Occurrence | None = None,
     ) -> bool:
         """Record presence at one session; a changed mark is a correction, an unchanged one records nothing."""
+        occurred = occurred or Occurrence.recorded(now)
         enrolment = self.enrolment(code)
         ensure_session_of_enrolment(enrolment, session_no)
         ensure_not_excused(enrolment, self.teacher_no, present)
@@ -428,6 +532,7 @@ class Teacher(ChainedAggregate):
             corrects=previous.event_id if previous else None,
             actor=actor.as_record(),
             reason="correction" if previous else "",
+            **occurred.fields(),
         )
         return True
 
@@ -440,13 +545,15 @@ class Teacher(ChainedAggregate):
         policy: Policy,
         actor: Actor,
         now: datetime,
+        occurred: Occurrence | None = None,
     ) -> None:
+        occurred = occurred or Occurrence(policy.local_date(now))
         enrolment = self.enrolment(code)
         ensure_score(attitude, "attitude")
         ensure_score(assignments, "assignments")
         ensure_assessable(enrolment, self.teacher_no)
-        today = policy.local_date(now)
-        ensure_programme_ended(enrolment, today, "assessment")
+        on = occurred.on
+        ensure_programme_ended(enrolment, on, "assessment")
         due = policy.assessment_due(enrolment.ends_on)
         self.trigger_event(
             self.Assessed,
@@ -457,10 +564,11 @@ class Teacher(ChainedAggregate):
             attendance_rate=enrolment.attendance_rate(),
             result=result.value,
             due_on=due,
-            late=today > due,
+            late=on > due,
             policy_version=policy.version,
             actor=actor.as_record(),
             reason="",
+            **occurred.fields(),
         )
 
     def evaluate(
@@ -473,14 +581,16 @@ class Teacher(ChainedAggregate):
         policy: Policy,
         actor: Actor,
         now: datetime,
+        occurred: Occurrence | None = None,
     ) -> None:
+        occurred = occurred or Occurrence(policy.local_date(now))
         enrolment = self.enrolment(code)
         for value, name in ((form, "form"), (instructors, "instructors"), (management, "management")):
             ensure_score(value, name)
         comment = ensure_comment(comment)
         ensure_evaluable(enrolment, self.teacher_no)
-        today = policy.local_date(now)
-        ensure_programme_ended(enrolment, today, "evaluation")
+        on = occurred.on
+        ensure_programme_ended(enrolment, on, "evaluation")
         due = policy.evaluation_due(enrolment.ends_on)
         self.trigger_event(
             self.Evaluated,
@@ -491,10 +601,11 @@ class Teacher(ChainedAggregate):
             management=management,
             comment=comment,
             due_on=due,
-            late=today > due,
+            late=on > due,
             policy_version=policy.version,
             actor=actor.as_record(),
             reason="",
+            **occurred.fields(),
         )
 
     def award_credit(
@@ -507,8 +618,10 @@ class Teacher(ChainedAggregate):
         now: datetime,
         dispute_id: str | None = None,
         reason: str = "",
+        occurred: Occurrence | None = None,
     ) -> str:
         """Recognise hours for a programme; returns the CreditAwarded event id."""
+        occurred = occurred or Occurrence(policy.local_date(now))
         enrolment = self.enrolment(code)
         hours = ensure_valid_hours(hours)
         ensure_credit_within_programme_hours(hours, enrolment)
@@ -533,18 +646,26 @@ class Teacher(ChainedAggregate):
             hours=hours,
             credits=policy.credit_value(hours, p["level"], p["form"], p["selection"], result),
             year=policy.year_of(enrolment.ends_on),
-            awarded_on=policy.local_date(now),
+            awarded_on=occurred.on,
             school_id=self.school_on(enrolment.ends_on),
             policy_version=policy.version,
             evidence=evidence,
             actor=actor.as_record(),
             reason=reason,
+            **occurred.fields(),
         )
         return eid
 
     def revoke_credit(
-        self, credit_id: str, reason: str, actor: Actor, now: datetime, dispute_id: str | None = None
+        self,
+        credit_id: str,
+        reason: str,
+        actor: Actor,
+        now: datetime,
+        dispute_id: str | None = None,
+        occurred: Occurrence | None = None,
     ) -> None:
+        occurred = occurred or Occurrence.recorded(now)
         credit = self.credit(credit_id)
         reason = ensure_reason(reason, "a revocation")
         if credit.revoked:
@@ -556,6 +677,7 @@ class Teacher(ChainedAggregate):
             dispute_id=dispute_id,
             actor=actor.as_record(),
             reason=reason,
+            **occurred.fields(),
         )
 
     def open_dispute(
@@ -566,7 +688,9 @@ class Teacher(ChainedAggregate):
         evidence: Sequence[dict[str, str]],
         actor: Actor,
         now: datetime,
+        occurred: Occurrence | None = None,
     ) -> None:
+        occurred = occurred or Occurrence.recorded(now)
         self.enrolment(code)
         if dispute_id in self.disputes:
             raise Conflict("dispute_exists", f"dispute {dispute_id} already exists")
@@ -582,6 +706,7 @@ class Teacher(ChainedAggregate):
             evidence=checked,
             actor=actor.as_record(),
             reason=claim,
+            **occurred.fields(),
         )
 
     def resolve_dispute(
@@ -594,10 +719,12 @@ class Teacher(ChainedAggregate):
         policy: Policy,
         actor: Actor,
         now: datetime,
+        occurred: Occurrence | None = None,
     ) -> str | None:
         """Resolve once. Upheld with hours: the programme's valid credit (if any) is revoked and
         the awarded hours recorded as a new credit, both pointing at the dispute. Returns the
         new credit's id, if any."""
+        occurred = occurred or Occurrence(policy.local_date(now))
         dispute = self.dispute(dispute_id)
         reason = ensure_reason(reason, "a resolution")
         ensure_resolvable(dispute, decision, award_hours)
@@ -614,14 +741,16 @@ class Teacher(ChainedAggregate):
             award_hours=award_hours,
             actor=actor.as_record(),
             reason=reason,
+            **occurred.fields(),
         )
         if award_hours is None:
             return None
         for credit in list(self.credits.values()):
             if credit.programme_code == dispute.programme_code and not credit.revoked:
                 why = f"replaced on dispute {dispute_id}: {reason}"
-                self.revoke_credit(credit.credit_id, why, actor, now, dispute_id)
+                self.revoke_credit(credit.credit_id, why, actor, now, dispute_id, occurred=occurred)
         self.award_credit(
-            new_credit_id, dispute.programme_code, award_hours, policy, actor, now, dispute_id=dispute_id, reason=reason
+            new_credit_id, dispute.programme_code, award_hours, policy, actor, now,
+            dispute_id=dispute_id, reason=reason, occurred=occurred,
         )
         return new_credit_id

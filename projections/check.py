@@ -16,7 +16,7 @@ from domain.org import OrgUnit
 from domain.policy import Policy
 from domain.programme import Programme
 from domain.teacher import Teacher
-from projections.records import instant, registration_date, x10, x100
+from projections.records import instant, occurred_on, registration_date, x10, x100
 from projections.schema import CACHES, TABLES, columns
 from projections.view import ReadModel
 
@@ -89,6 +89,7 @@ def expected_rows(model: ReadModel, until: int) -> dict[str, set[Row]]:
         rows["audit"].add((
             notification.id, type(event).__name__, kind, teacher_no, org_id,
             event.actor.get("sub", ""), event.actor.get("role", ""), instant(event.timestamp), event.reason,
+            occurred_on(event).isoformat(), int(getattr(event, "late_entry", False)),
         ))
     orgs: dict[str, OrgUnit] = {}
     for aggregate_id in ids:

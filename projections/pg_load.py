@@ -47,8 +47,15 @@ KNOWN: tuple[type[Any], ...] = (
 )
 # The versions of event classes (other than 1) the statements were written for: the load reads the
 # stored JSON without the upcasters, so a new version must be reviewed here first (a test fails).
-# Assessed v2 added `attendance_rate`, which no table holds: v1 events load alike.
-VERSIONS: dict[type[Any], int] = {Teacher.Assessed: 2}
+# Assessed v2 added `attendance_rate`, which no table holds: v1 events load alike. v2 of the other
+# teacher events (v3 of Assessed) added `occurred_on`, `late_entry` and `late_reason`: only the audit
+# rows read them, and an event without them happened on the day it was recorded (`_audit`); a
+# credit's date was already its own field (`awarded_on`, the effective date since).
+VERSIONS: dict[type[Any], int] = {
+    Teacher.Enrolled: 2, Teacher.AbsenceRequested: 2, Teacher.AbsenceDecided: 2, Teacher.AttendanceRecorded: 2,
+    Teacher.Assessed: 3, Teacher.Evaluated: 2, Teacher.CreditAwarded: 2, Teacher.CreditRevoked: 2,
+    Teacher.DisputeOpened: 2, Teacher.DisputeResolved: 2,
+}
 
 
 def _instant(text: str) -> str:
@@ -379,10 +386,15 @@ def _audit(p: str, s: str) -> list[str]:
     """One row per event of a teacher, programme or org: a teacher's event under the school the
     teacher was at once it was applied (a transfer's under the new school)."""
     at = "e.at"
+    # an event without an effective date (a programme's or org's, or a teacher's stored before they
+    # existed) happened on the day it was recorded, Asia/Shanghai (`records.occurred_on`)
+    occurred = ("COALESCE(e.j->'occurred_on'->>'_data_', to_char((e.j->'timestamp'->>'_data_')::timestamptz "
+                "AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'))")
     common = (f"e.position, split_part(e.event_type, '.', 2), {{kind}}, {{teacher}}, {{org}}, "
-              f"COALESCE(e.j->'actor'->>'sub', ''), COALESCE(e.j->'actor'->>'role', ''), {at}, e.j->>'reason'")
+              f"COALESCE(e.j->'actor'->>'sub', ''), COALESCE(e.j->'actor'->>'role', ''), {at}, e.j->>'reason', "
+              f"{occurred}, COALESCE((e.j->>'late_entry')::boolean, false)::integer")
     insert = (f"INSERT INTO {p}audit (position, type, aggregate, teacher_no, org_id, actor_sub, actor_role, "
-              f"recorded_at, reason) ")
+              f"recorded_at, reason, occurred_on, late_entry) ")
     school_then = (f"COALESCE((SELECT t.school_id FROM {p}load_transfers t WHERE t.aggregate_id = e.aggregate_id "
                    f"AND t.position <= e.position ORDER BY t.position DESC LIMIT 1), m.school_id)")
     teacher = common.format(kind="'teacher'", teacher="m.teacher_no",

@@ -8,7 +8,7 @@ position, so an event is applied exactly once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from domain.ids import event_id
 from domain.org import OrgUnit
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.programme import Programme
+from domain.rules.late_entry import Occurrence
 from domain.teacher import Teacher
 from projections.db import Tx
 from projections.rows import Rows
@@ -36,6 +37,13 @@ def x100(value: Decimal) -> int:
 
 def instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def occurred_on(event: Any) -> date:
+    """The date an event's fact happened: its own `occurred_on` (teacher events), else the day it was
+    recorded, Asia/Shanghai (domain/rules/late_entry.py)."""
+    on = getattr(event, "occurred_on", None)
+    return on if isinstance(on, date) else Occurrence.recorded(event.timestamp).on
 
 
 def registration_date(timestamp: datetime) -> str:
@@ -149,7 +157,8 @@ class RecordsProjection:
             "position": position, "type": type(event).__name__, "aggregate": aggregate,
             "teacher_no": teacher_no, "org_id": org_id, "actor_sub": event.actor.get("sub", ""),
             "actor_role": event.actor.get("role", ""), "recorded_at": instant(event.timestamp),
-            "reason": event.reason,
+            "reason": event.reason, "occurred_on": occurred_on(event).isoformat(),
+            "late_entry": int(getattr(event, "late_entry", False)),
         })
 
     # --- orgs ----------------------------------------------------------------------------

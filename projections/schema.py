@@ -87,7 +87,7 @@ TABLES: dict[str, str] = {
     "audit": (
         "position BIGINT PRIMARY KEY, type TEXT NOT NULL, aggregate TEXT NOT NULL, "
         "teacher_no TEXT, org_id TEXT, actor_sub TEXT NOT NULL, actor_role TEXT NOT NULL, recorded_at TEXT NOT NULL, "
-        "reason TEXT NOT NULL"
+        "reason TEXT NOT NULL, occurred_on TEXT NOT NULL, late_entry INTEGER NOT NULL"
     ),
 }
 
@@ -132,6 +132,7 @@ INDEXES: list[tuple[str, str]] = [
     ("audit", "actor_sub, position"),
     ("audit", "type, position"),
     ("audit", "recorded_at"),
+    ("audit", "late_entry, position"),
 ]
 
 # Which tables each rebuildable projection owns. `records` owns them all: one event may touch several.

@@ -22,7 +22,8 @@ async def revoke(
     key: IdempotencyKey,
 ) -> JSONResponse:
     return await write(service, lambda: service.revoke_credit(
-        actor, teacher_no, credit_id, body.reason, idempotency_key=key))
+        actor, teacher_no, credit_id, body.reason, idempotency_key=key,
+        occurred_on=body.occurred_on, late_reason=body.late_reason))
 
 
 @router.post("/teachers/{teacher_no}/disputes", status_code=201)
@@ -31,7 +32,8 @@ async def open_dispute(
 ) -> JSONResponse:
     evidence = [{"name": e.name, "sha256": e.sha256.lower()} for e in body.evidence]
     return await write(service, lambda: service.open_dispute(
-        actor, teacher_no, body.programme_code, body.claim, evidence, idempotency_key=key))
+        actor, teacher_no, body.programme_code, body.claim, evidence, idempotency_key=key,
+        occurred_on=body.occurred_on, late_reason=body.late_reason))
 
 
 @router.post("/disputes/{dispute_id}/resolution", status_code=201)
@@ -39,4 +41,5 @@ async def resolve(
     dispute_id: Id, body: ResolutionIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
     return await write(service, lambda: service.resolve_dispute(
-        actor, dispute_id, body.decision, body.reason, body.award_hours, idempotency_key=key))
+        actor, dispute_id, body.decision, body.reason, body.award_hours, idempotency_key=key,
+        occurred_on=body.occurred_on, late_reason=body.late_reason))

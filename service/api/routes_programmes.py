@@ -71,7 +71,8 @@ async def approve(
 async def enrol(
     code: Code, body: EnrolmentIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
-    return await write(service, lambda: service.enrol(actor, code, body.teacher_no, idempotency_key=key))
+    return await write(service, lambda: service.enrol(
+        actor, code, body.teacher_no, idempotency_key=key, occurred_on=body.occurred_on, late_reason=body.late_reason))
 
 
 @router.post("/{code}/enrolments/{teacher_no}/absence", status_code=201)
@@ -80,7 +81,8 @@ async def request_absence(
     key: IdempotencyKey,
 ) -> JSONResponse:
     return await write(service, lambda: service.request_absence(
-        actor, code, teacher_no, body.kind, body.reason, body.substitute_teacher_no, idempotency_key=key))
+        actor, code, teacher_no, body.kind, body.reason, body.substitute_teacher_no, idempotency_key=key,
+        occurred_on=body.occurred_on, late_reason=body.late_reason))
 
 
 @router.post("/{code}/enrolments/{teacher_no}/absence/approval", status_code=201)
@@ -89,7 +91,8 @@ async def decide_absence(
     key: IdempotencyKey,
 ) -> JSONResponse:
     return await write(service, lambda: service.decide_absence(
-        actor, code, teacher_no, body.by, body.decision, body.reason, idempotency_key=key))
+        actor, code, teacher_no, body.by, body.decision, body.reason, idempotency_key=key,
+        occurred_on=body.occurred_on, late_reason=body.late_reason))
 
 
 @router.post("/{code}/sessions/{no}/attendance", status_code=201)
@@ -97,7 +100,8 @@ async def attendance(
     code: Code, no: SessionNo, body: AttendanceIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
     return await write(service, lambda: service.record_attendance(
-        actor, code, no, body.present, body.absent, idempotency_key=key), weight=len(body.present) + len(body.absent))
+        actor, code, no, body.present, body.absent, idempotency_key=key, late_reason=body.late_reason),
+        weight=len(body.present) + len(body.absent))
 
 
 @router.post("/{code}/sessions/{no}/reschedule", status_code=201)
@@ -113,7 +117,8 @@ async def assess(
     code: Code, body: AssessmentIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
     return await write(service, lambda: service.assess(
-        actor, code, body.teacher_no, body.attitude, body.assignments, body.result, idempotency_key=key))
+        actor, code, body.teacher_no, body.attitude, body.assignments, body.result, idempotency_key=key,
+        occurred_on=body.occurred_on, late_reason=body.late_reason))
 
 
 @router.post("/{code}/evaluations", status_code=201)
@@ -121,7 +126,8 @@ async def evaluate(
     code: Code, body: EvaluationIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
     return await write(service, lambda: service.evaluate(
-        actor, code, body.teacher_no, body.form, body.instructors, body.management, body.comment, idempotency_key=key))
+        actor, code, body.teacher_no, body.form, body.instructors, body.management, body.comment, idempotency_key=key,
+        occurred_on=body.occurred_on, late_reason=body.late_reason))
 
 
 @router.post("/{code}/credits", status_code=201)
@@ -129,4 +135,5 @@ async def award_credit(
     code: Code, body: CreditIn, actor: CurrentActor, service: Service, key: IdempotencyKey
 ) -> JSONResponse:
     return await write(service, lambda: service.award_credit(
-        actor, code, body.teacher_no, body.hours, idempotency_key=key))
+        actor, code, body.teacher_no, body.hours, idempotency_key=key,
+        occurred_on=body.occurred_on, late_reason=body.late_reason))

@@ -35,6 +35,14 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Dated(Body):
+    """A write about a teacher's record: when the fact happened (Asia/Shanghai date, default today)
+    and, for a late entry (补录), why it is recorded only now."""
+
+    occurred_on: date | None = None
+    late_reason: Reason | None = None
+
+
 class OrgPut(Body):
     name: Name
     kind: OrgKind
@@ -85,17 +93,17 @@ class ApprovalIn(Body):
     reason: Reason = ""
 
 
-class EnrolmentIn(Body):
+class EnrolmentIn(Dated):
     teacher_no: TeacherNo
 
 
-class AbsenceIn(Body):
+class AbsenceIn(Dated):
     kind: AbsenceKind
     reason: Reason
     substitute_teacher_no: TeacherNo | None = None
 
 
-class AbsenceApprovalIn(Body):
+class AbsenceApprovalIn(Dated):
     by: Approver
     decision: Decision
     reason: Reason = ""
@@ -106,19 +114,21 @@ class RescheduleIn(Body):
     reason: Reason
 
 
-class AttendanceIn(Body):
+class AttendanceIn(Dated):
+    """The marks happened on the session's day, whatever `occurred_on` says."""
+
     present: Annotated[list[TeacherNo], Field(max_length=5000)] = []
     absent: Annotated[list[TeacherNo], Field(max_length=5000)] = []
 
 
-class AssessmentIn(Body):
+class AssessmentIn(Dated):
     teacher_no: TeacherNo
     attitude: Score
     assignments: Score
     result: AssessmentResult
 
 
-class EvaluationIn(Body):
+class EvaluationIn(Dated):
     teacher_no: TeacherNo
     form: Score
     instructors: Score
@@ -126,12 +136,12 @@ class EvaluationIn(Body):
     comment: Reason | None = None
 
 
-class CreditIn(Body):
+class CreditIn(Dated):
     teacher_no: TeacherNo
     hours: Hours
 
 
-class RevocationIn(Body):
+class RevocationIn(Dated):
     reason: Reason
 
 
@@ -140,13 +150,13 @@ class EvidenceIn(Body):
     sha256: Sha256
 
 
-class DisputeIn(Body):
+class DisputeIn(Dated):
     programme_code: Id
     claim: Text
     evidence: Annotated[list[EvidenceIn], Field(max_length=50)] = []
 
 
-class ResolutionIn(Body):
+class ResolutionIn(Dated):
     decision: DisputeDecision
     reason: Reason
     award_hours: Hours | None = None

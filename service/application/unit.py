@@ -18,6 +18,7 @@ from domain.errors import NotFound
 from domain.ids import dispute_uuid, org_uuid, programme_uuid, teacher_uuid
 from domain.org import OrgUnit
 from domain.programme import Programme
+from domain.rules.late_entry import Occurrence, ensure_occurrence
 from domain.teacher import Teacher
 from service.auth.scopes import Kind
 from service.records import DisputeIndex
@@ -88,6 +89,11 @@ class Unit:
     @property
     def today(self) -> date:
         return self.app.policy.local_date(self.now)
+
+    def occurred(self, on: date | None, late_reason: str | None) -> Occurrence:
+        """When the fact this command records happened (default today), checked against the
+        late-entry rule (domain/rules/late_entry.py) for this actor."""
+        return ensure_occurrence(on, late_reason, self.today, self.app.policy.late_entry_days, self.actor)
 
     def get(self, cls: type[A], aggregate_id: UUID, code: str, detail: str) -> A:
         found = self.loaded.get(aggregate_id)

@@ -112,3 +112,13 @@ def describe_event(event: Any, aggregate: Aggregate) -> dict[str, Any]:
 def json_safe(value: Any, sort_keys: bool = False) -> Any:
     """`value` as JSON values (text for dates, decimals …), members in name order if `sort_keys`."""
     return json.loads(json.dumps(value, ensure_ascii=False, default=str, sort_keys=sort_keys))
+
+
+def dated(request: dict[str, Any], occurred_on: date | None, late_reason: str | None) -> dict[str, Any]:
+    """A command's request (what its idempotency key is bound to) with its effective date and late
+    reason, when given: a request without them digests as it always has."""
+    if occurred_on is not None:
+        request = {**request, "occurred_on": occurred_on}
+    if late_reason is not None:
+        request = {**request, "late_reason": late_reason}
+    return request

@@ -26,6 +26,7 @@ from domain.vocabulary import (
 )
 from service.application.base import TrainRecBase
 from service.application.unit import CommandResult, Unit
+from service.application.values import dated
 from service.auth.scopes import APPROVAL, PROVIDER_WORK, SELF_OR_STAFF, STAFF_WORK
 
 MAX_SHEET = 5000
@@ -146,9 +147,17 @@ class ProgrammeCommands(TrainRecBase):
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def enrol(
-        self, actor: Actor, code: str, teacher_no: str, idempotency_key: str | None = None
+        self,
+        actor: Actor,
+        code: str,
+        teacher_no: str,
+        idempotency_key: str | None = None,
+        *,
+        occurred_on: date | None = None,
+        late_reason: str | None = None,
     ) -> CommandResult:
-        """Enrol a teacher: the teacher (自主选课, self-selected programmes only) or their school."""
+        """Enrol a teacher: the teacher (自主选课, self-selected programmes only) or their school; on
+        `occurred_on` (default today), which the programme's end is judged against."""
 
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             self.scopes.gate(actor, SELF_OR_STAFF)
@@ -158,15 +167,16 @@ class ProgrammeCommands(TrainRecBase):
             self.scopes.ensure_programme_for(actor, programme, teacher)
             if actor.role is Role.TEACHER and programme.selection != Selection.SELF_SELECTED:
                 raise Forbidden("forbidden_scope", f"{code} is {programme.selection}: your school enrols you")
-            programme.ensure_open_for_enrolment(unit.today)
+            occurred = unit.occurred(occurred_on, late_reason)
+            programme.ensure_open_for_enrolment(occurred.on)
             programme.ensure_seat_free(teacher_no)
-            teacher.enrol(programme.facts(), self.policy, actor, unit.now)
+            teacher.enrol(programme.facts(), self.policy, actor, unit.now, occurred=occurred)
             programme.take_seat(teacher_no, actor, unit.now)
             unit.add(teacher)
             unit.add(programme)
             return 201, {"code": code, "teacher_no": teacher_no}
 
-        request = {"op": "enrol", "code": code, "teacher_no": teacher_no}
+        request = dated({"op": "enrol", "code": code, "teacher_no": teacher_no}, occurred_on, late_reason)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def request_absence(
@@ -178,7 +188,13 @@ class ProgrammeCommands(TrainRecBase):
         reason: str,
         substitute_teacher_no: str | None = None,
         idempotency_key: str | None = None,
+        *,
+        occurred_on: date | None = None,
+        late_reason: str | None = None,
     ) -> CommandResult:
+        """Leave (请假) or a substitution (换人), filed on `occurred_on` (default today): before the
+        programme's end."""
+
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             self.scopes.gate(actor, SELF_OR_STAFF)
             teacher = unit.teacher(teacher_no)
@@ -192,12 +208,13 @@ class ProgrammeCommands(TrainRecBase):
                     raise Conflict("substitute_other_school", "the substitute must be from the same school")
                 if code in substitute.enrolments:
                     raise Conflict("already_enrolled", f"teacher {substitute_teacher_no} is already enrolled in {code}")
-            teacher.request_absence(code, kind, reason, substitute_teacher_no, actor, unit.now, unit.today)
+            occurred = unit.occurred(occurred_on, late_reason)
+            teacher.request_absence(code, kind, reason, substitute_teacher_no, actor, unit.now, unit.today, occurred)
             unit.add(teacher)
             return 201, {"code": code, "teacher_no": teacher_no, "kind": kind.value, "status": "pending"}
 
-        request = {"op": "absence", "code": code, "teacher_no": teacher_no, "kind": kind, "reason": reason,
-                   "substitute": substitute_teacher_no}
+        request = dated({"op": "absence", "code": code, "teacher_no": teacher_no, "kind": kind, "reason": reason,
+                         "substitute": substitute_teacher_no}, occurred_on, late_reason)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def decide_absence(
@@ -209,6 +226,9 @@ class ProgrammeCommands(TrainRecBase):
         decision: Decision,
         reason: str = "",
         idempotency_key: str | None = None,
+        *,
+        occurred_on: date | None = None,
+        late_reason: str | None = None,
     ) -> CommandResult:
         """One of the two approvals. The second approval of a substitution enrols the substitute
         in the absentee's place, in the same transaction."""
@@ -228,21 +248,22 @@ class ProgrammeCommands(TrainRecBase):
                 self.scopes.ensure_programme_provider(actor, programme)
                 teacher = unit.teacher(teacher_no)
                 self.scopes.ensure_trainee(actor, programme, teacher)
-            absence = teacher.decide_absence(code, by, decision, reason, actor, unit.now)
+            occurred = unit.occurred(occurred_on, late_reason)
+            absence = teacher.decide_absence(code, by, decision, reason, actor, unit.now, occurred)
             unit.add(teacher)
             if absence.approved and absence.is_substitution:
                 assert absence.substitute_teacher_no is not None
                 substitute = unit.teacher(absence.substitute_teacher_no)
                 facts = teacher.enrolment(code).programme
-                substitute.enrol(facts, self.policy, actor, unit.now, substitutes_for=teacher_no,
+                substitute.enrol(facts, self.policy, actor, unit.now, occurred=occurred, substitutes_for=teacher_no,
                                  reason=f"substitutes for {teacher_no}: {absence.reason}")
                 programme.pass_seat(teacher_no, substitute.teacher_no, actor, unit.now, absence.reason)
                 unit.add(substitute)
                 unit.add(programme)
             return 201, {"code": code, "teacher_no": teacher_no, "status": absence.status}
 
-        request = {"op": "absence_decision", "code": code, "teacher_no": teacher_no, "by": by,
-                   "decision": decision, "reason": reason}
+        request = dated({"op": "absence_decision", "code": code, "teacher_no": teacher_no, "by": by,
+                         "decision": decision, "reason": reason}, occurred_on, late_reason)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def record_attendance(
@@ -253,8 +274,12 @@ class ProgrammeCommands(TrainRecBase):
         present: Sequence[str],
         absent: Sequence[str],
         idempotency_key: str | None = None,
+        *,
+        late_reason: str | None = None,
     ) -> CommandResult:
-        """A whole attendance sheet in one transaction: one refused line refuses the sheet."""
+        """A whole attendance sheet in one transaction: one refused line refuses the sheet. The marks
+        happened on the session's day: a sheet sent more than `late_entry_days` after it is a late
+        entry and needs `late_reason`."""
 
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             if len(present) + len(absent) > MAX_SHEET:
@@ -267,19 +292,21 @@ class ProgrammeCommands(TrainRecBase):
             self.scopes.gate(actor, PROVIDER_WORK)
             programme = unit.programme(code)
             self.scopes.ensure_programme_provider(actor, programme)
-            ensure_session_held(programme.session(session_no), unit.today)
+            session = programme.session(session_no)
+            ensure_session_held(session, unit.today)
+            occurred = unit.occurred(session["on"], late_reason)
             changed = 0
             for teacher_no, mark in [(t, True) for t in present] + [(t, False) for t in absent]:
                 teacher = unit.teacher(teacher_no)
                 self.scopes.ensure_trainee(actor, programme, teacher)
-                if teacher.record_attendance(code, session_no, mark, actor, unit.now):
+                if teacher.record_attendance(code, session_no, mark, actor, unit.now, occurred):
                     unit.add(teacher)
                     changed += 1
             return 201, {"code": code, "session_no": session_no, "recorded": changed,
                          "unchanged": len(present) + len(absent) - changed}
 
-        request = {"op": "attendance", "code": code, "session": session_no, "present": list(present),
-                   "absent": list(absent)}
+        request = dated({"op": "attendance", "code": code, "session": session_no, "present": list(present),
+                         "absent": list(absent)}, None, late_reason)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def reschedule_session(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ from domain.actor import Actor
 from domain.vocabulary import AssessmentResult, DisputeDecision
 from service.application.base import TrainRecBase
 from service.application.unit import CommandResult, Unit
+from service.application.values import dated
 from service.auth.scopes import DISPUTE_OPENING, EVALUATION, PROVIDER_WORK, SUPERVISION, Kind
 from service.records import DisputeIndex
 
@@ -24,6 +26,9 @@ class RecordCommands(TrainRecBase):
         assignments: int,
         result: AssessmentResult,
         idempotency_key: str | None = None,
+        *,
+        occurred_on: date | None = None,
+        late_reason: str | None = None,
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             self.scopes.gate(actor, PROVIDER_WORK)
@@ -31,14 +36,15 @@ class RecordCommands(TrainRecBase):
             self.scopes.ensure_programme_provider(actor, programme)
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_trainee(actor, programme, teacher)
-            teacher.assess(code, attitude, assignments, result, self.policy, actor, unit.now)
+            occurred = unit.occurred(occurred_on, late_reason)
+            teacher.assess(code, attitude, assignments, result, self.policy, actor, unit.now, occurred)
             unit.add(teacher)
             assessment = teacher.enrolment(code).assessment
             assert assessment is not None
             return 201, {"code": code, "teacher_no": teacher_no, "late": assessment["late"]}
 
-        request = {"op": "assess", "code": code, "teacher_no": teacher_no, "attitude": attitude,
-                   "assignments": assignments, "result": result}
+        request = dated({"op": "assess", "code": code, "teacher_no": teacher_no, "attitude": attitude,
+                         "assignments": assignments, "result": result}, occurred_on, late_reason)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def evaluate(
@@ -51,6 +57,9 @@ class RecordCommands(TrainRecBase):
         management: int,
         comment: str | None = None,
         idempotency_key: str | None = None,
+        *,
+        occurred_on: date | None = None,
+        late_reason: str | None = None,
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             self.scopes.gate(actor, EVALUATION)
@@ -58,18 +67,28 @@ class RecordCommands(TrainRecBase):
             self.scopes.ensure_teacher_self(actor, teacher)
             if code not in teacher.enrolments:  # in scope, and then not enrolled; or outside the scope
                 self.scopes.ensure_programme_for(actor, unit.programme(code), teacher)
-            teacher.evaluate(code, form, instructors, management, comment, self.policy, actor, unit.now)
+            occurred = unit.occurred(occurred_on, late_reason)
+            teacher.evaluate(code, form, instructors, management, comment, self.policy, actor, unit.now, occurred)
             unit.add(teacher)
             evaluation = teacher.enrolment(code).evaluation
             assert evaluation is not None
             return 201, {"code": code, "teacher_no": teacher_no, "late": evaluation["late"]}
 
-        request = {"op": "evaluate", "code": code, "teacher_no": teacher_no, "form": form,
-                   "instructors": instructors, "management": management, "comment": comment}
+        request = dated({"op": "evaluate", "code": code, "teacher_no": teacher_no, "form": form,
+                         "instructors": instructors, "management": management, "comment": comment},
+                        occurred_on, late_reason)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def award_credit(
-        self, actor: Actor, code: str, teacher_no: str, hours: Decimal, idempotency_key: str | None = None
+        self,
+        actor: Actor,
+        code: str,
+        teacher_no: str,
+        hours: Decimal,
+        idempotency_key: str | None = None,
+        *,
+        occurred_on: date | None = None,
+        late_reason: str | None = None,
     ) -> CommandResult:
         """学时认定 by the programme's provider (a school for its own 校本) or a supervisor."""
 
@@ -80,25 +99,37 @@ class RecordCommands(TrainRecBase):
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_trainee(actor, programme, teacher)
             credit_id = self.new_id("C")
-            teacher.award_credit(credit_id, code, hours, self.policy, actor, unit.now)
+            occurred = unit.occurred(occurred_on, late_reason)
+            teacher.award_credit(credit_id, code, hours, self.policy, actor, unit.now, occurred=occurred)
             unit.add(teacher)
             return 201, {"credit_id": credit_id}
 
-        request = {"op": "credit", "code": code, "teacher_no": teacher_no, "hours": hours}
+        request = dated({"op": "credit", "code": code, "teacher_no": teacher_no, "hours": hours},
+                        occurred_on, late_reason)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def revoke_credit(
-        self, actor: Actor, teacher_no: str, credit_id: str, reason: str, idempotency_key: str | None = None
+        self,
+        actor: Actor,
+        teacher_no: str,
+        credit_id: str,
+        reason: str,
+        idempotency_key: str | None = None,
+        *,
+        occurred_on: date | None = None,
+        late_reason: str | None = None,
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             self.scopes.gate(actor, SUPERVISION)
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_supervisor_of_teacher(actor, teacher)
-            teacher.revoke_credit(credit_id, reason, actor, unit.now)
+            occurred = unit.occurred(occurred_on, late_reason)
+            teacher.revoke_credit(credit_id, reason, actor, unit.now, occurred=occurred)
             unit.add(teacher)
             return 201, {"credit_id": credit_id, "status": "revoked"}
 
-        request = {"op": "revoke", "teacher_no": teacher_no, "credit_id": credit_id, "reason": reason}
+        request = dated({"op": "revoke", "teacher_no": teacher_no, "credit_id": credit_id, "reason": reason},
+                        occurred_on, late_reason)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def open_dispute(
@@ -109,6 +140,9 @@ class RecordCommands(TrainRecBase):
         claim: str,
         evidence: Sequence[dict[str, str]],
         idempotency_key: str | None = None,
+        *,
+        occurred_on: date | None = None,
+        late_reason: str | None = None,
     ) -> CommandResult:
         """A teacher, or their school, contests a credit or a missing one (申诉)."""
 
@@ -117,13 +151,14 @@ class RecordCommands(TrainRecBase):
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_dispute_opener(actor, teacher)
             dispute_id = self.new_id("D")
-            teacher.open_dispute(dispute_id, programme_code, claim, evidence, actor, unit.now)
+            occurred = unit.occurred(occurred_on, late_reason)
+            teacher.open_dispute(dispute_id, programme_code, claim, evidence, actor, unit.now, occurred)
             unit.add(teacher)
             unit.add(DisputeIndex.index(dispute_id, teacher_no, actor, unit.now))
             return 201, {"dispute_id": dispute_id}
 
-        request = {"op": "dispute", "teacher_no": teacher_no, "code": programme_code, "claim": claim,
-                   "evidence": list(evidence)}
+        request = dated({"op": "dispute", "teacher_no": teacher_no, "code": programme_code, "claim": claim,
+                         "evidence": list(evidence)}, occurred_on, late_reason)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
 
     def resolve_dispute(
@@ -134,6 +169,9 @@ class RecordCommands(TrainRecBase):
         reason: str,
         award_hours: Decimal | None = None,
         idempotency_key: str | None = None,
+        *,
+        occurred_on: date | None = None,
+        late_reason: str | None = None,
     ) -> CommandResult:
         def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
             self.scopes.gate(actor, SUPERVISION)
@@ -141,8 +179,9 @@ class RecordCommands(TrainRecBase):
             teacher = unit.teacher(index.teacher_no)
             # refused in the words an unknown dispute id gets: the caller named the dispute, not the teacher
             self.scopes.ensure_supervisor_of_teacher(actor, teacher, named=(Kind.DISPUTE, dispute_id))
+            occurred = unit.occurred(occurred_on, late_reason)
             credit_id = teacher.resolve_dispute(
-                dispute_id, decision, reason, award_hours, self.new_id("C"), self.policy, actor, unit.now
+                dispute_id, decision, reason, award_hours, self.new_id("C"), self.policy, actor, unit.now, occurred
             )
             unit.add(teacher)
             body: dict[str, Any] = {"dispute_id": dispute_id, "decision": decision.value}
@@ -150,6 +189,6 @@ class RecordCommands(TrainRecBase):
                 body["credit_id"] = credit_id
             return 201, body
 
-        request = {"op": "resolve", "dispute_id": dispute_id, "decision": decision, "reason": reason,
-                   "award_hours": award_hours}
+        request = dated({"op": "resolve", "dispute_id": dispute_id, "decision": decision, "reason": reason,
+                         "award_hours": award_hours}, occurred_on, late_reason)
         return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from domain.errors import DomainError
 from domain.vocabulary import (
@@ -57,6 +58,19 @@ WEIGHTS = {
 }
 
 
+def back_dated(app: TrainRec, clock: Clock, rng: random.Random) -> dict[str, Any]:
+    """Most writes take today; some happened up to 120 days before (a late entry past 30 days, usually
+    with its reason, sometimes without and refused), a few are dated tomorrow (refused)."""
+    roll = rng.random()
+    if roll < 0.6:
+        return {}
+    today = app.policy.local_date(clock.now)
+    if roll < 0.62:
+        return {"occurred_on": today + timedelta(days=1)}
+    return {"occurred_on": today - timedelta(days=rng.randint(0, 120)),
+            "late_reason": "补录：原平台记录迁移" if rng.random() < 0.85 else None}
+
+
 def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, commands: int,
         catch_up_every: int = 0) -> int:
     """Issue `commands` random commands; refusals are expected and record nothing. Returns accepted count."""
@@ -75,15 +89,17 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
                 continue
             if kind == "enrol":
                 teacher_no = rng.choice(TEACHERS)
-                app.enrol(ADMIN, code, teacher_no)
+                app.enrol(ADMIN, code, teacher_no, **back_dated(app, clock, rng))
                 enrolled[code].append(teacher_no)
             elif kind == "absence":
                 absence = rng.choice([AbsenceKind.LEAVE, AbsenceKind.SUBSTITUTION])
                 substitute = rng.choice(TEACHERS) if absence is AbsenceKind.SUBSTITUTION else None
-                app.request_absence(ADMIN, code, teacher_no, absence, "请假事由", substitute)
+                app.request_absence(ADMIN, code, teacher_no, absence, "请假事由", substitute,
+                                    **back_dated(app, clock, rng))
             elif kind == "absence_decision":
                 result = app.decide_absence(ADMIN, code, teacher_no, rng.choice(list(Approver)),
-                                            rng.choice([Decision.APPROVED] * 3 + [Decision.REJECTED]), "审批")
+                                            rng.choice([Decision.APPROVED] * 3 + [Decision.REJECTED]), "审批",
+                                            **back_dated(app, clock, rng))
                 substitutes = [e.get("teacher_no") for e in result.body["events"] if e["type"] == "Enrolled"]
                 enrolled[code] += [str(t) for t in substitutes]
             elif kind == "attendance":
@@ -91,22 +107,25 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
                 sample = rng.sample(pool, rng.randint(1, len(pool)))
                 split = rng.randint(0, len(sample))
                 app.record_attendance(PROVIDER if code not in ("R02", "R05") else ADMIN, code, rng.randint(1, 3),
-                                      sample[:split], sample[split:])
+                                      sample[:split], sample[split:],
+                                      late_reason="补录签到表" if rng.random() < 0.7 else None)
             elif kind == "assess":
                 app.assess(ADMIN, code, teacher_no, rng.randint(1, 5), rng.randint(1, 5),
                            rng.choice([AssessmentResult.PASS, AssessmentResult.GOOD, AssessmentResult.EXCELLENT,
-                                       AssessmentResult.FAIL]))
+                                       AssessmentResult.FAIL]), **back_dated(app, clock, rng))
             elif kind == "evaluate":
                 app.evaluate(teacher_actor(teacher_no), code, teacher_no, rng.randint(1, 5), rng.randint(1, 5),
-                             rng.randint(1, 5), rng.choice([None, "很好", "一般"]))
+                             rng.randint(1, 5), rng.choice([None, "很好", "一般"]),
+                             occurred_on=None if rng.random() < 0.95 else date(2024, 1, 1))  # a teacher: refused
             elif kind == "credit":
-                result = app.award_credit(ADMIN, code, teacher_no, Decimal(rng.randint(1, 48)) / 2)
+                result = app.award_credit(ADMIN, code, teacher_no, Decimal(rng.randint(1, 48)) / 2,
+                                          **back_dated(app, clock, rng))
                 awarded.append((teacher_no, str(result.body["credit_id"])))
             elif kind == "revoke":
                 if not awarded:
                     continue
                 owner, credit_id = rng.choice(awarded)
-                app.revoke_credit(ADMIN, owner, credit_id, "核查不实")
+                app.revoke_credit(ADMIN, owner, credit_id, "核查不实", **back_dated(app, clock, rng))
             elif kind == "dispute":
                 result = app.open_dispute(teacher_actor(teacher_no), teacher_no, code, "学时有误",
                                           [{"name": "证明.pdf", "sha256": "b" * 64}])
@@ -117,7 +136,7 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
                 decision = rng.choice(list(DisputeDecision))
                 upheld = decision is DisputeDecision.UPHELD
                 hours = Decimal(rng.randint(1, 16)) if upheld and rng.random() < 0.7 else None
-                app.resolve_dispute(ADMIN, rng.choice(disputes), decision, "复核", hours)
+                app.resolve_dispute(ADMIN, rng.choice(disputes), decision, "复核", hours, **back_dated(app, clock, rng))
             elif kind == "transfer":
                 app.transfer_teacher(ADMIN, teacher_no, rng.choice(SCHOOLS), app.policy.local_date(clock.now))
             elif kind == "rename":

@@ -61,7 +61,7 @@ def test_v1_assessment_loads_with_upcast_field(app: TrainRec, clock: Clock) -> N
     assert app.verify(AUDITOR).ok is True
 
 
-def test_new_assessments_are_stored_as_v2(app: TrainRec, clock: Clock) -> None:
+def test_new_assessments_are_stored_as_v3(app: TrainRec, clock: Clock) -> None:
     from domain.vocabulary import AssessmentResult
 
     build_county(app)
@@ -71,5 +71,6 @@ def test_new_assessments_are_stored_as_v2(app: TrainRec, clock: Clock) -> None:
     app.assess(PROVIDER, "K1", "A001", 4, 4, AssessmentResult.PASS)
     stored = list(app.recorder.select_events(teacher_uuid("A001")))[-1]
     assert stored.topic == ASSESSED_TOPIC
-    assert b'"class_version":2' in stored.state
+    assert b'"class_version":3' in stored.state
     assert b'"attendance_rate"' in stored.state
+    assert b'"occurred_on":{"_type_":"date_iso","_data_":"2024-03-07"},"late_entry":false' in stored.state
