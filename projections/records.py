@@ -24,7 +24,7 @@ from projections.school_years import mark_changed
 from projections.teacher_years import derive
 
 AUDIT_HIDDEN = {"originator_id", "originator_version", "timestamp", "actor", "reason", "prev_hash", "chain_hash",
-                "originator_topic"}
+                "originator_topic", "occurred_on", "late_entry", "late_reason"}
 
 
 def x10(hours: Decimal) -> int:

@@ -23,10 +23,11 @@ def audit_events(
     until: datetime | None = None,
     after: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    late_entry: bool | None = None,
 ) -> dict[str, Any]:
     return service.audit_events(
         actor, teacher_no=teacher_no, actor_sub=actor_sub, event_type=type_, since=since, until=until,
-        after=after, limit=limit,
+        after=after, limit=limit, late_entry=late_entry,
     )
 
 

@@ -64,6 +64,7 @@ class AuditQueries(Queries):
         until: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
+        late_entry: bool | None = None,
     ) -> dict[str, Any]:
         self.scopes.ensure_feed_read(actor)
         for label, text in (("teacher_no", teacher_no), ("actor", actor_sub), ("type", event_type)):
@@ -92,6 +93,9 @@ class AuditQueries(Queries):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        if late_entry is not None:
+            where.append("a.late_entry = ?")
+            params.append(int(late_entry))
         if since is not None:
             where.append("a.recorded_at >= ?")
             params.append(_utc(since, "since"))
@@ -100,7 +104,7 @@ class AuditQueries(Queries):
             params.append(_utc(until, "until"))
         rows = self.read_model.db.query(
             "SELECT a.position, a.type, a.aggregate, a.teacher_no, a.org_id, a.actor_sub, a.actor_role, "
-            f"a.recorded_at, a.reason FROM {p}audit a {join} WHERE {' AND '.join(where)} "
+            f"a.recorded_at, a.reason, a.occurred_on, a.late_entry FROM {p}audit a {join} WHERE {' AND '.join(where)} "
             "ORDER BY a.position LIMIT ?",
             (*params, limit + 1),
         )
@@ -111,7 +115,8 @@ class AuditQueries(Queries):
             events.append({
                 "id": event_id(event.originator_id, event.originator_version), "position": r[0], "type": r[1],
                 "aggregate": r[2], "teacher_no": r[3], "org_id": r[4], "actor": {"sub": r[5], "role": r[6]},
-                "recorded_at": r[7], "reason": r[8],
+                "recorded_at": r[7], "occurred_on": r[9], "late_entry": bool(r[10]),
+                "late_reason": getattr(event, "late_reason", None), "reason": r[8],
                 "data": _data(event),
             })
         more = len(rows) > limit

@@ -13,6 +13,7 @@ from domain.ids import event_id, teacher_uuid
 from domain.org import OrgUnit
 from domain.programme import Programme
 from domain.teacher import Teacher
+from projections.records import occurred_on
 from projections.transcript import transcript_of
 from service.application.values import ensure_instant, json_safe
 from service.auth.scopes import TEACHER_READ, Kind
@@ -22,7 +23,7 @@ from service.queries.verify import ChainVerifier, Verification
 GATED_TYPES = ("Assessed", "CreditAwarded")
 _CREATING = threading.Lock()  # one verifier per application, however many requests ask at once
 HISTORY_HIDDEN = ("originator_id", "originator_version", "timestamp", "actor", "reason", "prev_hash",
-                  "chain_hash", "originator_topic")
+                  "chain_hash", "originator_topic", "occurred_on", "late_entry", "late_reason")
 
 
 class Queries(ReportQueries):
@@ -136,6 +137,9 @@ def history_line(event: Any) -> dict[str, Any]:
         "type": type(event).__name__,
         "version": event.originator_version,
         "recorded_at": event.timestamp.isoformat(),
+        "occurred_on": occurred_on(event).isoformat(),
+        "late_entry": bool(getattr(event, "late_entry", False)),
+        "late_reason": getattr(event, "late_reason", None),
         "actor": dict(event.actor),
         "reason": event.reason,
         "data": json_safe(data),

@@ -55,6 +55,8 @@ def test_v1_assessment_loads_with_upcast_field(app: TrainRec, clock: Clock) -> N
     assert assessment is not None
     assert assessment["attendance_rate"] is None
     assert assessment["result"] == "good"
+    stored = list(app.events.get(teacher_uuid("A001")))[-1]  # through both upcasters, v1 → v3
+    assert (stored.occurred_on, stored.late_entry, stored.late_reason) == (date(2024, 3, 7), False, None)
     assert app.verify(AUDITOR).ok is True
     credit = app.award_credit(PROVIDER, "K1", "A001", Decimal(24))
     assert credit.status == 201
