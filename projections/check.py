@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from domain.ids import event_id
 from domain.org import OrgUnit
 from domain.policy import Policy
 from domain.programme import Programme
@@ -63,9 +64,11 @@ def expected_rows(model: ReadModel, until: int) -> dict[str, set[Row]]:
     owner_of: dict[UUID, str] = {}
     org_of: dict[UUID, str] = {}
     teacher_of: dict[UUID, str] = {}
+    history = _History()
     for notification in _notifications(model, until):
         event: Any = app.mapper.to_domain_event(notification)
         versions[event.originator_id] = event.originator_version
+        history.see(event)
         if isinstance(event, created):
             ids.append(event.originator_id)
         if isinstance(event, Teacher.Registered):
@@ -99,7 +102,7 @@ def expected_rows(model: ReadModel, until: int) -> dict[str, set[Row]]:
         elif isinstance(aggregate, Programme):
             _programme_rows(aggregate, rows)
         elif isinstance(aggregate, Teacher):
-            _teacher_rows(aggregate, rows)
+            _teacher_rows(aggregate, rows, history)
             _teacher_year_rows(aggregate, rows, app.policy)
     for org in orgs.values():
         chain, current = [], org
@@ -121,12 +124,42 @@ def _programme_rows(p: Programme, rows: dict[str, set[Row]]) -> None:
     ))
 
 
-def _teacher_rows(t: Teacher, rows: dict[str, set[Row]]) -> None:
+class _History:
+    """What the aggregates' state does not keep and the as-of columns need, from the events in log
+    order: when each event was recorded, when each absence became approved, every attendance mark."""
+
+    def __init__(self) -> None:
+        self.recorded: dict[str, str] = {}
+        self.deciding: dict[tuple[UUID, str], dict[str, str]] = {}
+        self.approved_at: dict[tuple[UUID, str], str] = {}
+        self.marks: dict[tuple[UUID, str, int], list[tuple[str, int, str]]] = {}
+
+    def see(self, event: Any) -> None:
+        at = instant(event.timestamp)
+        ident = event_id(event.originator_id, event.originator_version)
+        self.recorded[ident] = at
+        if isinstance(event, Teacher.AbsenceRequested):
+            self.deciding[(event.originator_id, event.programme_code)] = {}
+        elif isinstance(event, Teacher.AbsenceDecided):
+            decisions = self.deciding.setdefault((event.originator_id, event.programme_code), {})
+            decisions[event.by] = event.decision
+            if decisions == {"school": "approved", "provider": "approved"}:
+                self.approved_at[(event.originator_id, event.programme_code)] = at
+        elif isinstance(event, Teacher.AttendanceRecorded):
+            key = (event.originator_id, event.programme_code, event.session_no)
+            self.marks.setdefault(key, []).append((ident, int(event.present), at))
+
+
+def _teacher_rows(t: Teacher, rows: dict[str, set[Row]], history: _History) -> None:
     rows["teachers"].add((t.teacher_no, str(t.id), t.name, t.school_id, _date(t.hired_on)))
     starts = [_date(posting.from_date) or registration_date(t.created_on) for posting in t.postings]
+    recorded = history.recorded
     for seq, posting in enumerate(t.postings, start=1):
         until = min(starts[seq:], default=None)  # the first of the later postings to start
-        rows["postings"].add((t.teacher_no, seq, posting.school_id, starts[seq - 1], posting.event_id, until))
+        # (transfers are in order: the next posting is the one that ended this one)
+        until_recorded = recorded[t.postings[seq].event_id] if until is not None else None
+        rows["postings"].add((t.teacher_no, seq, posting.school_id, starts[seq - 1], posting.event_id, until,
+                              recorded[posting.event_id], until_recorded))
     for code, e in t.enrolments.items():
         absence = e.absence
         assessment = e.assessment or {}
@@ -141,15 +174,21 @@ def _teacher_rows(t: Teacher, rows: dict[str, set[Row]]) -> None:
             assessment.get("result"), _flag(assessment.get("late")),
             instant(assessment["assessed_at"]) if assessment else None,
             instant(evaluation["evaluated_at"]) if evaluation else None, _flag(evaluation.get("late")),
+            history.approved_at.get((t.id, code)) if absence and absence.status == "approved" else None,
         ))
         for session_no, mark in e.attendance.items():
             rows["attendance"].add((code, t.teacher_no, session_no, int(mark.present), mark.event_id))
+            marks = history.marks[(t.id, code, session_no)]
+            for n, (ident, present, at) in enumerate(marks):
+                superseded = marks[n + 1][2] if n + 1 < len(marks) else None
+                rows["marks"].add((ident, code, t.teacher_no, session_no, present, at, superseded))
     for c in t.credits.values():
         rows["credits"].add((
             c.credit_id, t.teacher_no, c.programme_code, c.title, c.level, c.form, c.selection,
             c.school_based_content, x10(c.hours), x100(c.credits), c.year, _date(c.awarded_on), instant(c.awarded_at),
             c.certified_by.get("sub", ""), c.certified_by.get("role", ""), c.school_id, c.event_id,
             c.policy_version, c.status, c.revoked_event_id, c.revoked_reason,
+            recorded[c.revoked_event_id] if c.revoked_event_id else None,
         ))
     for d in t.disputes.values():
         rows["disputes"].add((

@@ -35,7 +35,8 @@ from projections.db import ReadModelDB
 from projections.schema import KEYS
 
 PARTS = 2  # connections loading at once: the database does the work, so about its cores
-LOADED = ("orgs", "programmes", "teachers", "postings", "enrolments", "attendance", "credits", "disputes", "audit")
+LOADED = ("orgs", "programmes", "teachers", "postings", "enrolments", "attendance", "marks", "credits", "disputes",
+          "audit")
 
 # The event types the statements below know (by class, so a renamed class fails the tests).
 KNOWN: tuple[type[Any], ...] = (
@@ -200,8 +201,8 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
     credits_x100 = _scaled("e.j->'credits'", 100)
     renamed = last("OrgUnit.Renamed", "e.aggregate_id", "e.j->>'name' AS name")
     decided = last("Programme.Decided", "e.aggregate_id", "e.j->>'decision' AS decision, e.position")
-    revoked = last("Teacher.CreditRevoked", "e.j->>'credit_id'", f"{eid} AS event_id, e.j->>'reason' AS reason",
-                   digest)
+    revoked = last("Teacher.CreditRevoked", "e.j->>'credit_id'",
+                   f"{eid} AS event_id, e.j->>'reason' AS reason, {at} AS at", digest)
     resolved = last("Teacher.DisputeResolved", "e.j->>'dispute_id'",
                     f"e.j->>'decision' AS decision, e.j->>'reason' AS reason, {at} AS resolved_at")
     return [
@@ -249,7 +250,7 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         f"'Teacher.Transferred' AND t.aggregate_id = e.aggregate_id) AS transferred FROM {s} e "
         f"WHERE e.event_type = 'Teacher.Registered'",
         f"ALTER TABLE {p}load_teachers ADD PRIMARY KEY (aggregate_id)",
-        f"CREATE TEMP TABLE {p}load_transfers ON COMMIT DROP AS SELECT e.aggregate_id, e.position, e.version, "
+        f"CREATE TEMP TABLE {p}load_transfers ON COMMIT DROP AS SELECT e.aggregate_id, e.position, e.version, e.at, "
         f"e.j->>'to_school_id' AS school_id, e.j->'effective_on'->>'_data_' AS from_date, "
         f"row_number() OVER (PARTITION BY e.aggregate_id ORDER BY e.position) AS nth "
         f"FROM {s} e WHERE e.event_type = 'Teacher.Transferred'",
@@ -262,26 +263,30 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         f"school_id FROM {p}load_transfers ORDER BY aggregate_id, position DESC) t USING (aggregate_id) "
         f"WHERE e.event_type = 'Teacher.Registered'",
         # postings: the registration's, then one per transfer; each ends where the first later one starts
-        f"INSERT INTO {p}postings (teacher_no, seq, school_id, from_date, event_id, until_date) "
+        # (transfers are in order: the next one, recorded when it was)
+        f"INSERT INTO {p}postings (teacher_no, seq, school_id, from_date, event_id, until_date, recorded_at, "
+        f"until_recorded_at) "
         f"SELECT teacher_no, seq, school_id, from_date, event_id, MIN(from_date COLLATE \"C\") OVER (PARTITION BY "
-        f"teacher_no ORDER BY seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) FROM ("
+        f"teacher_no ORDER BY seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), at, "
+        f"LEAD(at) OVER (PARTITION BY teacher_no ORDER BY seq) FROM ("
         f"SELECT m.teacher_no, 1 AS seq, e.j->>'school_id' AS school_id, COALESCE(e.j->'hired_on'->>'_data_', "
         f"to_char((e.j->'timestamp'->>'_data_')::timestamptz AT TIME ZONE {zone}, 'YYYY-MM-DD')) AS from_date, "
-        f"{eid} AS event_id "
+        f"{eid} AS event_id, e.at "
         f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) {digest} WHERE e.event_type = 'Teacher.Registered' "
-        f"UNION ALL SELECT m.teacher_no, 1 + e.nth, e.school_id, e.from_date, {eid} "
+        f"UNION ALL SELECT m.teacher_no, 1 + e.nth, e.school_id, e.from_date, {eid}, e.at "
         f"FROM {p}load_transfers e JOIN {p}load_teachers m USING (aggregate_id) {digest}) postings",
         *_enrolments(p, s, crypto),
         # credits, revoked by their last revocation
         f"INSERT INTO {p}credits (credit_id, teacher_no, programme_code, title, level, form, selection, "
         f"school_based_content, hours_x10, credits_x100, year, awarded_on, awarded_at, certified_by, certifier_role, "
-        f"school_id, event_id, policy_version, status, revoked_event_id, revoked_reason) "
+        f"school_id, event_id, policy_version, status, revoked_event_id, revoked_reason, revoked_at) "
         f"SELECT e.j->>'credit_id', m.teacher_no, e.j->'programme'->>'code', e.j->'programme'->>'title', "
         f"e.j->'programme'->>'level', e.j->'programme'->>'form', e.j->'programme'->>'selection', "
         f"e.j->'programme'->>'school_based_content', {hours_x10}, "
         f"{credits_x100}, (e.j->>'year')::integer, e.j->'awarded_on'->>'_data_', {at}, "
         f"COALESCE(e.j->'actor'->>'sub', ''), COALESCE(e.j->'actor'->>'role', ''), e.j->>'school_id', {eid}, "
-        f"e.j->>'policy_version', CASE WHEN r.credit_id IS NULL THEN 'valid' ELSE 'revoked' END, r.event_id, r.reason "
+        f"e.j->>'policy_version', CASE WHEN r.credit_id IS NULL THEN 'valid' ELSE 'revoked' END, r.event_id, r.reason, "
+        f"r.at "
         f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) {digest} "
         f"LEFT JOIN {revoked} r ON r.credit_id = e.j->>'credit_id' WHERE e.event_type = 'Teacher.CreditAwarded'",
         # disputes, with their last resolution
@@ -301,6 +306,7 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
     key = "e.aggregate_id, e.j->>'programme_code'"
     at = "e.at"
     mark_digest, mark_id = _digest(crypto, "oh", "o.aggregate_id", "COALESCE(c.version, o.version)"), _event_id("oh")
+    every_digest, every_id = _digest(crypto, "mh", "o.aggregate_id", "o.version"), _event_id("mh")
     return [
         f"CREATE TEMP TABLE {p}load_enrolled ON COMMIT DROP AS SELECT e.aggregate_id, e.position, e.at, "
         f"e.j->'programme'->>'code' AS code, e.j FROM {s} e WHERE e.event_type = 'Teacher.Enrolled'",
@@ -308,8 +314,13 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
         # attendance: each session's first mark, then the last correction after it, if any
         f"CREATE TEMP TABLE {p}load_marks ON COMMIT DROP AS SELECT e.aggregate_id, e.j->>'programme_code' AS code, "
         f"(e.j->>'session_no')::integer AS session_no, e.position, e.version, (e.j->>'present')::boolean::integer AS "
-        f"present, e.j->>'corrects' IS NOT NULL AS correction FROM {s} e "
+        f"present, e.j->>'corrects' IS NOT NULL AS correction, e.at FROM {s} e "
         f"WHERE e.event_type = 'Teacher.AttendanceRecorded'",
+        # every mark, until the next one of its session (a correction) replaced it
+        f"INSERT INTO {p}marks (event_id, programme_code, teacher_no, session_no, present, recorded_at, superseded_at) "
+        f"SELECT {every_id}, o.code, m.teacher_no, o.session_no, o.present, o.at, LEAD(o.at) OVER (PARTITION BY "
+        f"o.aggregate_id, o.code, o.session_no ORDER BY o.position) "
+        f"FROM {p}load_marks o JOIN {p}load_teachers m USING (aggregate_id) {every_digest}",
         f"INSERT INTO {p}attendance (programme_code, teacher_no, session_no, present, event_id) "
         f"SELECT o.code, m.teacher_no, o.session_no, COALESCE(c.present, o.present), "
         f"{mark_id} "
@@ -323,14 +334,18 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
         f"INSERT INTO {p}enrolments (programme_code, teacher_no, ends_on, enrolled_at, substitutes_for, absence_kind, "
         f"absence_status, substitute_teacher_no, school_decision, provider_decision, sessions_present, "
         f"sessions_marked, session_count, assessment_result, assessment_late, assessed_at, evaluated_at, "
-        f"evaluation_late) "
+        f"evaluation_late, absence_approved_at) "
         f"SELECT n.code, m.teacher_no, n.j->'programme'->'ends_on'->>'_data_', "
         f"n.at, n.j->>'substitutes_for', q.kind, "
         f"CASE WHEN b.last_any IS NULL THEN NULL WHEN b.last_any = b.last_request THEN 'pending' "
         f"WHEN 'rejected' IN (ds.decision, dp.decision) THEN 'rejected' "
         f"WHEN ds.decision = 'approved' AND dp.decision = 'approved' THEN 'approved' ELSE 'pending' END, "
         f"q.substitute, ds.decision, dp.decision, COALESCE(k.present, 0), COALESCE(k.marked, 0), "
-        f"jsonb_array_length(n.j->'programme'->'session_nos'), a.result, a.late, a.assessed_at, v.evaluated_at, v.late "
+        f"jsonb_array_length(n.j->'programme'->'session_nos'), a.result, a.late, a.assessed_at, v.evaluated_at, "
+        f"v.late, "
+        # approved by the later of the two approvals (after the last request)
+        f"CASE WHEN b.last_any IS NOT NULL AND b.last_any <> b.last_request AND ds.decision = 'approved' "
+        f"AND dp.decision = 'approved' THEN GREATEST(ds.at, dp.at) END "
         f"FROM {p}load_enrolled n JOIN {p}load_teachers m USING (aggregate_id) "
         # absences: the last request after the enrolment, and each side's last decision after it
         f"LEFT JOIN (SELECT n.aggregate_id, n.code, MAX(e.position) FILTER (WHERE e.event_type = "
@@ -342,7 +357,7 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
         f"WHERE e.event_type = 'Teacher.AbsenceRequested') q ON q.position = b.last_request "
         + "".join(
             f"LEFT JOIN (SELECT DISTINCT ON (e.aggregate_id, e.j->>'programme_code') e.aggregate_id, "
-            f"e.j->>'programme_code' AS code, e.position, e.j->>'decision' AS decision FROM {s} e "
+            f"e.j->>'programme_code' AS code, e.position, e.j->>'decision' AS decision, e.at FROM {s} e "
             f"WHERE e.event_type = 'Teacher.AbsenceDecided' AND e.j->>'by' = '{by}' "
             f"ORDER BY e.aggregate_id, e.j->>'programme_code', e.position DESC) {alias} "
             f"ON {alias}.aggregate_id = n.aggregate_id AND {alias}.code = n.code "

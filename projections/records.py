@@ -206,7 +206,8 @@ class RecordsProjection:
                                  "school_id": e.school_id, "hired_on": hired})
         # Without a hire date, the teacher counts from the day they were registered.
         rows.insert("postings", {"teacher_no": e.teacher_no, "seq": 1, "school_id": e.school_id,
-                                 "from_date": hired or registration_date(e.timestamp), "event_id": event_id})
+                                 "from_date": hired or registration_date(e.timestamp), "event_id": event_id,
+                                 "recorded_at": instant(e.timestamp)})
 
     def _transferred(self, rows: Rows, e: Any) -> None:
         event_id = eid(e)
@@ -218,12 +219,13 @@ class RecordsProjection:
         # Each earlier posting ends where the first later one starts (so the posting in force on a
         # day is the one with from_date <= day < until_date, whatever order transfers were recorded in).
         start = e.effective_on.isoformat()
+        at = instant(e.timestamp)
         for earlier in range(1, seq + 1):
             row = rows.get("postings", teacher_no, earlier)
             if row is not None and (row["until_date"] is None or row["until_date"] > start):
-                rows.update("postings", (teacher_no, earlier), until_date=start)
+                rows.update("postings", (teacher_no, earlier), until_date=start, until_recorded_at=at)
         rows.insert("postings", {"teacher_no": teacher_no, "seq": seq + 1, "school_id": e.to_school_id,
-                                 "from_date": e.effective_on.isoformat(), "event_id": event_id})
+                                 "from_date": e.effective_on.isoformat(), "event_id": event_id, "recorded_at": at})
         rows.update("teachers", (teacher_no,), school_id=e.to_school_id)
 
     def _enrolled(self, rows: Rows, e: Any) -> None:
@@ -250,6 +252,7 @@ class RecordsProjection:
             row["absence_status"] = "rejected"
         elif decisions == ("approved", "approved"):
             row["absence_status"] = "approved"
+            row["absence_approved_at"] = instant(e.timestamp)
         else:
             row["absence_status"] = "pending"
 
@@ -259,7 +262,10 @@ class RecordsProjection:
         key = (e.programme_code, teacher_no, e.session_no)
         present = int(e.present)
         enrolment = rows.get("enrolments", e.programme_code, teacher_no)
+        mark = {"event_id": event_id, "programme_code": e.programme_code, "teacher_no": teacher_no,
+                "session_no": e.session_no, "present": present, "recorded_at": instant(e.timestamp)}
         if e.corrects is None:
+            rows.insert("marks", mark)
             rows.insert("attendance", {"programme_code": e.programme_code, "teacher_no": teacher_no,
                                        "session_no": e.session_no, "present": present, "event_id": event_id})
             if enrolment is not None:
@@ -270,6 +276,8 @@ class RecordsProjection:
         if before is None:
             return  # a correction of nothing recorded changes nothing
         was = before["present"]
+        rows.update("marks", (before["event_id"],), superseded_at=mark["recorded_at"])
+        rows.insert("marks", mark)
         rows.update("attendance", key, present=present, event_id=event_id)
         if enrolment is not None:
             rows.update("enrolments", key[:2], sessions_present=enrolment["sessions_present"] + present - was)
@@ -297,7 +305,8 @@ class RecordsProjection:
 
     def _credit_revoked(self, rows: Rows, e: Any) -> None:
         event_id = eid(e)
-        rows.update("credits", (e.credit_id,), status="revoked", revoked_event_id=event_id, revoked_reason=e.reason)
+        rows.update("credits", (e.credit_id,), status="revoked", revoked_event_id=event_id, revoked_reason=e.reason,
+                    revoked_at=instant(e.timestamp))
 
     def _dispute_opened(self, rows: Rows, e: Any) -> None:
         rows.insert("disputes", {"dispute_id": e.dispute_id, "teacher_no": self._teacher(rows, e),

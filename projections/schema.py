@@ -31,7 +31,8 @@ TABLES: dict[str, str] = {
     ),
     "postings": (
         "teacher_no TEXT NOT NULL, seq INTEGER NOT NULL, school_id TEXT NOT NULL, from_date TEXT, "
-        "event_id TEXT NOT NULL, until_date TEXT, PRIMARY KEY (teacher_no, seq)"
+        "event_id TEXT NOT NULL, until_date TEXT, recorded_at TEXT NOT NULL, until_recorded_at TEXT, "
+        "PRIMARY KEY (teacher_no, seq)"
     ),
     "enrolments": (
         "programme_code TEXT NOT NULL, teacher_no TEXT NOT NULL, ends_on TEXT NOT NULL, enrolled_at TEXT NOT NULL, "
@@ -39,12 +40,18 @@ TABLES: dict[str, str] = {
         "school_decision TEXT, provider_decision TEXT, sessions_present INTEGER NOT NULL, "
         "sessions_marked INTEGER NOT NULL, session_count INTEGER NOT NULL, assessment_result TEXT, "
         "assessment_late INTEGER, assessed_at TEXT, evaluated_at TEXT, evaluation_late INTEGER, "
-        "PRIMARY KEY (programme_code, teacher_no)"
+        "absence_approved_at TEXT, PRIMARY KEY (programme_code, teacher_no)"
     ),
     "attendance": (
         "programme_code TEXT NOT NULL, teacher_no TEXT NOT NULL, session_no INTEGER NOT NULL, "
         "present INTEGER NOT NULL, "
         "event_id TEXT NOT NULL, PRIMARY KEY (programme_code, teacher_no, session_no)"
+    ),
+    # Every attendance mark recorded, each until the correction that replaced it: attendance as it
+    # stood at any instant (projections/as_of.py).
+    "marks": (
+        "event_id TEXT PRIMARY KEY, programme_code TEXT NOT NULL, teacher_no TEXT NOT NULL, "
+        "session_no INTEGER NOT NULL, present INTEGER NOT NULL, recorded_at TEXT NOT NULL, superseded_at TEXT"
     ),
     "credits": (
         "credit_id TEXT PRIMARY KEY, teacher_no TEXT NOT NULL, programme_code TEXT NOT NULL, title TEXT NOT NULL, "
@@ -52,7 +59,7 @@ TABLES: dict[str, str] = {
         "hours_x10 BIGINT NOT NULL, credits_x100 BIGINT NOT NULL, year INTEGER NOT NULL, awarded_on TEXT NOT NULL, "
         "awarded_at TEXT NOT NULL, certified_by TEXT NOT NULL, certifier_role TEXT NOT NULL, school_id TEXT NOT NULL, "
         "event_id TEXT NOT NULL, policy_version TEXT NOT NULL, status TEXT NOT NULL, revoked_event_id TEXT, "
-        "revoked_reason TEXT"
+        "revoked_reason TEXT, revoked_at TEXT"
     ),
     "teacher_years": (
         "teacher_no TEXT NOT NULL, year INTEGER NOT NULL, hours_x10 BIGINT NOT NULL, "
@@ -104,6 +111,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "postings": ("teacher_no", "seq"),
     "enrolments": ("programme_code", "teacher_no"),
     "attendance": ("programme_code", "teacher_no", "session_no"),
+    "marks": ("event_id",),
     "credits": ("credit_id",),
     "teacher_years": ("teacher_no", "year"),
     "disputes": ("dispute_id",),
@@ -121,6 +129,7 @@ INDEXES: list[tuple[str, str]] = [
     ("teachers", "school_id"),
     ("postings", "school_id"),
     ("enrolments", "teacher_no"),
+    ("marks", "teacher_no, programme_code"),
     ("enrolments", "ends_on"),
     ("enrolments", "assessment_result, ends_on"),
     ("enrolments", "evaluated_at, ends_on"),

@@ -69,6 +69,9 @@ class Column:
 
 _CODE = Column("code", ("项目编号", "项目代码"))
 _TEACHER_NO = Column("teacher_no", ("工号", "教师编号", "教师工号"))
+# when the row's fact happened, and why it is entered only now (补录): docs/import.md
+_OCCURRED_ON = Column("occurred_on", ("发生日期",), required=False)
+_LATE_REASON = Column("late_reason", ("补录原因",), required=False)
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "teachers": (
@@ -92,17 +95,20 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("sessions", ("场次安排",)),
         Column("capacity", ("容量", "名额"), required=False),
     ),
-    "enrolments": (_CODE, _TEACHER_NO),
+    "enrolments": (_CODE, _TEACHER_NO, _OCCURRED_ON, _LATE_REASON),
+    # a mark happened on its session's day: an attendance sheet has no 发生日期 of its own
     "attendance": (_CODE, Column("session_no", ("场次", "场次号", "session")), _TEACHER_NO,
-                   Column("present", ("出勤", "是否出勤"))),
+                   Column("present", ("出勤", "是否出勤")), _LATE_REASON),
     "assessments": (
         _CODE,
         _TEACHER_NO,
         Column("attitude", ("学习态度",)),
         Column("assignments", ("作业完成",)),
         Column("result", ("结果", "考核结果")),
+        _OCCURRED_ON,
+        _LATE_REASON,
     ),
-    "credits": (_CODE, _TEACHER_NO, Column("hours", ("学时", "认定学时"))),
+    "credits": (_CODE, _TEACHER_NO, Column("hours", ("学时", "认定学时")), _OCCURRED_ON, _LATE_REASON),
 }
 KINDS = tuple(COLUMNS)
 
@@ -236,18 +242,29 @@ def _programme(app: TrainRec, actor: Actor, f: dict[str, Cell]) -> Send:
     )
 
 
+def _dated(f: dict[str, Cell]) -> dict[str, Any]:
+    """The row's effective date (发生日期) and late reason (补录原因), when given."""
+    dated: dict[str, Any] = {}
+    if "occurred_on" in f:
+        dated["occurred_on"] = parse_date(f["occurred_on"], "发生日期")
+    if "late_reason" in f:
+        dated["late_reason"] = _text(f, "late_reason")
+    return dated
+
+
 def _enrolment(app: TrainRec, actor: Actor, f: dict[str, Cell]) -> Send:
-    return partial(app.enrol, actor, _text(f, "code"), _text(f, "teacher_no"))
+    return partial(app.enrol, actor, _text(f, "code"), _text(f, "teacher_no"), **_dated(f))
 
 
 def _assessment(app: TrainRec, actor: Actor, f: dict[str, Cell]) -> Send:
     return partial(app.assess, actor, _text(f, "code"), _text(f, "teacher_no"),
                    parse_int(f["attitude"], "学习态度"), parse_int(f["assignments"], "作业完成"),
-                   AssessmentResult(parse_choice(f["result"], "结果", RESULTS)))
+                   AssessmentResult(parse_choice(f["result"], "结果", RESULTS)), **_dated(f))
 
 
 def _credit(app: TrainRec, actor: Actor, f: dict[str, Cell]) -> Send:
-    return partial(app.award_credit, actor, _text(f, "code"), _text(f, "teacher_no"), parse_decimal(f["hours"], "学时"))
+    return partial(app.award_credit, actor, _text(f, "code"), _text(f, "teacher_no"), parse_decimal(f["hours"], "学时"),
+                   **_dated(f))
 
 
 BUILDERS: dict[str, Callable[[TrainRec, Actor, dict[str, Cell]], Send]] = {
@@ -266,6 +283,7 @@ class Mark:
     session_no: int
     teacher_no: str
     present: bool
+    late_reason: str | None = None
 
 
 # --- running an import --------------------------------------------------------------------------
@@ -354,13 +372,14 @@ class _Run:
 
     def attendance(self, mapping: dict[str, str], rows: Sequence[Row]) -> None:
         units: list[tuple[int, RowResult | list[Mark]]] = []
-        sheets: dict[tuple[str, int], list[Mark]] = {}
+        sheets: dict[tuple[str, int, str | None], list[Mark]] = {}
         seen: dict[tuple[str, int, str], int] = {}
         for number, row in rows:
             try:
                 f = row_fields(self.kind, mapping, row)
                 mark = Mark(number, row, _text(f, "code"), parse_int(f["session_no"], "场次"),
-                            _text(f, "teacher_no"), parse_choice(f["present"], "出勤", PRESENCE) == "1")
+                            _text(f, "teacher_no"), parse_choice(f["present"], "出勤", PRESENCE) == "1",
+                            _text(f, "late_reason") if "late_reason" in f else None)
                 first = seen.setdefault((mark.code, mark.session_no, mark.teacher_no), number)
                 if first != number:
                     raise RowError("duplicate_line", f"teacher {mark.teacher_no} is already on row {first} "
@@ -368,7 +387,8 @@ class _Run:
             except RowError as error:
                 units.append((number, RowResult(number, False, error.code, error.reason)))
                 continue
-            sheet = sheets.setdefault((mark.code, mark.session_no), [])
+            # one sheet per session and late reason (a sheet's reason is its lines')
+            sheet = sheets.setdefault((mark.code, mark.session_no, mark.late_reason), [])
             if not sheet:
                 units.append((number, sheet))
             sheet.append(mark)
@@ -404,11 +424,12 @@ class _Run:
     def sheet(self, marks: list[Mark]) -> list[RowResult]:
         """One sheet command for the marks; if it is refused (one refused line refuses a sheet),
         each mark is sent as a sheet of its own, so good lines are recorded and bad ones named."""
-        code, session_no = marks[0].code, marks[0].session_no
+        code, session_no, late_reason = marks[0].code, marks[0].session_no, marks[0].late_reason
 
         def send(lines: list[Mark]) -> Send:
             return partial(self.app.record_attendance, self.actor, code, session_no,
-                           [m.teacher_no for m in lines if m.present], [m.teacher_no for m in lines if not m.present])
+                           [m.teacher_no for m in lines if m.present], [m.teacher_no for m in lines if not m.present],
+                           late_reason=late_reason)
 
         try:
             result = send(marks)(idempotency_key=self.sheet_key(marks))
