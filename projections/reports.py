@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import orjson
 
 from domain.policy import Policy
-from projections.db import ReadModelDB
+from projections.db import LIKE_ESCAPE, ReadModelDB, like_prefix
+from projections.records import instant
 from projections.school_years import (
     COUNTS,
     LISTS,
@@ -121,6 +122,12 @@ class Reports:
             "policy_version": self.policy.version,
         }
 
+    def enrolled_teachers(self, code: str, at: str) -> list[str]:
+        """The teachers with an enrolment in `code` recorded by the instant `at`."""
+        return [str(r[0]) for r in self.db.query(
+            f"SELECT teacher_no FROM {self.p}enrolments WHERE programme_code = ? AND enrolled_at <= ? "
+            "ORDER BY teacher_no", (code, at))]
+
     # --- roster --------------------------------------------------------------------------
     def roster(self, code: str, today: date, held: int | None = None) -> dict[str, Any] | None:
         """The roster of programme `code` as of `today`. `held`: the programme's sessions dated on or
@@ -183,8 +190,12 @@ class Reports:
         }
 
     # --- compliance ----------------------------------------------------------------------
-    def compliance(self, org_id: str, year: int, today: date, children: bool = True) -> dict[str, Any] | None:
-        """The unit's figures and, with `children`, each child unit's, from per-school sums."""
+    def compliance(self, org_id: str, year: int, today: date, children: bool = True, at: datetime | None = None
+                   ) -> dict[str, Any] | None:
+        """The unit's figures and, with `children`, each child unit's, from per-school sums. `at`: as
+        they stood at that instant (`today` is then its date), from what was recorded by then."""
+        if at is not None:
+            return self._compliance_at(org_id, year, today, children, instant(at))
         text, result = self._compliance(org_id, year, today, children)
         return orjson.loads(text) if result is None and text is not None else result
 
@@ -216,20 +227,46 @@ class Reports:
             units = [path] + [f"{path}{kid[0]}/" for kid in kids]
             found, computed = school_years.read_in(tx, state, path, year, today)
         school_years.keep(state, year, today, computed)
-        tallies = self._tallies(units, found)
-        result = {"org_id": org_id, "name": name, "kind": kind, "year": year,
-                  "policy_version": self.policy.version, **tallies[0].summary(self.policy)}
-        if children:
-            result["children"] = []
-            for (kid_id, kid_name, kid_kind), kid_tally in zip(kids, tallies[1:], strict=True):
-                kid = kid_tally.summary(self.policy, lists=False)
-                result["children"].append({"org_id": kid_id, "name": kid_name, "kind": kid_kind,
-                                           "teachers": kid["teachers"], "figures": kid["figures"]})
+        result = self._answer(org_id, name, kind, year, units, found, kids if children else None)
         text = None
         if kept:
             text = answer_json(result)
             store_answer(self.db, self.p, state, org_id, year, today, self.policy.version, text)
         return text, result
+
+    def _compliance_at(self, org_id: str, year: int, today: date, children: bool, at: str) -> dict[str, Any] | None:
+        """`compliance` as recorded at `at`: every school's sums computed from the rows recorded by then
+        (projections/as_of.py); no cached row or stored answer holds them. The units are named as
+        they are today (the service names them as they were then: org units are only renamed)."""
+        school_years = SchoolYears(self.db, self.p, self.policy)
+        with self.db.snapshot() as tx:
+            orgs = tx.query(f"SELECT name, kind, path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
+            if not orgs:
+                return None
+            name, kind, path = (str(value) for value in orgs[0])
+            kids = tx.query(
+                f"SELECT org_id, name, kind FROM {self.p}orgs WHERE parent_id = ? AND kind <> 'provider' "
+                "ORDER BY org_id", (org_id,)) if children else []
+            computed = school_years.compute(tx, year, today, None, path, at)
+            paths = {str(r[0]): str(r[1]) for r in tx.query(
+                f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))}
+        found = [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
+        units = [path] + [f"{path}{kid[0]}/" for kid in kids]
+        return self._answer(org_id, name, kind, year, units, found, kids if children else None)
+
+    def _answer(self, org_id: str, name: str, kind: str, year: int, units: list[str],
+                found: list[tuple[str, str, Values]], kids: list[Any] | None) -> dict[str, Any]:
+        """The answer of unit `org_id` (the first of `units`) and, unless `kids` is None, of each child."""
+        tallies = self._tallies(units, found)
+        result = {"org_id": org_id, "name": name, "kind": kind, "year": year,
+                  "policy_version": self.policy.version, **tallies[0].summary(self.policy)}
+        if kids is not None:
+            result["children"] = []
+            for (kid_id, kid_name, kid_kind), kid_tally in zip(kids, tallies[1:], strict=True):
+                kid = kid_tally.summary(self.policy, lists=False)
+                result["children"].append({"org_id": kid_id, "name": kid_name, "kind": kid_kind,
+                                           "teachers": kid["teachers"], "figures": kid["figures"]})
+        return result
 
     def refresh_answers(self, today: date, years: Iterable[int]) -> int:
         """Recompute the stored answers of `years` that are stale (after the schools' rows are

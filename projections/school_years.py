@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from projections import as_of
 from projections.db import LIKE_ESCAPE, ReadModelDB, Tx, like_prefix
 from projections.teacher_years import CHUNK
 
@@ -256,23 +257,26 @@ class SchoolYears:
         return True
 
     # --- computing -----------------------------------------------------------------------
-    def compute(self, tx: Tx, year: int, today: date, schools: list[str] | None, path: str) -> dict[str, SchoolYear]:
+    def compute(self, tx: Tx, year: int, today: date, schools: list[str] | None, path: str,
+                at: str | None = None) -> dict[str, SchoolYear]:
         """The sums of `schools` (of every org under `path` when None), read in `tx`: a row for
-        each, zero for one without members that day."""
+        each, zero for one without members that day. `at` (an instant, `records.instant` text): the
+        sums as recorded then, from when each row was recorded (projections/as_of.py), not from
+        `rm_teacher_years`; `today` is then that instant's date."""
         if schools is None:
             orgs = tx.query(f"SELECT org_id FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))
             result = {str(r[0]): SchoolYear() for r in orgs}
             self._compute(tx, result, year, today, f"SELECT o.org_id FROM {self.p}orgs o WHERE o.path LIKE ? "
-                          f"{LIKE_ESCAPE}", (like_prefix(path),))
+                          f"{LIKE_ESCAPE}", (like_prefix(path),), at)
             return result
         result = {school_id: SchoolYear() for school_id in schools}
         for start in range(0, len(schools), CHUNK):
             chunk = schools[start:start + CHUNK]
-            self._compute(tx, result, year, today, ", ".join("?" * len(chunk)), chunk)
+            self._compute(tx, result, year, today, ", ".join("?" * len(chunk)), chunk, at)
         return result
 
     def _compute(self, tx: Tx, result: dict[str, SchoolYear], year: int, today: date, among: str,
-                 among_args: Sequence[Any]) -> None:
+                 among_args: Sequence[Any], at: str | None = None) -> None:
         p = self.p
         t = self.policy.thresholds
         first, last = self.policy.year_bounds(year)
@@ -281,9 +285,12 @@ class SchoolYears:
         elapsed = year - cycle_start + 1
         cycle_needed_x10 = self.policy.cycle.required * elapsed / self.policy.cycle.length_years * 10
         # Teachers whose posting in force on the year's last day so far is at one of the schools (docs/decisions.md)
-        members = (f"SELECT ps.teacher_no, ps.school_id FROM {p}postings ps WHERE ps.from_date <= ? "
-                   f"AND (ps.until_date IS NULL OR ps.until_date > ?) AND ps.school_id IN ({among})")
-        member_args = (end, end, *among_args)
+        if at is None:
+            members = (f"SELECT ps.teacher_no, ps.school_id FROM {p}postings ps WHERE ps.from_date <= ? "
+                       f"AND (ps.until_date IS NULL OR ps.until_date > ?) AND ps.school_id IN ({among})")
+            member_args: tuple[Any, ...] = (end, end, *among_args)
+        else:
+            members, member_args = as_of.members(p, at, end, among, among_args)
         postgres = self.db.backend == "postgres"
         # Each rule's test of one member falling short, and its limit in tenths of an hour.
         short_of = {
@@ -303,46 +310,38 @@ class SchoolYears:
         agg = ("string_agg({}, chr(31) ORDER BY teacher_no COLLATE \"C\")" if postgres
                else "group_concat({}, char(31))").format
         lists = ", ".join(agg(f"CASE WHEN {test} THEN teacher_no END") for test, _ in tests)
+        if at is None:
+            per_member, per_member_args = self._per_member(year, today, first, last, cycle_start)
+        else:
+            per_member, per_member_args = as_of.per_member(p, at, year, today, first, last, cycle_start)
         rows = tx.query(
             f"WITH m AS ({members}) "
-            # one row per member: the year's row, whose cycle_x10 holds the cycle's hours so far; a
-            # member without a row that year has those of their latest earlier row of the cycle
             f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {counts}, {lists} FROM ("
-            "SELECT m.school_id, m.teacher_no, COALESCE(ty.hours_x10, 0) AS h, "
-            "COALESCE(ty.self_selected_x10, 0) AS s, COALESCE(ty.designated_x10, 0) AS d, "
-            "COALESCE(ty.elective_x10, 0) AS el, COALESCE(ty.concentrated_max_x10, -1) AS cm, "
-            # participation counts only programmes ended before the report's day: those of the year
-            # ending from today on (none, for a past year) are taken off the year's row
-            "COALESCE(ty.enrolments_counted, 0) - COALESCE(fu.cnt, 0) AS cnt, "
-            "COALESCE(ty.enrolments_attended, 0) - COALESCE(fu.att, 0) AS att, "
-            f"COALESCE(ty.cycle_x10, (SELECT c.cycle_x10 FROM {p}teacher_years c WHERE c.teacher_no = m.teacher_no "
-            "AND c.year BETWEEN ? AND ? ORDER BY c.year DESC LIMIT 1), 0) AS cy "
-            f"FROM m LEFT JOIN {p}teacher_years ty ON ty.teacher_no = m.teacher_no AND ty.year = ? "
-            "LEFT JOIN (SELECT teacher_no, SUM(CASE WHEN absence_status = 'approved' THEN 0 ELSE 1 END) AS cnt, "
-            "SUM(CASE WHEN absence_status = 'approved' OR sessions_present = 0 THEN 0 ELSE 1 END) AS att "
-            f"FROM {p}enrolments WHERE ends_on >= ? AND ends_on <= ? GROUP BY teacher_no) fu "
-            "ON fu.teacher_no = m.teacher_no) f "
-            "GROUP BY school_id",
-            # in the order of their marks
-            (*member_args, *limits, *limits, cycle_start, year - 1, year, max(today, first).isoformat(),
-             last.isoformat()),
+            f"{per_member}) f GROUP BY school_id",
+            (*member_args, *limits, *limits, *per_member_args),
         )
         overdue_a: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
         overdue_e: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
-        for teacher_no, school_id, kind in tx.query(
-            f"SELECT e.teacher_no, m.school_id, 'assessment' FROM {p}enrolments e "
-            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
-            "AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
-            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved') "
-            f"UNION ALL SELECT e.teacher_no, m.school_id, 'evaluation' FROM {p}enrolments e "
-            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.evaluated_at IS NULL "
-            "AND e.assessment_result IS NOT NULL AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
-            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved')",
-            (*member_args, first.isoformat(), last.isoformat(),
-             (today - timedelta(days=self.policy.deadlines.assessment_days)).isoformat(),
-             *member_args, first.isoformat(), last.isoformat(),
-             (today - timedelta(days=self.policy.deadlines.evaluation_days)).isoformat()),
-        ):
+        if at is None:
+            overdue, overdue_args = (
+                f"SELECT e.teacher_no, m.school_id, 'assessment' FROM {p}enrolments e "
+                f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
+                "AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
+                "AND (e.absence_status IS NULL OR e.absence_status <> 'approved') "
+                f"UNION ALL SELECT e.teacher_no, m.school_id, 'evaluation' FROM {p}enrolments e "
+                f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.evaluated_at IS NULL "
+                "AND e.assessment_result IS NOT NULL AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
+                "AND (e.absence_status IS NULL OR e.absence_status <> 'approved')",
+                (*member_args, first.isoformat(), last.isoformat(),
+                 (today - timedelta(days=self.policy.deadlines.assessment_days)).isoformat(),
+                 *member_args, first.isoformat(), last.isoformat(),
+                 (today - timedelta(days=self.policy.deadlines.evaluation_days)).isoformat()))
+        else:
+            overdue, overdue_args = as_of.overdue(
+                p, at, members, member_args, first, last,
+                today - timedelta(days=self.policy.deadlines.assessment_days),
+                today - timedelta(days=self.policy.deadlines.evaluation_days))
+        for teacher_no, school_id, kind in tx.query(overdue, overdue_args):
             bucket = overdue_a if kind == "assessment" else overdue_e
             n, teachers = bucket[str(school_id)]
             teachers.add(str(teacher_no))
@@ -357,6 +356,31 @@ class SchoolYears:
                 tuple(int(x) for x in short[:rules]),
                 tuple(_ordered(names, postgres) for names in short[rules:]),
                 a_count, SEPARATOR.join(sorted(a_teachers)), e_count, SEPARATOR.join(sorted(e_teachers)))
+
+    def _per_member(self, year: int, today: date, first: date, last: date, cycle_start: int
+                    ) -> tuple[str, tuple[Any, ...]]:
+        """One row per member of `m` from `rm_teacher_years`: (school_id, teacher_no, h, s, d, el, cm,
+        cnt, att, cy), and the statement's arguments."""
+        p = self.p
+        return (
+            # the year's row, whose cycle_x10 holds the cycle's hours so far; a member without a row
+            # that year has those of their latest earlier row of the cycle
+            "SELECT m.school_id, m.teacher_no, COALESCE(ty.hours_x10, 0) AS h, "
+            "COALESCE(ty.self_selected_x10, 0) AS s, COALESCE(ty.designated_x10, 0) AS d, "
+            "COALESCE(ty.elective_x10, 0) AS el, COALESCE(ty.concentrated_max_x10, -1) AS cm, "
+            # participation counts only programmes ended before the report's day: those of the year
+            # ending from today on (none, for a past year) are taken off the year's row
+            "COALESCE(ty.enrolments_counted, 0) - COALESCE(fu.cnt, 0) AS cnt, "
+            "COALESCE(ty.enrolments_attended, 0) - COALESCE(fu.att, 0) AS att, "
+            f"COALESCE(ty.cycle_x10, (SELECT c.cycle_x10 FROM {p}teacher_years c WHERE c.teacher_no = m.teacher_no "
+            "AND c.year BETWEEN ? AND ? ORDER BY c.year DESC LIMIT 1), 0) AS cy "
+            f"FROM m LEFT JOIN {p}teacher_years ty ON ty.teacher_no = m.teacher_no AND ty.year = ? "
+            "LEFT JOIN (SELECT teacher_no, SUM(CASE WHEN absence_status = 'approved' THEN 0 ELSE 1 END) AS cnt, "
+            "SUM(CASE WHEN absence_status = 'approved' OR sessions_present = 0 THEN 0 ELSE 1 END) AS att "
+            f"FROM {p}enrolments WHERE ends_on >= ? AND ends_on <= ? GROUP BY teacher_no) fu "
+            "ON fu.teacher_no = m.teacher_no",
+            (cycle_start, year - 1, year, max(today, first).isoformat(), last.isoformat()),
+        )
 
 
 def _ordered(names: str | None, ordered: bool) -> str:

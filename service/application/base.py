@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from copy import deepcopy
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -46,6 +47,11 @@ A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 30
 CACHE_SIZE = "5000"
+# The library fast-forwards a cached aggregate under a lock of its own but copies it after letting
+# go: a copy taken while another thread fast-forwards the same object fails ("dictionary changed
+# size during iteration"). Loads of one aggregate hold one of these locks from the fast-forward
+# through the copy (striped: bounded, whatever the number of aggregates).
+_LOAD_LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
 class TrainRecBase(Application[UUID]):
@@ -108,8 +114,11 @@ class TrainRecBase(Application[UUID]):
         """The current state of one aggregate, or the domain's not-found error with `code`. Without
         `copy`, the cached object itself (whoever changes it must evict it if the change is not saved)."""
         try:
-            found: Aggregate = self.repository.get(aggregate_id, projector_func=project_events,
-                                                   deepcopy_from_cache=copy)
+            with _LOAD_LOCKS[aggregate_id.int % len(_LOAD_LOCKS)]:
+                found: Aggregate = self.repository.get(aggregate_id, projector_func=project_events,
+                                                       deepcopy_from_cache=False)
+                if copy:
+                    found = deepcopy(found)
         except AggregateNotFoundError:
             raise NotFound(code, detail) from None
         if not isinstance(found, cls):

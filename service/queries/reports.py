@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from domain.actor import Actor
-from domain.errors import Invalid, Unavailable
+from domain.errors import Invalid, NotFound, Unavailable
+from domain.ids import org_uuid
 from domain.org import OrgUnit
 from domain.programme import Programme
 from projections.db import open_read_model_db
+from projections.records import instant
 from projections.reports import Reports, answer_json
 from projections.view import ReadModel
 from service.application.base import TrainRecBase
+from service.application.values import ensure_instant
 from service.auth.scopes import ROSTER_READ, Kind
+from service.queries.roster_as_of import programme_as_of, roster_as_of
 
 READ_WAIT_SECONDS = 5.0
 
@@ -54,27 +58,66 @@ class ReportQueries(TrainRecBase):
             freshness = {"stale": {"position": self.read_model.position(), "head": head}}
         return self.reports, freshness
 
-    def roster(self, actor: Actor, code: str) -> dict[str, Any]:
+    def roster(self, actor: Actor, code: str, as_of: datetime | None = None) -> dict[str, Any]:
+        """The roster from the read model; with `as_of`, as it stood then (`roster_as_of`)."""
         self.scopes.gate(actor, ROSTER_READ)
         programme = self.lookup(actor, Programme, Kind.PROGRAMME, code)
         self.scopes.ensure_roster_read(actor, programme)
         reports, freshness = self.fresh_reports()
+        if as_of is not None:
+            return {**self._roster_as_of(reports, code, self._reported_instant(as_of)), **freshness}
         today = self.policy.local_date(self.clock())
         roster = reports.roster(code, today, held=sessions_held(programme, today))
         if roster is None:
             raise Unavailable("projection_behind", f"programme {code} is recorded but not yet in the read model")
         return {**roster, **freshness}
 
-    def compliance(self, actor: Actor, org_id: str, year: int) -> dict[str, Any]:
+    def _reported_instant(self, as_of: datetime) -> datetime:
+        """The instant a report `as_of` is made at: `as_of`, or now when it is later (what is recorded
+        by a later instant is not known yet)."""
+        ensure_instant(as_of, "as_of")
+        return min(as_of, self.clock())
+
+    def _org_name_as_of(self, org_id: str, at: datetime) -> str | None:
+        name = None
+        for event in self.events.get(org_uuid(org_id)):
+            if event.timestamp > at:
+                break
+            name = event.name
+        return name
+
+    def _roster_as_of(self, reports: Reports, code: str, at: datetime) -> dict[str, Any]:
+        programme = programme_as_of(self.events, code, at)
+        if programme is None:
+            raise NotFound("programme_not_found", f"programme {code} was not recorded by {at.isoformat()}")
+        today = self.policy.local_date(at)
+        roster = roster_as_of(self.events, self.policy, programme, reports.enrolled_teachers(code, instant(at)), at,
+                              sessions_held(programme, today))
+        if roster is None:
+            raise Unavailable("projection_behind", f"programme {code} is recorded but not yet in the read model")
+        return {**roster, "as_of": at.isoformat()}
+
+    def compliance(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None) -> dict[str, Any]:
         reports, freshness = self._compliance_reports(actor, org_id, year)
+        if as_of is not None:
+            at = self._reported_instant(as_of)
+            result = reports.compliance(org_id, year, self.policy.local_date(at), at=at)
+            if result is None:
+                raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
+            # units as they were named then (org units are renamed, never moved)
+            for unit in [result, *result.get("children", [])]:
+                unit["name"] = self._org_name_as_of(unit["org_id"], at) or unit["name"]
+            return {**result, "as_of": at.isoformat(), **freshness}
         result = reports.compliance(org_id, year, self.policy.local_date(self.clock()))
         if result is None:
             raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
         return {**result, **freshness}
 
-    def compliance_json(self, actor: Actor, org_id: str, year: int) -> str:
+    def compliance_json(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None) -> str:
         """`compliance` as JSON text: what the API sends, without parsing a stored answer only to
         write it out again (a county's is megabytes)."""
+        if as_of is not None:
+            return answer_json(self.compliance(actor, org_id, year, as_of))
         reports, freshness = self._compliance_reports(actor, org_id, year)
         text = reports.compliance_json(org_id, year, self.policy.local_date(self.clock()))
         if text is None:

@@ -1,0 +1,99 @@
+"""Compliance as it stood at an instant: the statements `SchoolYears.compute` runs with `at`.
+
+Each row of the tables says when it was recorded (`postings.recorded_at`, `enrolments.enrolled_at`,
+`credits.awarded_at`, `marks.recorded_at`, …) and when what it says stopped holding
+(`postings.until_recorded_at`, `credits.revoked_at`, `marks.superseded_at`), so the facts recorded
+by an instant are a filter of the same tables, and the figures computed from them are those a
+report made at that instant gave (tests/projections/test_as_of.py compares them with a store that
+holds only the events recorded by then). `rm_teacher_years` holds today's sums only: these
+statements add the credits and enrolments up themselves, for the members of the schools asked.
+
+Instants are `records.instant` text (UTC, microseconds), which orders as the instants do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+
+def members(p: str, at: str, end: str, among: str, among_args: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """(teacher_no, school_id) of the teachers whose posting in force on `end`, as recorded at `at`,
+    is at one of the schools: a posting recorded by then, not yet ended by a later one recorded by
+    then."""
+    return (
+        f"SELECT ps.teacher_no, ps.school_id FROM {p}postings ps WHERE ps.recorded_at <= ? AND ps.from_date <= ? "
+        "AND (ps.until_date IS NULL OR ps.until_date > ? OR ps.until_recorded_at > ?) "
+        f"AND ps.school_id IN ({among})",
+        (at, end, end, at, *among_args),
+    )
+
+
+def _valid_credit(alias: str) -> str:
+    return f"{alias}.awarded_at <= ? AND ({alias}.revoked_at IS NULL OR {alias}.revoked_at > ?)"
+
+
+def _not_excused(alias: str) -> str:
+    return f"({alias}.absence_approved_at IS NULL OR {alias}.absence_approved_at > ?)"
+
+
+def per_member(p: str, at: str, year: int, today: date, first: date, last: date, cycle_start: int
+               ) -> tuple[str, tuple[Any, ...]]:
+    """One row per member of `m`: (school_id, teacher_no, h, s, d, el, cm, cnt, att, cy) as
+    `rm_teacher_years` would have held them at `at` (docs/decisions.md: 校本 hours never count as
+    self-selected; participation counts programmes of the year ended before the report's day)."""
+    school_based = "(c.selection = 'school_based' OR c.form = 'school_based')"
+    this_year = "c.year = ?"
+    credit_sums = (
+        "SELECT c.teacher_no, "
+        f"SUM(CASE WHEN {this_year} THEN c.hours_x10 ELSE 0 END) AS h, "
+        f"SUM(CASE WHEN {this_year} AND c.selection = 'self_selected' AND c.form <> 'school_based' "
+        "THEN c.hours_x10 ELSE 0 END) AS s, "
+        f"SUM(CASE WHEN {this_year} AND {school_based} AND c.school_based_content = 'designated' "
+        "THEN c.hours_x10 ELSE 0 END) AS d, "
+        f"SUM(CASE WHEN {this_year} AND {school_based} AND c.school_based_content = 'elective' "
+        "THEN c.hours_x10 ELSE 0 END) AS el, "
+        f"MAX(CASE WHEN {this_year} AND c.form = 'concentrated' THEN c.hours_x10 ELSE -1 END) AS cm, "
+        "SUM(c.hours_x10) AS cy "
+        f"FROM {p}credits c WHERE c.teacher_no IN (SELECT teacher_no FROM m) AND c.year BETWEEN ? AND ? "
+        f"AND {_valid_credit('c')} GROUP BY c.teacher_no"
+    )
+    credit_args = (year, year, year, year, year, cycle_start, year, at, at)
+    attended = (
+        f"EXISTS (SELECT 1 FROM {p}marks k WHERE k.teacher_no = e.teacher_no AND k.programme_code = e.programme_code "
+        "AND k.present = 1 AND k.recorded_at <= ? AND (k.superseded_at IS NULL OR k.superseded_at > ?))"
+    )
+    participation = (
+        "SELECT e.teacher_no, "
+        f"SUM(CASE WHEN {_not_excused('e')} THEN 1 ELSE 0 END) AS cnt, "
+        f"SUM(CASE WHEN {_not_excused('e')} AND {attended} THEN 1 ELSE 0 END) AS att "
+        f"FROM {p}enrolments e WHERE e.teacher_no IN (SELECT teacher_no FROM m) AND e.enrolled_at <= ? "
+        "AND e.ends_on >= ? AND e.ends_on <= ? AND e.ends_on < ? GROUP BY e.teacher_no"
+    )
+    participation_args = (at, at, at, at, at, first.isoformat(), last.isoformat(), max(today, first).isoformat())
+    return (
+        "SELECT m.school_id, m.teacher_no, COALESCE(y.h, 0) AS h, COALESCE(y.s, 0) AS s, COALESCE(y.d, 0) AS d, "
+        "COALESCE(y.el, 0) AS el, COALESCE(y.cm, -1) AS cm, COALESCE(pa.cnt, 0) AS cnt, COALESCE(pa.att, 0) AS att, "
+        f"COALESCE(y.cy, 0) AS cy FROM m LEFT JOIN ({credit_sums}) y ON y.teacher_no = m.teacher_no "
+        f"LEFT JOIN ({participation}) pa ON pa.teacher_no = m.teacher_no",
+        (*credit_args, *participation_args),
+    )
+
+
+def overdue(p: str, at: str, members_sql: str, member_args: Sequence[Any], first: date, last: date,
+            assessment_before: date, evaluation_before: date) -> tuple[str, tuple[Any, ...]]:
+    """(teacher_no, school_id, 'assessment'|'evaluation') of each enrolment overdue at `at`: not
+    excused, its programme ending in the year and past the deadline, without the assessment (or,
+    assessed, without the evaluation) recorded by then."""
+    enrolled = (f"e.enrolled_at <= ? AND {_not_excused('e')} AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ?")
+    unassessed = "(e.assessed_at IS NULL OR e.assessed_at > ?)"
+    return (
+        f"SELECT e.teacher_no, m.school_id, 'assessment' FROM {p}enrolments e "
+        f"JOIN ({members_sql}) m ON m.teacher_no = e.teacher_no WHERE {enrolled} AND {unassessed} "
+        f"UNION ALL SELECT e.teacher_no, m.school_id, 'evaluation' FROM {p}enrolments e "
+        f"JOIN ({members_sql}) m ON m.teacher_no = e.teacher_no WHERE {enrolled} AND e.assessed_at <= ? "
+        "AND (e.evaluated_at IS NULL OR e.evaluated_at > ?)",
+        (*member_args, at, at, first.isoformat(), last.isoformat(), assessment_before.isoformat(), at,
+         *member_args, at, at, first.isoformat(), last.isoformat(), evaluation_before.isoformat(), at, at),
+    )
