@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from domain.policy import Policy
+from projections.changes import Change, changes_since
 from projections.db import LIKE_ESCAPE, ReadModelDB, like_prefix
 from projections.records import instant
 from projections.school_years import (
@@ -253,6 +254,18 @@ class Reports:
         found = [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
         units = [path] + [f"{path}{kid[0]}/" for kid in kids]
         return self._answer(org_id, name, kind, year, units, found, kids if children else None)
+
+    def compliance_changes(self, org_id: str, year: int, today: date, since: datetime) -> list[Change] | None:
+        """The events recorded after `since` that moved the unit's figures for `year` (projections/changes.py)."""
+        orgs = self.db.query(f"SELECT path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
+        if not orgs:
+            return None
+        path = str(orgs[0][0])
+
+        def figures(found: list[tuple[str, str, Values]]) -> Any:
+            return self._tallies([path], found)[0].summary(self.policy, lists=False)["figures"]
+
+        return changes_since(self.db, self.p, self.policy, path, year, today, instant(since), figures)
 
     def _answer(self, org_id: str, name: str, kind: str, year: int, units: list[str],
                 found: list[tuple[str, str, Values]], kids: list[Any] | None) -> dict[str, Any]:

@@ -37,3 +37,15 @@ def compliance(
     # rather than parsed and serialised again (megabytes of teacher numbers).
     instant = None if as_of is None else as_of_instant(as_of, service.policy.zone)
     return Response(service.compliance_json(actor, org_id, year, instant), media_type="application/json")
+
+
+@router.get("/orgs/{org_id}/compliance/changes")
+def compliance_changes(
+    org_id: Annotated[str, Path(min_length=1, max_length=64)],
+    actor: CurrentActor,
+    service: Service,
+    year: Annotated[int, Query(ge=1990, le=2100)],
+    since: Annotated[str, Query(max_length=64, description="an instant with offset or a date (the end of that "
+                                "day, Asia/Shanghai)")],
+) -> dict[str, Any]:
+    return service.compliance_changes(actor, org_id, year, as_of_instant(since, service.policy.zone, "since"))

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.actor import Actor
 from domain.errors import Invalid, NotFound, Unavailable
-from domain.ids import org_uuid
+from domain.ids import event_id, org_uuid
 from domain.org import OrgUnit
 from domain.programme import Programme
 from projections.db import open_read_model_db
@@ -19,6 +19,7 @@ from service.application.base import TrainRecBase
 from service.application.values import ensure_instant
 from service.auth.scopes import ROSTER_READ, Kind
 from service.queries.roster_as_of import programme_as_of, roster_as_of
+from service.storage.bulk_reads import notifications
 
 READ_WAIT_SECONDS = 5.0
 
@@ -80,6 +81,7 @@ class ReportQueries(TrainRecBase):
 
     def _org_name_as_of(self, org_id: str, at: datetime) -> str | None:
         name = None
+        event: Any
         for event in self.events.get(org_uuid(org_id)):
             if event.timestamp > at:
                 break
@@ -112,6 +114,27 @@ class ReportQueries(TrainRecBase):
         if result is None:
             raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
         return {**result, **freshness}
+
+    def compliance_changes(self, actor: Actor, org_id: str, year: int, since: datetime) -> dict[str, Any]:
+        """What the unit's figures for `year` were at `since` and are now, and every event recorded
+        after `since` that moved one of them, oldest first."""
+        at = self._reported_instant(since)
+        then = self.compliance(actor, org_id, year, as_of=at)
+        reports, freshness = self.fresh_reports()
+        now = reports.compliance(org_id, year, self.policy.local_date(self.clock()), children=False)
+        moved = reports.compliance_changes(org_id, year, self.policy.local_date(self.clock()), at)
+        if now is None or moved is None:
+            raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
+        stored = notifications(self.recorder, [change.position for change in moved])
+        events = []
+        for change in moved:
+            event = self.mapper.to_domain_event(stored[change.position])
+            events.append({"event_id": event_id(event.originator_id, event.originator_version), "type": change.type,
+                           "teacher_no": change.teacher_no, "recorded_at": change.recorded_at,
+                           "occurred_on": change.occurred_on, "late_entry": change.late_entry,
+                           "actor": change.actor})
+        return {"org_id": org_id, "year": year, "since": at.isoformat(), "figures_then": then["figures"],
+                "figures_now": now["figures"], "events": events, **freshness}
 
     def compliance_json(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None) -> str:
         """`compliance` as JSON text: what the API sends, without parsing a stored answer only to

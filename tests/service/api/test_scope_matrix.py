@@ -329,6 +329,11 @@ def s_compliance(service: TrainRec, clock: Clock, t: Target, where: str) -> Requ
     return Request("GET", f"/api/v1/orgs/{t.school}/compliance", params={"year": 2024}, read=True)
 
 
+def s_compliance_changes(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", f"/api/v1/orgs/{t.school}/compliance/changes",
+                   params={"year": 2024, "since": "2024-01-01"}, read=True)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     route: tuple[str, str]  # method and path template of the app
@@ -398,6 +403,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "roster": Endpoint(("GET", "/api/v1/programmes/{code}/roster"), s_roster,
                        row("AA", "AD", "AD", "AD", "AD", "DD", "AD")),
     "compliance": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance"), s_compliance, ORG_READ),
+    "compliance-changes": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance/changes"), s_compliance_changes,
+                                   ORG_READ),
 }
 
 # Where the contract is silent, the matrix pins the code's reading:
