@@ -54,6 +54,13 @@ TABLES: dict[str, str] = {
         "event_id TEXT NOT NULL, policy_version TEXT NOT NULL, status TEXT NOT NULL, revoked_event_id TEXT, "
         "revoked_reason TEXT"
     ),
+    # Earlier hours (历史学时): counted like credits of their year (domain/rules/prior_hours.py).
+    "prior_hours": (
+        "record_id TEXT PRIMARY KEY, teacher_no TEXT NOT NULL, year INTEGER NOT NULL, hours_x10 BIGINT NOT NULL, "
+        "self_selected_x10 BIGINT NOT NULL, school_based_x10 BIGINT NOT NULL, concentrated_x10 BIGINT NOT NULL, "
+        "source TEXT NOT NULL, recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL, recorder_role TEXT NOT NULL, "
+        "event_id TEXT NOT NULL, status TEXT NOT NULL, revoked_event_id TEXT, revoked_reason TEXT"
+    ),
     "teacher_years": (
         "teacher_no TEXT NOT NULL, year INTEGER NOT NULL, hours_x10 BIGINT NOT NULL, "
         "self_selected_x10 BIGINT NOT NULL, designated_x10 BIGINT NOT NULL, elective_x10 BIGINT NOT NULL, "
@@ -105,6 +112,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "enrolments": ("programme_code", "teacher_no"),
     "attendance": ("programme_code", "teacher_no", "session_no"),
     "credits": ("credit_id",),
+    "prior_hours": ("record_id",),
     "teacher_years": ("teacher_no", "year"),
     "disputes": ("dispute_id",),
     "audit": ("position",),
@@ -127,6 +135,7 @@ INDEXES: list[tuple[str, str]] = [
     ("teacher_years", "year"),
     ("credits", "teacher_no, year"),
     ("credits", "year, status"),
+    ("prior_hours", "teacher_no, year"),
     ("disputes", "teacher_no"),
     ("audit", "teacher_no, position"),
     ("audit", "actor_sub, position"),
