@@ -53,7 +53,7 @@ def setup(app: TrainRec, clock: Clock, programmes: int = 20) -> list[str]:
 WEIGHTS = {
     "clock": 8, "enrol": 22, "absence": 5, "absence_decision": 6, "attendance": 15, "assess": 10, "evaluate": 10,
     "credit": 10, "revoke": 2, "dispute": 3, "resolve": 3, "transfer": 2, "rename": 1, "reschedule": 2,
-    "reject": 1, "resubmit": 2, "prior": 8, "prior_revoke": 2,
+    "reject": 1, "resubmit": 2, "prior": 4, "prior_revoke": 1,
 }
 
 
