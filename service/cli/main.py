@@ -155,8 +155,8 @@ def _import(args: argparse.Namespace) -> int:
     if report.ignored_columns:
         print(f"ignored columns: {', '.join(report.ignored_columns)}")
     for rejected in report.rejected:
-        who = f" (工号 {rejected.teacher_no})" if rejected.teacher_no else ""
-        print(f"row {rejected.row}{who}: {rejected.code}: {rejected.reason}")
+        who = f" [工号 {rejected.teacher_no}]" if rejected.teacher_no else ""
+        print(f"row {rejected.row}: {rejected.code}: {rejected.reason}{who}")
     print(report.summary())
     if args.report:
         report.write_csv(Path(args.report))

@@ -27,10 +27,10 @@ def test_earlier_hours_are_recorded_revoked_and_listed_over_http(client: TestCli
     record_id = answer.json()["record_id"]
     assert [e["type"] for e in answer.json()["events"]] == ["PriorHoursRecorded"]
     transcript = client.get("/api/v1/teachers/A001/transcript", headers=SUP).json()
+    event = answer.json()["events"][0]["id"]
     assert [{k: p[k] for k in ("record_id", "year", "hours", "source", "event_id", "status")}
             for p in transcript["prior"]] == [{"record_id": record_id, "year": 2023, "hours": 80,
-                                               "source": "省继续教育旧平台", "event_id": answer.json()["events"][0]["id"],
-                                               "status": "valid"}]
+                                               "source": "省继续教育旧平台", "event_id": event, "status": "valid"}]
     assert transcript["totals"]["by_year"]["2023"] == {"hours": 80, "self_selected": 40, "school_based": 16,
                                                       "concentrated": 0}
     history = client.get("/api/v1/teachers/A001/history", headers=SUP).json()["events"]
