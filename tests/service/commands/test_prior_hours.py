@@ -113,6 +113,7 @@ def test_earlier_hours_count_in_the_transcript_like_credits_until_revoked(app: T
     position, differences = check(app.read_model)
     assert differences == []
     assert position > 0
+    assert app.verify(ADMIN).ok  # the hash chain holds the new events like any other
 
 
 def test_the_transcript_as_of_shows_the_earlier_hours_recorded_by_then(app: TrainRec, clock: Clock) -> None:
