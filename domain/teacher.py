@@ -33,8 +33,16 @@ from domain.rules.enrolment import (
 from domain.rules.evaluation import ensure_comment, ensure_evaluable
 from domain.rules.hours import ensure_valid_hours
 from domain.rules.late_entry import Occurrence, recorded_then
+from domain.rules.prior_hours import (
+    ensure_breakdown,
+    ensure_not_recorded_before,
+    ensure_prior_evidence,
+    ensure_prior_revocable,
+    ensure_prior_year,
+    ensure_source,
+)
 from domain.rules.transfers import ensure_transfer_in_order
-from domain.teacher_records import Absence, Attendance, Credit, Dispute, Enrolment, Posting
+from domain.teacher_records import Absence, Attendance, Credit, Dispute, Enrolment, Posting, PriorHours
 from domain.vocabulary import AbsenceKind, Approver, AssessmentResult, Decision, DisputeDecision
 
 MAX_TEACHER_NO = 32
@@ -360,6 +368,45 @@ class Teacher(ChainedAggregate):
             dispute.resolved_event_id = event_id(self.originator_id, self.originator_version)
             dispute.resolved_at = self.timestamp
 
+    class PriorHoursRecorded(ChainedAggregate.Event):
+        """Hours certified on an earlier platform (历史学时) for a reporting year, with their breakdown."""
+
+        record_id: str
+        year: int
+        hours: Decimal
+        self_selected: Decimal
+        school_based: Decimal
+        concentrated: Decimal
+        source: str
+        evidence: list[dict[str, str]]
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.prior()[self.record_id] = PriorHours(
+                record_id=self.record_id,
+                year=self.year,
+                hours=self.hours,
+                self_selected=self.self_selected,
+                school_based=self.school_based,
+                concentrated=self.concentrated,
+                source=self.source,
+                evidence=[dict(e) for e in self.evidence],
+                recorded_at=self.timestamp,
+                recorded_by=dict(self.actor),
+                event_id=event_id(self.originator_id, self.originator_version),
+                reason=self.reason,
+            )
+
+    class PriorHoursRevoked(ChainedAggregate.Event):
+        record_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            record = aggregate.prior()[self.record_id]
+            record.revoked = True
+            record.revoked_event_id = event_id(self.originator_id, self.originator_version)
+            record.revoked_reason = self.reason
+
     # --- creation --------------------------------------------------------------------------
     @classmethod
     def register(
@@ -419,6 +466,19 @@ class Teacher(ChainedAggregate):
             return self.disputes[dispute_id]
         except KeyError:
             raise NotFound("dispute_not_found", f"no dispute {dispute_id}") from None
+
+    def prior(self) -> dict[str, PriorHours]:
+        """The teacher's earlier hours by record id (kept beside the registration's records, so that
+        teachers registered before earlier hours existed need nothing of their registration)."""
+        records: dict[str, PriorHours] = self.__dict__.setdefault("prior_records", {})
+        return records
+
+    def prior_record(self, record_id: str) -> PriorHours:
+        try:
+            return self.prior()[record_id]
+        except KeyError:
+            raise NotFound("prior_hours_not_found",
+                           f"teacher {self.teacher_no} has no earlier hours {record_id}") from None
 
     def _next_event_id(self) -> str:
         return event_id(self.id, self.version + 1)
@@ -754,3 +814,57 @@ class Teacher(ChainedAggregate):
             dispute_id=dispute_id, reason=reason, occurred=occurred,
         )
         return new_credit_id
+
+    def record_prior_hours(
+        self,
+        record_id: str,
+        year: int,
+        hours: Decimal,
+        breakdown: tuple[Decimal | None, Decimal | None, Decimal | None],
+        source: str,
+        evidence: Sequence[dict[str, str]],
+        reason: str,
+        policy: Policy,
+        actor: Actor,
+        now: datetime,
+    ) -> str:
+        """Record earlier hours (domain/rules/prior_hours.py); `breakdown` is (self_selected,
+        school_based, concentrated). Returns the PriorHoursRecorded event id."""
+        year = ensure_prior_year(year, policy.year_of(policy.local_date(now)))
+        hours = ensure_valid_hours(hours)
+        self_selected, school_based, concentrated = ensure_breakdown(hours, *breakdown)
+        source = ensure_source(source)
+        checked = ensure_prior_evidence(evidence)
+        reason = ensure_reason(reason, "earlier hours")
+        amounts = (hours, self_selected, school_based, concentrated)
+        ensure_not_recorded_before(self.prior().values(), year, source, amounts)
+        if record_id in self.prior():
+            raise Conflict("prior_hours_exists", f"earlier hours {record_id} already exist")
+        eid = self._next_event_id()
+        self.trigger_event(
+            self.PriorHoursRecorded,
+            timestamp=now,
+            record_id=record_id,
+            year=year,
+            hours=hours,
+            self_selected=self_selected,
+            school_based=school_based,
+            concentrated=concentrated,
+            source=source,
+            evidence=checked,
+            actor=actor.as_record(),
+            reason=reason,
+        )
+        return eid
+
+    def revoke_prior_hours(self, record_id: str, reason: str, actor: Actor, now: datetime) -> None:
+        record = self.prior_record(record_id)
+        reason = ensure_reason(reason, "a revocation")
+        ensure_prior_revocable(record)
+        self.trigger_event(
+            self.PriorHoursRevoked,
+            timestamp=now,
+            record_id=record_id,
+            actor=actor.as_record(),
+            reason=reason,
+        )

@@ -142,3 +142,29 @@ class Posting:
     school_id: str
     from_date: date | None
     event_id: str
+
+
+@dataclass
+class PriorHours:
+    """Hours certified on an earlier platform (历史学时), recorded for a reporting year: they count
+    like a credit of that year (domain/rules/prior_hours.py says which figure each part feeds)."""
+
+    record_id: str
+    year: int
+    hours: Decimal
+    self_selected: Decimal
+    school_based: Decimal
+    concentrated: Decimal
+    source: str
+    evidence: list[dict[str, str]]
+    recorded_at: datetime
+    recorded_by: dict[str, str]
+    event_id: str
+    reason: str
+    revoked: bool = False
+    revoked_event_id: str | None = None
+    revoked_reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "revoked" if self.revoked else "valid"

@@ -30,8 +30,26 @@ def members(p: str, at: str, end: str, among: str, among_args: Sequence[Any]) ->
     )
 
 
-def _valid_credit(alias: str) -> str:
-    return f"{alias}.awarded_at <= ? AND ({alias}.revoked_at IS NULL OR {alias}.revoked_at > ?)"
+def _valid_hours(p: str) -> str:
+    """The members' credits and earlier hours of the cycle's years up to the year, recorded by `at`
+    and not revoked by then, each as its contributions (teacher_no, year, h, s, d, el, cm) as
+    `rm_teacher_years` counts them: 校本 hours never self-selected; earlier hours like one credit of
+    their year, their school-based part as elective content, their concentrated part as one
+    concentrated credit (domain/rules/prior_hours.py)."""
+    school_based = "(selection = 'school_based' OR form = 'school_based')"
+    return (
+        "SELECT teacher_no, year, hours_x10 AS h, "
+        "CASE WHEN selection = 'self_selected' AND form <> 'school_based' THEN hours_x10 ELSE 0 END AS s, "
+        f"CASE WHEN {school_based} AND school_based_content = 'designated' THEN hours_x10 ELSE 0 END AS d, "
+        f"CASE WHEN {school_based} AND school_based_content = 'elective' THEN hours_x10 ELSE 0 END AS el, "
+        "CASE WHEN form = 'concentrated' THEN hours_x10 ELSE -1 END AS cm "
+        f"FROM {p}credits WHERE teacher_no IN (SELECT teacher_no FROM m) AND year BETWEEN ? AND ? "
+        "AND awarded_at <= ? AND (revoked_at IS NULL OR revoked_at > ?) "
+        "UNION ALL SELECT teacher_no, year, hours_x10, self_selected_x10, 0, school_based_x10, "
+        "CASE WHEN concentrated_x10 > 0 THEN concentrated_x10 ELSE -1 END "
+        f"FROM {p}prior_hours WHERE teacher_no IN (SELECT teacher_no FROM m) AND year BETWEEN ? AND ? "
+        "AND recorded_at <= ? AND (revoked_at IS NULL OR revoked_at > ?)"
+    )
 
 
 def _not_excused(alias: str) -> str:
@@ -43,23 +61,15 @@ def per_member(p: str, at: str, year: int, today: date, first: date, last: date,
     """One row per member of `m`: (school_id, teacher_no, h, s, d, el, cm, cnt, att, cy) as
     `rm_teacher_years` would have held them at `at` (docs/decisions.md: 校本 hours never count as
     self-selected; participation counts programmes of the year ended before the report's day)."""
-    school_based = "(c.selection = 'school_based' OR c.form = 'school_based')"
     this_year = "c.year = ?"
     credit_sums = (
         "SELECT c.teacher_no, "
-        f"SUM(CASE WHEN {this_year} THEN c.hours_x10 ELSE 0 END) AS h, "
-        f"SUM(CASE WHEN {this_year} AND c.selection = 'self_selected' AND c.form <> 'school_based' "
-        "THEN c.hours_x10 ELSE 0 END) AS s, "
-        f"SUM(CASE WHEN {this_year} AND {school_based} AND c.school_based_content = 'designated' "
-        "THEN c.hours_x10 ELSE 0 END) AS d, "
-        f"SUM(CASE WHEN {this_year} AND {school_based} AND c.school_based_content = 'elective' "
-        "THEN c.hours_x10 ELSE 0 END) AS el, "
-        f"MAX(CASE WHEN {this_year} AND c.form = 'concentrated' THEN c.hours_x10 ELSE -1 END) AS cm, "
-        "SUM(c.hours_x10) AS cy "
-        f"FROM {p}credits c WHERE c.teacher_no IN (SELECT teacher_no FROM m) AND c.year BETWEEN ? AND ? "
-        f"AND {_valid_credit('c')} GROUP BY c.teacher_no"
+        f"SUM(CASE WHEN {this_year} THEN c.h ELSE 0 END) AS h, SUM(CASE WHEN {this_year} THEN c.s ELSE 0 END) AS s, "
+        f"SUM(CASE WHEN {this_year} THEN c.d ELSE 0 END) AS d, SUM(CASE WHEN {this_year} THEN c.el ELSE 0 END) AS el, "
+        f"MAX(CASE WHEN {this_year} THEN c.cm ELSE -1 END) AS cm, SUM(c.h) AS cy "
+        f"FROM ({_valid_hours(p)}) c GROUP BY c.teacher_no"
     )
-    credit_args = (year, year, year, year, year, cycle_start, year, at, at)
+    credit_args = (year, year, year, year, year, cycle_start, year, at, at, cycle_start, year, at, at)
     attended = (
         f"EXISTS (SELECT 1 FROM {p}marks k WHERE k.teacher_no = e.teacher_no AND k.programme_code = e.programme_code "
         "AND k.present = 1 AND k.recorded_at <= ? AND (k.superseded_at IS NULL OR k.superseded_at > ?))"

@@ -190,6 +190,13 @@ def _teacher_rows(t: Teacher, rows: dict[str, set[Row]], history: _History) -> N
             c.policy_version, c.status, c.revoked_event_id, c.revoked_reason,
             recorded[c.revoked_event_id] if c.revoked_event_id else None,
         ))
+    for h in t.prior().values():
+        rows["prior_hours"].add((
+            h.record_id, t.teacher_no, h.year, x10(h.hours), x10(h.self_selected), x10(h.school_based),
+            x10(h.concentrated), h.source, instant(h.recorded_at), h.recorded_by.get("sub", ""),
+            h.recorded_by.get("role", ""), h.event_id, h.status, h.revoked_event_id, h.revoked_reason,
+            recorded[h.revoked_event_id] if h.revoked_event_id else None,
+        ))
     for d in t.disputes.values():
         rows["disputes"].add((
             d.dispute_id, t.teacher_no, d.programme_code, d.claim, instant(d.opened_at), d.decision,
@@ -198,7 +205,7 @@ def _teacher_rows(t: Teacher, rows: dict[str, set[Row]], history: _History) -> N
 
 
 def _teacher_year_rows(t: Teacher, rows: dict[str, set[Row]], policy: Policy) -> None:
-    """rm_teacher_years as the replayed credits and enrolments say it must be."""
+    """rm_teacher_years as the replayed credits, earlier hours and enrolments say it must be."""
     years: dict[int, list[int]] = {}
 
     def year(y: int) -> list[int]:
@@ -214,6 +221,15 @@ def _teacher_year_rows(t: Teacher, rows: dict[str, set[Row]], policy: Policy) ->
         sums[2] += hours if school_based and c.school_based_content == "designated" else 0
         sums[3] += hours if school_based and c.school_based_content == "elective" else 0
         sums[4] = max(sums[4], hours if c.form == "concentrated" else -1)
+    for h in t.prior().values():
+        if h.status != "valid":
+            continue
+        # earlier hours count like one credit of their year (domain/rules/prior_hours.py)
+        sums = year(h.year)
+        sums[0] += x10(h.hours)
+        sums[1] += x10(h.self_selected)
+        sums[3] += x10(h.school_based)
+        sums[4] = max(sums[4], x10(h.concentrated) if h.concentrated > 0 else -1)
     for e in t.enrolments.values():
         sums = year(policy.year_of(e.ends_on))
         excused = e.absence is not None and e.absence.status == "approved"

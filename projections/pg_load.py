@@ -35,8 +35,8 @@ from projections.db import ReadModelDB
 from projections.schema import KEYS
 
 PARTS = 2  # connections loading at once: the database does the work, so about its cores
-LOADED = ("orgs", "programmes", "teachers", "postings", "enrolments", "attendance", "marks", "credits", "disputes",
-          "audit")
+LOADED = ("orgs", "programmes", "teachers", "postings", "enrolments", "attendance", "marks", "credits",
+          "prior_hours", "disputes", "audit")
 
 # The event types the statements below know (by class, so a renamed class fails the tests).
 KNOWN: tuple[type[Any], ...] = (
@@ -44,7 +44,7 @@ KNOWN: tuple[type[Any], ...] = (
     Teacher.Registered,
     Teacher.Transferred, Teacher.Enrolled, Teacher.AbsenceRequested, Teacher.AbsenceDecided,
     Teacher.AttendanceRecorded, Teacher.Assessed, Teacher.Evaluated, Teacher.CreditAwarded, Teacher.CreditRevoked,
-    Teacher.DisputeOpened, Teacher.DisputeResolved,
+    Teacher.DisputeOpened, Teacher.DisputeResolved, Teacher.PriorHoursRecorded, Teacher.PriorHoursRevoked,
 )
 # The versions of event classes (other than 1) the statements were written for: the load reads the
 # stored JSON without the upcasters, so a new version must be reviewed here first (a test fails).
@@ -199,10 +199,14 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
     at = "e.at"  # each event's `records.instant` of its timestamp, staged with it
     hours_x10 = _scaled("e.j->'hours'", 10)
     credits_x100 = _scaled("e.j->'credits'", 100)
+    own_x10, school_x10, long_x10 = (_scaled(f"e.j->'{part}'", 10)
+                                     for part in ("self_selected", "school_based", "concentrated"))
     renamed = last("OrgUnit.Renamed", "e.aggregate_id", "e.j->>'name' AS name")
     decided = last("Programme.Decided", "e.aggregate_id", "e.j->>'decision' AS decision, e.position")
     revoked = last("Teacher.CreditRevoked", "e.j->>'credit_id'",
                    f"{eid} AS event_id, e.j->>'reason' AS reason, {at} AS at", digest)
+    prior_revoked = last("Teacher.PriorHoursRevoked", "e.j->>'record_id'",
+                         f"{eid} AS event_id, e.j->>'reason' AS reason, {at} AS at", digest)
     resolved = last("Teacher.DisputeResolved", "e.j->>'dispute_id'",
                     f"e.j->>'decision' AS decision, e.j->>'reason' AS reason, {at} AS resolved_at")
     return [
@@ -289,6 +293,16 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         f"r.at "
         f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) {digest} "
         f"LEFT JOIN {revoked} r ON r.credit_id = e.j->>'credit_id' WHERE e.event_type = 'Teacher.CreditAwarded'",
+        # earlier hours, revoked by their last revocation
+        f"INSERT INTO {p}prior_hours (record_id, teacher_no, year, hours_x10, self_selected_x10, school_based_x10, "
+        f"concentrated_x10, source, recorded_at, recorded_by, recorder_role, event_id, status, revoked_event_id, "
+        f"revoked_reason, revoked_at) "
+        f"SELECT e.j->>'record_id', m.teacher_no, (e.j->>'year')::integer, {hours_x10}, "
+        f"{own_x10}, {school_x10}, {long_x10}, e.j->>'source', {at}, COALESCE(e.j->'actor'->>'sub', ''), "
+        f"COALESCE(e.j->'actor'->>'role', ''), {eid}, CASE WHEN r.record_id IS NULL THEN 'valid' ELSE 'revoked' END, "
+        f"r.event_id, r.reason, r.at FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) {digest} "
+        f"LEFT JOIN {prior_revoked} r ON r.record_id = e.j->>'record_id' "
+        f"WHERE e.event_type = 'Teacher.PriorHoursRecorded'",
         # disputes, with their last resolution
         f"INSERT INTO {p}disputes (dispute_id, teacher_no, programme_code, claim, opened_at, decision, reason, "
         f"resolved_at) SELECT e.j->>'dispute_id', m.teacher_no, e.j->>'programme_code', e.j->>'claim', {at}, "

@@ -106,6 +106,8 @@ class RecordsProjection:
             Teacher.CreditRevoked: self._credit_revoked,
             Teacher.DisputeOpened: self._dispute_opened,
             Teacher.DisputeResolved: self._dispute_resolved,
+            Teacher.PriorHoursRecorded: self._prior_hours_recorded,
+            Teacher.PriorHoursRevoked: self._prior_hours_revoked,
         }
 
     def apply_page(self, tx: Tx, events: Iterable[tuple[int, Any]]) -> None:
@@ -119,6 +121,7 @@ class RecordsProjection:
             last = position
         touched = {teacher_no for _, teacher_no in rows.touched("enrolments")}
         touched |= {row["teacher_no"] for row in rows.touched_rows("credits")}
+        touched |= {row["teacher_no"] for row in rows.touched_rows("prior_hours")}
         rows.flush()
         if self.derive and touched:
             derive(tx, self.p, self.policy, touched)
@@ -316,6 +319,19 @@ class RecordsProjection:
     def _dispute_resolved(self, rows: Rows, e: Any) -> None:
         rows.update("disputes", (e.dispute_id,), decision=e.decision, reason=e.reason,
                     resolved_at=instant(e.timestamp))
+
+    def _prior_hours_recorded(self, rows: Rows, e: Any) -> None:
+        rows.insert("prior_hours", {
+            "record_id": e.record_id, "teacher_no": self._teacher(rows, e), "year": e.year,
+            "hours_x10": x10(e.hours), "self_selected_x10": x10(e.self_selected),
+            "school_based_x10": x10(e.school_based), "concentrated_x10": x10(e.concentrated), "source": e.source,
+            "recorded_at": instant(e.timestamp), "recorded_by": e.actor.get("sub", ""),
+            "recorder_role": e.actor.get("role", ""), "event_id": eid(e), "status": "valid",
+        })
+
+    def _prior_hours_revoked(self, rows: Rows, e: Any) -> None:
+        rows.update("prior_hours", (e.record_id,), status="revoked", revoked_event_id=eid(e), revoked_reason=e.reason,
+                    revoked_at=instant(e.timestamp))
 
 
 def _must(row: dict[str, Any] | None) -> dict[str, Any]:

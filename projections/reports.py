@@ -102,6 +102,23 @@ class Reports:
                 totals["school_based"] += r[7]
             if r[4] == "concentrated":
                 totals["concentrated"] += r[7]
+        prior = []
+        for r in self.db.query(
+            f"SELECT record_id, year, hours_x10, self_selected_x10, school_based_x10, concentrated_x10, source, "
+            f"event_id, status, revoked_event_id FROM {p}prior_hours WHERE teacher_no = ? "
+            "ORDER BY recorded_at, record_id", (teacher_no,),
+        ):
+            prior.append({
+                "record_id": r[0], "year": r[1], "hours": hours(r[2]), "self_selected": hours(r[3]),
+                "school_based": hours(r[4]), "concentrated": hours(r[5]), "source": r[6], "event_id": r[7],
+                "status": r[8], "revoked_event_id": r[9],
+            })
+            if r[8] != "valid":
+                continue
+            totals = by_year[int(r[1])]  # earlier hours count like a credit of their year
+            for name, x10 in (("hours", r[2]), ("self_selected", r[3]), ("school_based", r[4]),
+                              ("concentrated", r[5])):
+                totals[name] += x10
         start, end = self.policy.cycle_of(self.policy.year_of(today))
         cycle_x10 = sum(t["hours"] for y, t in by_year.items() if start <= y <= end)
         disputes = self.db.query(
@@ -113,6 +130,7 @@ class Reports:
             "name": teacher[0][0],
             "school_id": teacher[0][1],
             "lines": lines,
+            "prior": prior,
             "totals": {
                 "by_year": {str(y): {k: hours(v) for k, v in t.items()} for y, t in sorted(by_year.items())},
                 "cycle": {"start_year": start, "end_year": end, "hours": hours(cycle_x10),

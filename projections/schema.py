@@ -61,6 +61,13 @@ TABLES: dict[str, str] = {
         "event_id TEXT NOT NULL, policy_version TEXT NOT NULL, status TEXT NOT NULL, revoked_event_id TEXT, "
         "revoked_reason TEXT, revoked_at TEXT"
     ),
+    # Earlier hours (历史学时): counted like credits of their year (domain/rules/prior_hours.py).
+    "prior_hours": (
+        "record_id TEXT PRIMARY KEY, teacher_no TEXT NOT NULL, year INTEGER NOT NULL, hours_x10 BIGINT NOT NULL, "
+        "self_selected_x10 BIGINT NOT NULL, school_based_x10 BIGINT NOT NULL, concentrated_x10 BIGINT NOT NULL, "
+        "source TEXT NOT NULL, recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL, recorder_role TEXT NOT NULL, "
+        "event_id TEXT NOT NULL, status TEXT NOT NULL, revoked_event_id TEXT, revoked_reason TEXT, revoked_at TEXT"
+    ),
     "teacher_years": (
         "teacher_no TEXT NOT NULL, year INTEGER NOT NULL, hours_x10 BIGINT NOT NULL, "
         "self_selected_x10 BIGINT NOT NULL, designated_x10 BIGINT NOT NULL, elective_x10 BIGINT NOT NULL, "
@@ -113,6 +120,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "attendance": ("programme_code", "teacher_no", "session_no"),
     "marks": ("event_id",),
     "credits": ("credit_id",),
+    "prior_hours": ("record_id",),
     "teacher_years": ("teacher_no", "year"),
     "disputes": ("dispute_id",),
     "audit": ("position",),
@@ -136,6 +144,7 @@ INDEXES: list[tuple[str, str]] = [
     ("teacher_years", "year"),
     ("credits", "teacher_no, year"),
     ("credits", "year, status"),
+    ("prior_hours", "teacher_no, year"),
     ("disputes", "teacher_no"),
     ("audit", "teacher_no, position"),
     ("audit", "actor_sub, position"),

@@ -1,10 +1,11 @@
 """`rm_teacher_years`: each teacher's sums per reporting year, what compliance reads instead of
 scanning every credit and enrolment of a county.
 
-A row is derived from the teacher's `rm_credits` (valid ones, by the credit's recorded year) and
-`rm_enrolments` (by the reporting year, under the policy, of the programme's end date). It is
+A row is derived from the teacher's `rm_credits` (valid ones, by the credit's recorded year),
+`rm_prior_hours` (valid earlier hours, by their year, counted like credits) and `rm_enrolments`
+(by the reporting year, under the policy, of the programme's end date). It is
 re-derived in SQL for every teacher a page of events touched, after the page's rows are written,
-so it is exactly what the two tables say (`concentrated_max_x10` is -1 when the year has no
+so it is exactly what those tables say (`concentrated_max_x10` is -1 when the year has no
 concentrated credit; `cycle_x10` adds the hours of the cycle's earlier years, so compliance reads
 one row per teacher); a rebuild derives all of them at once after loading.
 Changing the policy's `year_starts` therefore needs `trainrec projections rebuild`.
@@ -54,6 +55,11 @@ def _derive_sql(prefix: str, policy: Policy, among: str) -> str:
         f"CASE WHEN {school_based} AND school_based_content = 'elective' THEN hours_x10 ELSE 0 END AS el, "
         "CASE WHEN form = 'concentrated' THEN hours_x10 ELSE -1 END AS cm, 0 AS cnt, 0 AS att "
         f"FROM {prefix}credits WHERE status = 'valid'{among} "
+        # earlier hours count like a credit of their year: school-based as elective content, the
+        # concentrated part as one concentrated credit (domain/rules/prior_hours.py)
+        "UNION ALL SELECT teacher_no, year, hours_x10, self_selected_x10, 0, school_based_x10, "
+        "CASE WHEN concentrated_x10 > 0 THEN concentrated_x10 ELSE -1 END, 0, 0 "
+        f"FROM {prefix}prior_hours WHERE status = 'valid'{among} "
         f"UNION ALL SELECT teacher_no, {year_of_date_sql('ends_on', policy)}, 0, 0, 0, 0, -1, "
         "CASE WHEN absence_status = 'approved' THEN 0 ELSE 1 END, "
         "CASE WHEN absence_status = 'approved' OR sessions_present = 0 THEN 0 ELSE 1 END "
@@ -69,7 +75,7 @@ def derive(tx: Tx, prefix: str, policy: Policy, teacher_nos: Iterable[str]) -> N
         chunk = names[start:start + CHUNK]
         marks = ", ".join("?" * len(chunk))
         tx.execute(f"DELETE FROM {prefix}teacher_years WHERE teacher_no IN ({marks})", chunk)
-        tx.execute(_derive_sql(prefix, policy, f" AND teacher_no IN ({marks})"), chunk * 2)
+        tx.execute(_derive_sql(prefix, policy, f" AND teacher_no IN ({marks})"), chunk * 3)
 
 
 def derive_all(tx: Tx, prefix: str, policy: Policy) -> None:

@@ -19,8 +19,9 @@ def _number(value: Decimal) -> int | float:
 def transcript_of(
     teacher: Teacher, policy: Policy, today: date, *, viewer_is_trainee: bool = False
 ) -> dict[str, Any]:
-    """Lines, totals per year and per cycle. A trainee sees a programme's hours only after
-    evaluating it (R6, docs/domain.md); other viewers see everything."""
+    """Lines, earlier hours (`prior`), totals per year and per cycle (earlier hours included). A
+    trainee sees a programme's hours only after evaluating it (R6, docs/domain.md); other viewers
+    see everything."""
     pending = sorted(
         e.code for e in teacher.enrolments.values() if e.assessment is not None and e.evaluation is None
     )
@@ -62,6 +63,27 @@ def transcript_of(
             year["school_based"] += credit.hours
         if credit.form == Form.CONCENTRATED:
             year["concentrated"] += credit.hours
+    prior = []
+    for record in sorted(teacher.prior().values(), key=lambda r: (r.recorded_at, r.record_id)):
+        prior.append({
+            "record_id": record.record_id,
+            "year": record.year,
+            "hours": _number(record.hours),
+            "self_selected": _number(record.self_selected),
+            "school_based": _number(record.school_based),
+            "concentrated": _number(record.concentrated),
+            "source": record.source,
+            "event_id": record.event_id,
+            "status": record.status,
+            "revoked_event_id": record.revoked_event_id,
+        })
+        if record.revoked:
+            continue
+        year = by_year[record.year]  # earlier hours count like a credit of their year
+        year["hours"] += record.hours
+        year["self_selected"] += record.self_selected
+        year["school_based"] += record.school_based
+        year["concentrated"] += record.concentrated
     start, end = policy.cycle_of(policy.year_of(today))
     cycle_hours = sum((v["hours"] for y, v in by_year.items() if start <= y <= end), Decimal(0))
     return {
@@ -69,6 +91,7 @@ def transcript_of(
         "name": teacher.name,
         "school_id": teacher.school_id,
         "lines": lines,
+        "prior": prior,
         "totals": {
             "by_year": {str(y): {k: _number(v) for k, v in t.items()} for y, t in sorted(by_year.items())},
             "cycle": {"start_year": start, "end_year": end, "hours": _number(cycle_hours),

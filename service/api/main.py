@@ -17,6 +17,7 @@ from service.api import (
     problems,
     routes_audit,
     routes_disputes,
+    routes_prior_hours,
     routes_programmes,
     routes_reports,
     routes_staff,
@@ -133,7 +134,8 @@ def create_app(
     app.include_router(metrics.router)
     docs_pages.install(app)
     app.state.metrics = metrics.Metrics(app)
-    for module in (routes_staff, routes_programmes, routes_disputes, routes_reports, routes_audit):
+    for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
+                   routes_audit):
         app.include_router(module.router)
 
     app.add_middleware(BodyLimit)

@@ -160,3 +160,17 @@ class ResolutionIn(Dated):
     decision: DisputeDecision
     reason: Reason
     award_hours: Hours | None = None
+
+
+Part = Annotated[Decimal, Field(ge=0, le=2000, max_digits=6)]
+
+
+class PriorHoursIn(Body):
+    year: Annotated[int, Field(strict=True)]
+    hours: Hours
+    self_selected: Part | None = None
+    school_based: Part | None = None
+    concentrated: Part | None = None
+    source: Name
+    evidence: Annotated[list[EvidenceIn], Field(max_length=50)]
+    reason: Reason

@@ -155,7 +155,8 @@ def _import(args: argparse.Namespace) -> int:
     if report.ignored_columns:
         print(f"ignored columns: {', '.join(report.ignored_columns)}")
     for rejected in report.rejected:
-        print(f"row {rejected.row}: {rejected.code}: {rejected.reason}")
+        who = f" [工号 {rejected.teacher_no}]" if rejected.teacher_no else ""
+        print(f"row {rejected.row}: {rejected.code}: {rejected.reason}{who}")
     print(report.summary())
     if args.report:
         report.write_csv(Path(args.report))
@@ -204,7 +205,7 @@ def parser() -> argparse.ArgumentParser:
 
     importing = commands.add_parser("import", help="import rows from a CSV or XLSX file (docs/import.md)")
     importing.add_argument("kind", choices=["teachers", "programmes", "enrolments", "attendance", "assessments",
-                                            "credits"])
+                                            "credits", "prior-hours"])
     importing.add_argument("file")
     importing.add_argument("--as", dest="subject", default="import", help="the acting subject (default import)")
     importing.add_argument("--role", default="admin", choices=[r.value for r in Role])

@@ -14,7 +14,8 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,16 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         _LATE_REASON,
     ),
     "credits": (_CODE, _TEACHER_NO, Column("hours", ("学时", "认定学时")), _OCCURRED_ON, _LATE_REASON),
+    "prior-hours": (
+        _TEACHER_NO,
+        Column("year", ("年度", "年份")),
+        Column("hours", ("学时", "总学时")),
+        Column("self_selected", ("自主选学学时", "自主选课学时"), required=False),
+        Column("school_based", ("校本学时", "校本研修学时"), required=False),
+        Column("concentrated", ("集中培训学时", "集中学时"), required=False),
+        Column("source", ("来源", "认定来源", "原平台")),
+        Column("reason", ("说明", "事由")),
+    ),
 }
 KINDS = tuple(COLUMNS)
 
@@ -126,6 +137,7 @@ class RowResult:
     replayed: bool = False
     events: int = 0
     answer: dict[str, Any] = field(default_factory=dict)
+    teacher_no: str = ""  # the row's 工号, when it has one
 
 
 @dataclass
@@ -157,11 +169,12 @@ class ImportReport:
                 f"{self.events} events recorded")
 
     def write_csv(self, path: Path) -> None:
-        """The rejected rows as CSV in UTF-8 with a BOM (so Excel opens it): row, code, reason."""
+        """The rejected rows as CSV in UTF-8 with a BOM (so Excel opens it): row, code, reason, and
+        the row's 工号 (teacher_no) when it has one."""
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["row", "code", "reason"])
-            writer.writerows([r.row, r.code, r.reason] for r in self.rejected)
+            writer.writerow(["row", "code", "reason", "teacher_no"])
+            writer.writerows([r.row, r.code, r.reason, r.teacher_no] for r in self.rejected)
 
 
 # --- idempotency keys ----------------------------------------------------------------------------
@@ -267,6 +280,17 @@ def _credit(app: TrainRec, actor: Actor, f: dict[str, Cell]) -> Send:
                    **_dated(f))
 
 
+def _prior_hours(app: TrainRec, actor: Actor, f: dict[str, Cell], evidence: dict[str, str]) -> Send:
+    """Earlier hours: the sheet itself (its name and sha256) is the evidence each row cites."""
+    def part(name: str, label: str) -> Decimal | None:
+        return parse_decimal(f[name], label) if name in f else None
+
+    return partial(app.record_prior_hours, actor, _text(f, "teacher_no"), parse_int(f["year"], "年度"),
+                   parse_decimal(f["hours"], "学时"), _text(f, "source"), [evidence], _text(f, "reason"),
+                   self_selected=part("self_selected", "自主选学学时"), school_based=part("school_based", "校本学时"),
+                   concentrated=part("concentrated", "集中培训学时"))
+
+
 BUILDERS: dict[str, Callable[[TrainRec, Actor, dict[str, Cell]], Send]] = {
     "teachers": _teacher, "programmes": _programme, "enrolments": _enrolment,
     "assessments": _assessment, "credits": _credit,
@@ -298,8 +322,8 @@ class _Line:
             self.fields = row_fields(kind, mapping, row)
         except RowError as error:
             self.error = error
-        value = self.fields.get("teacher_no")
-        self.teacher_no = _text(self.fields, "teacher_no") if value not in (None, "") else ""
+        value = self.fields.get("teacher_no", row.get(mapping.get("teacher_no", ""), ""))  # (also of a bad row)
+        self.teacher_no = "" if value in (None, "") else _text({"teacher_no": value}, "teacher_no")
 
 
 def _accepted(number: int, result: CommandResult, teacher_no: str | None = None) -> RowResult:
@@ -319,8 +343,9 @@ def _send(send: Send, number: int, key: str, teacher_no: str | None = None) -> R
 
 class _Run:
     def __init__(self, app: TrainRec, kind: str, actor: Actor, file_hash: str, total: int,
-                 progress: Progress | None, exclusive: bool) -> None:
+                 progress: Progress | None, exclusive: bool, file_name: str = "") -> None:
         self.app, self.kind, self.actor, self.file_hash = app, kind, actor, file_hash
+        self.evidence = {"name": file_name or "import", "sha256": file_hash}
         self.exclusive = exclusive
         self.total, self.progress, self.done = total, progress, 0
         self.results: list[RowResult] = []
@@ -346,7 +371,7 @@ class _Run:
         self.results.extend(results)
 
     def rows(self, mapping: dict[str, str], rows: Sequence[Row]) -> None:
-        reads_teacher = self.kind in ("teachers", "enrolments", "assessments", "credits")
+        reads_teacher = self.kind in ("teachers", "enrolments", "assessments", "credits", "prior-hours")
         for start in range(0, len(rows), BATCH_ROWS):
             chunk = [_Line(self.kind, mapping, number, row, row_key(self.file_hash, self.kind, number, row))
                      for number, row in rows[start : start + BATCH_ROWS]]
@@ -365,10 +390,14 @@ class _Run:
         try:
             if line.error is not None:
                 raise line.error
-            send = BUILDERS[self.kind](self.app, self.actor, line.fields)
+            if self.kind == "prior-hours":
+                send = _prior_hours(self.app, self.actor, line.fields, self.evidence)
+            else:
+                send = BUILDERS[self.kind](self.app, self.actor, line.fields)
         except RowError as error:
-            return RowResult(line.number, False, error.code, error.reason)
-        return _send(send, line.number, line.key)
+            return RowResult(line.number, False, error.code, error.reason, teacher_no=line.teacher_no)
+        result = _send(send, line.number, line.key)
+        return result if result.accepted else replace(result, teacher_no=line.teacher_no)
 
     def attendance(self, mapping: dict[str, str], rows: Sequence[Row]) -> None:
         units: list[tuple[int, RowResult | list[Mark]]] = []
@@ -467,7 +496,7 @@ def import_file(
         raise ImportFileError("unreadable_file", f"cannot read {path}: {error.strerror or error}") from None
     headers = list(dict.fromkeys(header for _, row in rows for header in row)) if rows else []
     mapping, ignored = map_columns(kind, headers)
-    run = _Run(app, kind, actor, file_hash, len(rows), progress, exclusive)
+    run = _Run(app, kind, actor, file_hash, len(rows), progress, exclusive, path.name)
     if progress is not None:
         progress(0, len(rows))
     if kind == "attendance":

@@ -54,7 +54,7 @@ def setup(app: TrainRec, clock: Clock, programmes: int = 20) -> list[str]:
 WEIGHTS = {
     "clock": 8, "enrol": 22, "absence": 5, "absence_decision": 6, "attendance": 15, "assess": 10, "evaluate": 10,
     "credit": 10, "revoke": 2, "dispute": 3, "resolve": 3, "transfer": 2, "rename": 1, "reschedule": 2,
-    "reject": 1, "resubmit": 2,
+    "reject": 1, "resubmit": 2, "prior": 4, "prior_revoke": 1,
 }
 
 
@@ -78,6 +78,7 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
     disputes: list[str] = []
     enrolled: dict[str, list[str]] = {code: [] for code in codes}
     awarded: list[tuple[str, str]] = []
+    prior: list[tuple[str, str]] = []
     kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
     for n in range(commands):
         code = rng.choice(codes)
@@ -163,6 +164,21 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
                 span = (programme.ends_on - programme.starts_on).days
                 day = programme.starts_on + timedelta(days=rng.randint(0, span))
                 app.reschedule_session(ADMIN, code, rng.randint(1, 3), day, "改期")
+            elif kind == "prior":  # earlier hours over the years of the cycle, sometimes refused (breakdown, year)
+                hours = Decimal(rng.randint(1, 240)) / 2
+                half = int(hours) // 2
+                result = app.record_prior_hours(
+                    rng.choice([ADMIN, COUNTY_SUP]), teacher_no, rng.choice([2021, 2022, 2023, 2024, 2024, 2025]),
+                    hours, "旧平台", [{"name": "证书.pdf", "sha256": "c" * 64}], "历史学时补录",
+                    self_selected=rng.choice([None, Decimal(rng.randint(0, half))]),
+                    school_based=rng.choice([None, Decimal(rng.randint(0, half)), hours + 1]),
+                    concentrated=rng.choice([None, Decimal(0), hours, Decimal(90) if hours >= 90 else None]))
+                prior.append((teacher_no, str(result.body["record_id"])))
+            elif kind == "prior_revoke":
+                if not prior:
+                    continue
+                owner, record_id = rng.choice(prior)
+                app.revoke_prior_hours(ADMIN, owner, record_id, "证书不实")
             accepted += 1
         except DomainError:
             pass

@@ -26,7 +26,7 @@ from tests.projections.random_commands import SCHOOLS, TEACHERS, run, setup
 
 def oracle(rows: dict[str, set[tuple[Any, ...]]], path: str, year: int, today: date, policy: Policy) -> dict[str, Any]:
     """The figures of the unit at `path`: members by the latest posting started by the year's end
-    (or today), sums over each member's valid credits and the year's enrolments."""
+    (or today), sums over each member's valid credits and earlier hours and the year's enrolments."""
     t = policy.thresholds
     first, last = policy.year_bounds(year)
     end = min(last, today) if first <= today <= last else last
@@ -59,6 +59,19 @@ def oracle(rows: dict[str, set[tuple[Any, ...]]], path: str, year: int, today: d
         if (selection == "school_based" or form == "school_based") and content == "elective":
             elective[teacher_no] += x10
         if form == "concentrated" and x10 >= t.concentrated_min_hours * 10:
+            long_course.add(teacher_no)
+    for h in rows["prior_hours"]:  # earlier hours: like a credit of their year (docs/decisions.md)
+        teacher_no, prior_year, x10, own_x10, school_x10, long_x10, status = h[1], h[2], h[3], h[4], h[5], h[6], h[12]
+        if status != "valid" or teacher_no not in members:
+            continue
+        if cycle_start <= prior_year <= year:
+            cycle[teacher_no] += x10
+        if prior_year != year:
+            continue
+        hours[teacher_no] += x10
+        own[teacher_no] += own_x10
+        elective[teacher_no] += school_x10
+        if long_x10 > 0 and long_x10 >= t.concentrated_min_hours * 10:
             long_course.add(teacher_no)
     counted = attended = 0
     missed: set[str] = set()

@@ -82,6 +82,8 @@ def _build(clock: Clock) -> Fuzz:
     credit_id = service.award_credit(PROVIDER, "K1", "A001", Decimal(24)).body["credit_id"]
     dispute_id = service.open_dispute(teacher_actor("A002"), "A002", "K1", "应认定学时",
                                       [{"name": "a.pdf", "sha256": "b" * 64}]).body["dispute_id"]
+    record_id = service.record_prior_hours(ADMIN, "A001", 2022, Decimal(40), "旧平台",
+                                           [{"name": "a.pdf", "sha256": "b" * 64}], "平台迁移").body["record_id"]
     client = TestClient(create_app(service, SECRET), raise_server_exceptions=False)
     known = {
         "teacher_no": ["A001", "A002", "A003", "B001", "C001", "N001"],
@@ -96,6 +98,7 @@ def _build(clock: Clock) -> Fuzz:
         "programme_code": ["K1", "SB1", "K2"],
         "credit_id": [credit_id, "C-0000000000000000"],
         "dispute_id": [dispute_id, "D-0000000000000000"],
+        "record_id": [record_id, "H-0000000000000000"],
         "no": [1, 2, 3],
         "type": ["Registered", "Enrolled", "CreditAwarded"],
         "actor": ["admin", "p1"],
@@ -445,6 +448,10 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/teachers/{teacher_no}/disputes": {"programme_code": "K1", "claim": "应认定24学时",
                                                "evidence": [{"name": "签到表.pdf", "sha256": "c" * 64}]},
     "/api/v1/disputes/{dispute_id}/resolution": {"decision": "rejected", "reason": "无依据"},
+    "/api/v1/teachers/{teacher_no}/prior-hours": {
+        "year": 2023, "hours": 80, "self_selected": 40, "school_based": 16, "concentrated": 0, "source": "旧平台",
+        "evidence": [{"name": "证书.pdf", "sha256": "c" * 64}], "reason": "平台迁移"},
+    "/api/v1/teachers/{teacher_no}/prior-hours/{record_id}/revocation": {"reason": "证书不实"},
 }
 VALID_PATH = {"org_id": "SNEW", "teacher_no": "A001", "code": "K1", "no": "1"}
 GENERIC_EDGES: list[Any] = [None, "", " ", [], {}, 0, -1, True, 1e308, float("nan"), "\u0000", "A001\u0000",
@@ -474,7 +481,8 @@ def _sweep(method: str, path: str, world: Fuzz) -> Iterator[tuple[str, dict[str,
     """(url, query, body, what) with exactly one thing wrong."""
     operation = OPENAPI["paths"][path][method.lower()]
     params = [p for p in operation.get("parameters", []) if p["in"] in ("path", "query")]
-    path_values = {**VALID_PATH, "credit_id": world.known["credit_id"][0], "dispute_id": world.known["dispute_id"][0]}
+    path_values = {**VALID_PATH, "credit_id": world.known["credit_id"][0], "dispute_id": world.known["dispute_id"][0],
+                   "record_id": world.known["record_id"][0]}
 
     def url(overrides: dict[str, str] | None = None) -> str:
         result = path
@@ -534,7 +542,8 @@ def test_sequences_of_well_formed_requests_never_fail_the_server(clock: Clock) -
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         world = _build(Clock(date(2024, 2, 20)))
-        gen = Generator(spec, {**known, "credit_id": world.known["credit_id"], "dispute_id": world.known["dispute_id"]})
+        gen = Generator(spec, {**known, "credit_id": world.known["credit_id"], "dispute_id": world.known["dispute_id"],
+                               "record_id": world.known["record_id"]})
         try:
             for _ in range(data.draw(st.integers(5, 25), label="length")):
                 method, path = data.draw(st.sampled_from(writes), label="operation")

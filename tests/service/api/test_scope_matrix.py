@@ -277,6 +277,21 @@ def s_revocation(service: TrainRec, clock: Clock, t: Target, where: str) -> Requ
     return Request("POST", f"/api/v1/teachers/{t.teacher}/credits/{credit_id}/revocation", {"reason": "重复登记"})
 
 
+PRIOR = {"year": 2023, "hours": 80, "self_selected": 40, "source": "省继续教育旧平台", "evidence": EVIDENCE,
+         "reason": "平台迁移前认定的学时"}
+
+
+def s_prior_hours(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("POST", f"/api/v1/teachers/{t.teacher}/prior-hours", PRIOR)
+
+
+def s_prior_revocation(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    record_id = service.record_prior_hours(ADMIN, t.teacher, 2023, Decimal(80), "省继续教育旧平台", EVIDENCE,
+                                           "平台迁移前认定的学时").body["record_id"]
+    return Request("POST", f"/api/v1/teachers/{t.teacher}/prior-hours/{record_id}/revocation",
+                   {"reason": "证书不实"})
+
+
 def s_dispute(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     _ended_and_assessed(service, clock, t, AssessmentResult.GOOD)
     return Request("POST", f"/api/v1/teachers/{t.teacher}/disputes",
@@ -387,6 +402,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "credit": Endpoint(("POST", "/api/v1/programmes/{code}/credits"), s_credit, PROVIDER_WORK),
     "revocation": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/credits/{credit_id}/revocation"), s_revocation,
                            row("AA", "AD", "AD", "DD", "DD", "DD", "DD")),
+    "prior-hours": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/prior-hours"), s_prior_hours,
+                            row("AA", "AD", "AD", "DD", "DD", "DD", "DD")),
+    "prior-revocation": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/prior-hours/{record_id}/revocation"),
+                                 s_prior_revocation, row("AA", "AD", "AD", "DD", "DD", "DD", "DD")),
     "dispute": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/disputes"), s_dispute,
                         row("AA", "DD", "DD", "AD", "DD", "AD", "DD")),
     "resolution": Endpoint(("POST", "/api/v1/disputes/{dispute_id}/resolution"), s_resolution,
