@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.commands.lifecycle import LifecycleCommands
 from service.commands.programmes import ProgrammeCommands
 from service.commands.results import RecordCommands
 from service.commands.staff import StaffCommands
 from service.queries.audit import AuditQueries
 
 
-class TrainRec(StaffCommands, ProgrammeCommands, RecordCommands, AuditQueries):
+class TrainRec(StaffCommands, ProgrammeCommands, RecordCommands, LifecycleCommands, AuditQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""
 

@@ -13,6 +13,7 @@ from domain.vocabulary import (
     Approver,
     AssessmentResult,
     Decision,
+    DepartureKind,
     DisputeDecision,
     Form,
     Level,
@@ -150,3 +151,23 @@ class ResolutionIn(Body):
     decision: DisputeDecision
     reason: Reason
     award_hours: Hours | None = None
+
+
+class CorrectionIn(Body):
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    hired_on: date | None = None
+    reason: Reason
+
+
+class DepartureIn(Body):
+    kind: DepartureKind
+    effective_on: date
+    reason: Reason
+
+
+class WithdrawalIn(Body):
+    reason: Reason
+
+
+class CancellationIn(Body):
+    reason: Reason

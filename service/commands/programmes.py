@@ -159,6 +159,7 @@ class ProgrammeCommands(TrainRecBase):
             if actor.role is Role.TEACHER and programme.selection != Selection.SELF_SELECTED:
                 raise Forbidden("forbidden_scope", f"{code} is {programme.selection}: your school enrols you")
             programme.ensure_open_for_enrolment(unit.today)
+            teacher.ensure_not_departed()
             programme.ensure_seat_free(teacher_no)
             teacher.enrol(programme.facts(), self.policy, actor, unit.now)
             programme.take_seat(teacher_no, actor, unit.now)
@@ -192,6 +193,7 @@ class ProgrammeCommands(TrainRecBase):
                     raise Conflict("substitute_other_school", "the substitute must be from the same school")
                 if code in substitute.enrolments:
                     raise Conflict("already_enrolled", f"teacher {substitute_teacher_no} is already enrolled in {code}")
+                substitute.ensure_not_departed()
             teacher.request_absence(code, kind, reason, substitute_teacher_no, actor, unit.now, unit.today)
             unit.add(teacher)
             return 201, {"code": code, "teacher_no": teacher_no, "kind": kind.value, "status": "pending"}
@@ -233,6 +235,7 @@ class ProgrammeCommands(TrainRecBase):
             if absence.approved and absence.is_substitution:
                 assert absence.substitute_teacher_no is not None
                 substitute = unit.teacher(absence.substitute_teacher_no)
+                substitute.ensure_not_departed()
                 facts = teacher.enrolment(code).programme
                 substitute.enrol(facts, self.policy, actor, unit.now, substitutes_for=teacher_no,
                                  reason=f"substitutes for {teacher_no}: {absence.reason}")

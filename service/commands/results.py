@@ -7,10 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from domain.actor import Actor
+from domain.ids import programme_uuid
+from domain.programme import Programme
 from domain.vocabulary import AssessmentResult, DisputeDecision
 from service.application.base import TrainRecBase
 from service.application.unit import CommandResult, Unit
 from service.auth.scopes import DISPUTE_OPENING, EVALUATION, PROVIDER_WORK, SUPERVISION, Kind
+from service.commands.lifecycle import ensure_credit_within_current_hours
 from service.records import DisputeIndex
 
 
@@ -80,6 +83,7 @@ class RecordCommands(TrainRecBase):
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_trainee(actor, programme, teacher)
             credit_id = self.new_id("C")
+            ensure_credit_within_current_hours(hours, programme)
             teacher.award_credit(credit_id, code, hours, self.policy, actor, unit.now)
             unit.add(teacher)
             return 201, {"credit_id": credit_id}
@@ -141,6 +145,10 @@ class RecordCommands(TrainRecBase):
             teacher = unit.teacher(index.teacher_no)
             # refused in the words an unknown dispute id gets: the caller named the dispute, not the teacher
             self.scopes.ensure_supervisor_of_teacher(actor, teacher, named=(Kind.DISPUTE, dispute_id))
+            code = teacher.dispute(dispute_id).programme_code
+            if award_hours is not None and code in teacher.enrolments:  # hours as the programme has them now
+                ensure_credit_within_current_hours(
+                    award_hours, unit.get(Programme, programme_uuid(code), "programme_not_found", code))
             credit_id = teacher.resolve_dispute(
                 dispute_id, decision, reason, award_hours, self.new_id("C"), self.policy, actor, unit.now
             )
