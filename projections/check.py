@@ -91,14 +91,15 @@ def expected_rows(model: ReadModel, until: int) -> dict[str, set[Row]]:
             event.actor.get("sub", ""), event.actor.get("role", ""), instant(event.timestamp), event.reason,
         ))
     orgs: dict[str, OrgUnit] = {}
-    for aggregate_id in ids:
-        aggregate: Any = app.repository.get(aggregate_id, version=versions[aggregate_id])
+    aggregates: list[Any] = [app.repository.get(aggregate_id, version=versions[aggregate_id]) for aggregate_id in ids]
+    sessions = {a.code: len(a.sessions) for a in aggregates if isinstance(a, Programme)}
+    for aggregate in aggregates:
         if isinstance(aggregate, OrgUnit):
             orgs[aggregate.org_id] = aggregate
         elif isinstance(aggregate, Programme):
             _programme_rows(aggregate, rows)
         elif isinstance(aggregate, Teacher):
-            _teacher_rows(aggregate, rows)
+            _teacher_rows(aggregate, rows, sessions)
             _teacher_year_rows(aggregate, rows, app.policy)
     for org in orgs.values():
         chain, current = [], org
@@ -120,11 +121,16 @@ def _programme_rows(p: Programme, rows: dict[str, set[Row]]) -> None:
     ))
 
 
-def _teacher_rows(t: Teacher, rows: dict[str, set[Row]]) -> None:
-    rows["teachers"].add((t.teacher_no, str(t.id), t.name, t.school_id, _date(t.hired_on)))
+def _teacher_rows(t: Teacher, rows: dict[str, set[Row]], sessions: dict[str, int]) -> None:
+    """`sessions`: each programme's sessions now (cancelled ones gone), what every enrolment counts."""
+    departure = t.departure
+    departed_on = _date(departure["effective_on"]) if departure else None
+    rows["teachers"].add((t.teacher_no, str(t.id), t.name, t.school_id, _date(t.hired_on), departed_on,
+                          departure["kind"] if departure else None))
     starts = [_date(posting.from_date) or registration_date(t.created_on) for posting in t.postings]
+    ends = [departed_on] if departed_on else []
     for seq, posting in enumerate(t.postings, start=1):
-        until = min(starts[seq:], default=None)  # the first of the later postings to start
+        until = min(starts[seq:] + ends, default=None)  # the first of the later postings to start, or the departure
         rows["postings"].add((t.teacher_no, seq, posting.school_id, starts[seq - 1], posting.event_id, until))
     for code, e in t.enrolments.items():
         absence = e.absence
@@ -136,7 +142,7 @@ def _teacher_rows(t: Teacher, rows: dict[str, set[Row]]) -> None:
             absence.substitute_teacher_no if absence else None,
             absence.decisions.get("school") if absence else None,
             absence.decisions.get("provider") if absence else None,
-            sum(1 for a in e.attendance.values() if a.present), len(e.attendance), len(e.programme["session_nos"]),
+            sum(1 for a in e.attendance.values() if a.present), len(e.attendance), sessions[code],
             assessment.get("result"), _flag(assessment.get("late")),
             instant(assessment["assessed_at"]) if assessment else None,
             instant(evaluation["evaluated_at"]) if evaluation else None, _flag(evaluation.get("late")),

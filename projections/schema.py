@@ -27,7 +27,7 @@ TABLES: dict[str, str] = {
     ),
     "teachers": (
         "teacher_no TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, name TEXT NOT NULL, school_id TEXT NOT NULL, "
-        "hired_on TEXT"
+        "hired_on TEXT, departed_on TEXT, departure_kind TEXT"
     ),
     "postings": (
         "teacher_no TEXT NOT NULL, seq INTEGER NOT NULL, school_id TEXT NOT NULL, from_date TEXT, "

@@ -68,6 +68,8 @@ def transcript_of(
         "teacher_no": teacher.teacher_no,
         "name": teacher.name,
         "school_id": teacher.school_id,
+        "departure": None if teacher.departure is None else {
+            "kind": teacher.departure["kind"], "effective_on": teacher.departure["effective_on"].isoformat()},
         "lines": lines,
         "totals": {
             "by_year": {str(y): {k: _number(v) for k, v in t.items()} for y, t in sorted(by_year.items())},
