@@ -500,7 +500,9 @@ class Teacher(ChainedAggregate):
         policy: Policy,
         actor: Actor,
         now: datetime,
+        session_nos: list[int] | None = None,
     ) -> None:
+        """`session_nos`: the programme's sessions now, the attendance rate's denominator."""
         enrolment = self.enrolment(code)
         ensure_score(attitude, "attitude")
         ensure_score(assignments, "assignments")
@@ -514,7 +516,7 @@ class Teacher(ChainedAggregate):
             programme_code=code,
             attitude=attitude,
             assignments=assignments,
-            attendance_rate=enrolment.attendance_rate(),
+            attendance_rate=enrolment.attendance_rate(session_nos),
             result=result.value,
             due_on=due,
             late=today > due,

@@ -34,7 +34,8 @@ class RecordCommands(TrainRecBase):
             self.scopes.ensure_programme_provider(actor, programme)
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_trainee(actor, programme, teacher)
-            teacher.assess(code, attitude, assignments, result, self.policy, actor, unit.now)
+            teacher.assess(code, attitude, assignments, result, self.policy, actor, unit.now,
+                           session_nos=[s["no"] for s in programme.sessions])
             unit.add(teacher)
             assessment = teacher.enrolment(code).assessment
             assert assessment is not None

@@ -114,6 +114,8 @@ def test_a_cancelled_session_takes_its_hours_with_it(app: TrainRec, clock: Clock
     assert [e["attendance_rate"] for e in roster["enrolled"]] == [1.0, 1.0]
     clock.set(date(2024, 3, 7))
     app.assess(PROVIDER, "K1", "A001", 4, 4, AssessmentResult.PASS)
+    assessed = app.teacher_history(ADMIN, "A001")[-1]
+    assert (assessed["type"], assessed["data"]["attendance_rate"]) == ("Assessed", "1.0000")  # 2 of 2, not 2 of 3
     with refused(app, "hours_exceed_programme"):
         app.award_credit(PROVIDER, "K1", "A001", Decimal("16.5"))
     assert app.award_credit(PROVIDER, "K1", "A001", Decimal(16)).status == 201
