@@ -38,7 +38,8 @@ def test_a_departure_is_recorded_once_and_blocks_new_schools() -> None:
     teacher.depart(DepartureKind.RETIRED, BEFORE - timedelta(days=1), "退休", ADMIN, at(BEFORE), BEFORE)
     event = last_event(teacher)
     assert (event.kind, event.effective_on, event.school_id) == ("retired", date(2024, 2, 19), "S1")
-    assert teacher.departure is not None and teacher.departure["effective_on"] == date(2024, 2, 19)
+    assert teacher.departure is not None
+    assert teacher.departure["effective_on"] == date(2024, 2, 19)
     with refused(teacher, "already_departed"):
         teacher.depart(DepartureKind.OTHER, BEFORE, "重复", ADMIN, at(BEFORE), BEFORE)
     with refused(teacher, "teacher_departed"):
