@@ -42,14 +42,7 @@ from domain.rules.lifecycle import (
 )
 from domain.rules.transfers import ensure_transfer_in_order
 from domain.teacher_records import Absence, Attendance, Credit, Dispute, Enrolment, Posting
-from domain.vocabulary import (
-    AbsenceKind,
-    Approver,
-    AssessmentResult,
-    Decision,
-    DepartureKind,
-    DisputeDecision,
-)
+from domain.vocabulary import AbsenceKind, Approver, AssessmentResult, Decision, DepartureKind, DisputeDecision
 
 MAX_TEACHER_NO = 32
 MAX_NAME = 50
