@@ -137,6 +137,29 @@ class Programme(ChainedAggregate):
                 if session["no"] == self.session_no:
                     session["on"] = self.on
 
+    class SeatFreed(ChainedAggregate.Event):
+        """A withdrawn enrolment's seat, free again."""
+
+        teacher_no: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.seats.discard(self.teacher_no)
+
+    class SessionCancelled(ChainedAggregate.Event):
+        """A session not yet held, cancelled (`reason` says why): it leaves the programme, whose hours
+        drop by the session's (`hours`), so they stay the sum of the remaining sessions'."""
+
+        session_no: int
+        hours: Decimal
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            session = next(s for s in aggregate.sessions if s["no"] == self.session_no)
+            aggregate.sessions = [s for s in aggregate.sessions if s["no"] != self.session_no]
+            aggregate.hours = aggregate.hours - self.hours
+            aggregate.cancelled_sessions = {**getattr(aggregate, "cancelled_sessions", {}), self.session_no: session}
+
     @classmethod
     def define(
         cls,
@@ -179,6 +202,8 @@ class Programme(ChainedAggregate):
         for s in self.sessions:
             if s["no"] == no:
                 return s
+        if no in getattr(self, "cancelled_sessions", {}):
+            raise Conflict("session_cancelled", f"session {no} of programme {self.code} was cancelled")
         raise NotFound("session_not_found", f"programme {self.code} has no session {no}")
 
     def facts(self) -> dict[str, Any]:
@@ -253,6 +278,27 @@ class Programme(ChainedAggregate):
             raise Invalid("session_in_past", f"session {no} cannot move to {on}, a day already past")
         ensure_sessions_within_programme([SessionPlan(no, on, Decimal(session["hours"]))], self.starts_on, self.ends_on)
         self.trigger_event(self.SessionRescheduled, timestamp=now, session_no=no, from_on=session["on"], on=on,
+                           actor=actor.as_record(), reason=reason)
+
+    def free_seat(self, teacher_no: str, reason: str, actor: Actor, now: datetime) -> None:
+        """A withdrawn enrolment gives its seat back (where seats are counted)."""
+        if teacher_no not in self.seats:
+            return
+        self.trigger_event(self.SeatFreed, timestamp=now, teacher_no=teacher_no, actor=actor.as_record(),
+                           reason=reason)
+
+    def cancel_session(self, no: int, reason: str, actor: Actor, now: datetime, today: date) -> None:
+        """Cancel session `no` before it is held; the programme keeps at least one session, and its
+        dates (`ends_on` does not move)."""
+        session = self.session(no)
+        ensure_session_not_held(session, today)
+        reason = reason.strip()
+        if not reason:
+            raise Invalid("reason_required", "cancelling a session needs a reason")
+        if len(self.sessions) == 1:
+            raise Conflict("last_session", f"session {no} is the last of programme {self.code}: "
+                           "a programme keeps at least one session")
+        self.trigger_event(self.SessionCancelled, timestamp=now, session_no=no, hours=Decimal(session["hours"]),
                            actor=actor.as_record(), reason=reason)
 
     def resubmit(self, definition: dict[str, Any], actor: Actor, now: datetime) -> None:

@@ -33,6 +33,14 @@ from domain.rules.enrolment import (
 from domain.rules.evaluation import ensure_comment, ensure_evaluable
 from domain.rules.hours import ensure_valid_hours
 from domain.rules.late_entry import Occurrence, recorded_then
+from domain.rules.lifecycle import (
+    ensure_departure_in_order,
+    ensure_hired_on,
+    ensure_hired_on_in_order,
+    ensure_name,
+    ensure_not_departed,
+    ensure_programme_not_started,
+)
 from domain.rules.prior_hours import (
     ensure_breakdown,
     ensure_not_recorded_before,
@@ -43,7 +51,7 @@ from domain.rules.prior_hours import (
 )
 from domain.rules.transfers import ensure_transfer_in_order
 from domain.teacher_records import Absence, Attendance, Credit, Dispute, Enrolment, Posting, PriorHours
-from domain.vocabulary import AbsenceKind, Approver, AssessmentResult, Decision, DisputeDecision
+from domain.vocabulary import AbsenceKind, Approver, AssessmentResult, Decision, DepartureKind, DisputeDecision
 
 MAX_TEACHER_NO = 32
 MAX_NAME = 50
@@ -406,6 +414,50 @@ class Teacher(ChainedAggregate):
             record.revoked = True
             record.revoked_event_id = event_id(self.originator_id, self.originator_version)
             record.revoked_reason = self.reason
+    class Corrected(ChainedAggregate.Event):
+        """Registration details corrected (`reason` says why): only the fields that changed are
+        given (None: unchanged). A corrected hire date starts the first posting."""
+
+        name: str | None
+        hired_on: date | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            if self.name is not None:
+                aggregate.name = self.name
+            if self.hired_on is not None:
+                aggregate.hired_on = self.hired_on
+                first = aggregate.postings[0]
+                aggregate.postings[0] = Posting(first.school_id, self.hired_on, first.event_id)
+
+    class Departed(ChainedAggregate.Event):
+        """The teacher left the service (retired, left, deceased, other) from `effective_on`: from
+        then on they belong to no school."""
+
+        kind: str
+        effective_on: date
+        school_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.departure_record = {
+                "kind": self.kind, "effective_on": self.effective_on, "school_id": self.school_id,
+                "event_id": event_id(self.originator_id, self.originator_version), "reason": self.reason,
+            }
+
+    class EnrolmentWithdrawn(ChainedAggregate.Event):
+        """An enrolment withdrawn before its programme started: it leaves the teacher's enrolments
+        (the teacher may enrol again)."""
+
+        programme_code: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            withdrawn = aggregate.enrolments.pop(self.programme_code)
+            aggregate.withdrawals = [*getattr(aggregate, "withdrawals", []), {
+                "programme_code": self.programme_code, "enrolled_event_id": withdrawn.event_id,
+                "event_id": event_id(self.originator_id, self.originator_version), "reason": self.reason,
+            }]
 
     # --- creation --------------------------------------------------------------------------
     @classmethod
@@ -606,7 +658,9 @@ class Teacher(ChainedAggregate):
         actor: Actor,
         now: datetime,
         occurred: Occurrence | None = None,
+        session_nos: list[int] | None = None,
     ) -> None:
+        """`session_nos`: the programme's sessions now, the attendance rate's denominator."""
         occurred = occurred or Occurrence(policy.local_date(now))
         enrolment = self.enrolment(code)
         ensure_score(attitude, "attitude")
@@ -621,7 +675,7 @@ class Teacher(ChainedAggregate):
             programme_code=code,
             attitude=attitude,
             assignments=assignments,
-            attendance_rate=enrolment.attendance_rate(),
+            attendance_rate=enrolment.attendance_rate(session_nos),
             result=result.value,
             due_on=due,
             late=on > due,
@@ -868,3 +922,51 @@ class Teacher(ChainedAggregate):
             actor=actor.as_record(),
             reason=reason,
         )
+
+    # --- lifecycle -------------------------------------------------------------------------
+    @property
+    def departure(self) -> dict[str, Any] | None:
+        """The departure, once recorded: kind, effective_on, school_id (left), event_id, reason."""
+        found: dict[str, Any] | None = getattr(self, "departure_record", None)
+        return found
+
+    def ensure_not_departed(self) -> None:
+        ensure_not_departed(self.departure, self.teacher_no)
+
+    def correct(self, name: str | None, hired_on: date | None, reason: str, actor: Actor, now: datetime) -> None:
+        """Correct registration details: at least one field must change."""
+        reason = ensure_reason(reason, "a correction")
+        if name is not None:
+            name = ensure_name(name)
+            if name == self.name:
+                name = None
+        if hired_on is not None:
+            ensure_hired_on(hired_on, now)
+            if hired_on == self.hired_on:
+                hired_on = None
+            else:
+                departed_on = self.departure["effective_on"] if self.departure else None
+                ensure_hired_on_in_order(self.postings, hired_on, departed_on)
+        if name is None and hired_on is None:
+            raise Invalid("correction_unchanged", "a correction must change the name or the hire date")
+        self.trigger_event(self.Corrected, timestamp=now, name=name, hired_on=hired_on, actor=actor.as_record(),
+                           reason=reason)
+
+    def depart(self, kind: DepartureKind, effective_on: date, reason: str, actor: Actor, now: datetime,
+               today: date) -> None:
+        """Record the teacher's departure, once: from `effective_on` they belong to no school."""
+        if self.departure is not None:
+            raise Conflict("already_departed", f"teacher {self.teacher_no} departed on "
+                           f"{self.departure['effective_on']}")
+        reason = ensure_reason(reason, "a departure")
+        ensure_departure_in_order(self.postings, effective_on, today)
+        self.trigger_event(self.Departed, timestamp=now, kind=kind.value, effective_on=effective_on,
+                           school_id=self.school_id, actor=actor.as_record(), reason=reason)
+
+    def withdraw(self, code: str, reason: str, actor: Actor, now: datetime, today: date) -> None:
+        """Withdraw an enrolment before the programme's first day."""
+        enrolment = self.enrolment(code)
+        reason = ensure_reason(reason, "a withdrawal")
+        ensure_programme_not_started(code, enrolment.starts_on, today)
+        self.trigger_event(self.EnrolmentWithdrawn, timestamp=now, programme_code=code, actor=actor.as_record(),
+                           reason=reason)

@@ -83,8 +83,10 @@ class Enrolment:
     def attended(self) -> bool:
         return any(a.present for a in self.attendance.values())
 
-    def attendance_rate(self) -> Decimal:
-        nos = self.programme["session_nos"]
+    def attendance_rate(self, session_nos: list[int] | None = None) -> Decimal:
+        """Sessions present at over `session_nos` (the programme's sessions now, when given: a
+        cancelled session counts no more), else the sessions the enrolment recorded."""
+        nos = self.programme["session_nos"] if session_nos is None else session_nos
         present = sum(1 for no in nos if no in self.attendance and self.attendance[no].present)
         return (Decimal(present) / Decimal(len(nos))).quantize(Decimal("0.0001")) if nos else Decimal(0)
 

@@ -76,3 +76,10 @@ class Role(StrEnum):
     PROVIDER = "provider"
     TEACHER = "teacher"
     AUDITOR = "auditor"
+
+
+class DepartureKind(StrEnum):
+    RETIRED = "retired"
+    LEFT = "left"
+    DECEASED = "deceased"
+    OTHER = "other"

@@ -20,13 +20,17 @@ from typing import Any
 
 def members(p: str, at: str, end: str, among: str, among_args: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
     """(teacher_no, school_id) of the teachers whose posting in force on `end`, as recorded at `at`,
-    is at one of the schools: a posting recorded by then, not yet ended by a later one recorded by
-    then."""
+    is at one of the schools: a posting recorded by then, started by `end` as recorded then, not yet
+    ended by a later one (or a departure) recorded by then."""
+    # the first posting started on the hire date as recorded then: the one a correction recorded after
+    # `at` replaced, if any (rm_starts)
+    start = (f"CASE WHEN ps.seq = 1 THEN COALESCE((SELECT s.previous_from FROM {p}starts s WHERE s.teacher_no = "
+             "ps.teacher_no AND s.recorded_at > ? ORDER BY s.recorded_at LIMIT 1), ps.from_date) ELSE ps.from_date END")
     return (
-        f"SELECT ps.teacher_no, ps.school_id FROM {p}postings ps WHERE ps.recorded_at <= ? AND ps.from_date <= ? "
+        f"SELECT ps.teacher_no, ps.school_id FROM {p}postings ps WHERE ps.recorded_at <= ? AND {start} <= ? "
         "AND (ps.until_date IS NULL OR ps.until_date > ? OR ps.until_recorded_at > ?) "
         f"AND ps.school_id IN ({among})",
-        (at, end, end, at, *among_args),
+        (at, at, end, end, at, *among_args),
     )
 
 

@@ -95,14 +95,15 @@ def expected_rows(model: ReadModel, until: int) -> dict[str, set[Row]]:
             occurred_on(event).isoformat(), int(getattr(event, "late_entry", False)),
         ))
     orgs: dict[str, OrgUnit] = {}
-    for aggregate_id in ids:
-        aggregate: Any = app.repository.get(aggregate_id, version=versions[aggregate_id])
+    aggregates: list[Any] = [app.repository.get(aggregate_id, version=versions[aggregate_id]) for aggregate_id in ids]
+    sessions = {a.code: len(a.sessions) for a in aggregates if isinstance(a, Programme)}
+    for aggregate in aggregates:
         if isinstance(aggregate, OrgUnit):
             orgs[aggregate.org_id] = aggregate
         elif isinstance(aggregate, Programme):
             _programme_rows(aggregate, rows)
         elif isinstance(aggregate, Teacher):
-            _teacher_rows(aggregate, rows, history)
+            _teacher_rows(aggregate, rows, history, sessions)
             _teacher_year_rows(aggregate, rows, app.policy)
     for org in orgs.values():
         chain, current = [], org
@@ -126,19 +127,31 @@ def _programme_rows(p: Programme, rows: dict[str, set[Row]]) -> None:
 
 class _History:
     """What the aggregates' state does not keep and the as-of columns need, from the events in log
-    order: when each event was recorded, when each absence became approved, every attendance mark."""
+    order: when each event was recorded, when each absence became approved, every attendance mark,
+    every corrected hire date with the start it replaced, when a departure was recorded."""
 
     def __init__(self) -> None:
         self.recorded: dict[str, str] = {}
         self.deciding: dict[tuple[UUID, str], dict[str, str]] = {}
         self.approved_at: dict[tuple[UUID, str], str] = {}
         self.marks: dict[tuple[UUID, str, int], list[tuple[str, int, str]]] = {}
+        self.first_start: dict[UUID, str] = {}
+        self.starts: list[tuple[UUID, str, str, str]] = []  # (teacher, event id, recorded at, start replaced)
+        self.departed_at: dict[UUID, str] = {}
 
     def see(self, event: Any) -> None:
         at = instant(event.timestamp)
         ident = event_id(event.originator_id, event.originator_version)
         self.recorded[ident] = at
-        if isinstance(event, Teacher.AbsenceRequested):
+        if isinstance(event, Teacher.Registered):
+            self.first_start[event.originator_id] = (
+                event.hired_on.isoformat() if event.hired_on else registration_date(event.timestamp))
+        elif isinstance(event, Teacher.Corrected) and event.hired_on is not None:
+            self.starts.append((event.originator_id, ident, at, self.first_start[event.originator_id]))
+            self.first_start[event.originator_id] = event.hired_on.isoformat()
+        elif isinstance(event, Teacher.Departed):
+            self.departed_at[event.originator_id] = at
+        elif isinstance(event, Teacher.AbsenceRequested):
             self.deciding[(event.originator_id, event.programme_code)] = {}
         elif isinstance(event, Teacher.AbsenceDecided):
             decisions = self.deciding.setdefault((event.originator_id, event.programme_code), {})
@@ -150,16 +163,26 @@ class _History:
             self.marks.setdefault(key, []).append((ident, int(event.present), at))
 
 
-def _teacher_rows(t: Teacher, rows: dict[str, set[Row]], history: _History) -> None:
-    rows["teachers"].add((t.teacher_no, str(t.id), t.name, t.school_id, _date(t.hired_on)))
+def _teacher_rows(t: Teacher, rows: dict[str, set[Row]], history: _History, sessions: dict[str, int]) -> None:
+    """`sessions`: each programme's sessions now (cancelled ones gone), what every enrolment counts."""
+    departure = t.departure
+    departed_on = _date(departure["effective_on"]) if departure else None
+    rows["teachers"].add((t.teacher_no, str(t.id), t.name, t.school_id, _date(t.hired_on), departed_on,
+                          departure["kind"] if departure else None))
     starts = [_date(posting.from_date) or registration_date(t.created_on) for posting in t.postings]
+    ends = [departed_on] if departed_on else []
     recorded = history.recorded
     for seq, posting in enumerate(t.postings, start=1):
-        until = min(starts[seq:], default=None)  # the first of the later postings to start
-        # (transfers are in order: the next posting is the one that ended this one)
-        until_recorded = recorded[t.postings[seq].event_id] if until is not None else None
+        until = min(starts[seq:] + ends, default=None)  # the first of the later postings to start, or the departure
+        # (transfers are in order, departures after them: the next posting ended this one, else the departure)
+        until_recorded = None
+        if until is not None:
+            until_recorded = recorded[t.postings[seq].event_id] if seq < len(t.postings) else history.departed_at[t.id]
         rows["postings"].add((t.teacher_no, seq, posting.school_id, starts[seq - 1], posting.event_id, until,
                               recorded[posting.event_id], until_recorded))
+    for teacher_id, ident, at, previous in history.starts:
+        if teacher_id == t.id:
+            rows["starts"].add((ident, t.teacher_no, at, previous))
     for code, e in t.enrolments.items():
         absence = e.absence
         assessment = e.assessment or {}
@@ -170,7 +193,7 @@ def _teacher_rows(t: Teacher, rows: dict[str, set[Row]], history: _History) -> N
             absence.substitute_teacher_no if absence else None,
             absence.decisions.get("school") if absence else None,
             absence.decisions.get("provider") if absence else None,
-            sum(1 for a in e.attendance.values() if a.present), len(e.attendance), len(e.programme["session_nos"]),
+            sum(1 for a in e.attendance.values() if a.present), len(e.attendance), sessions[code],
             assessment.get("result"), _flag(assessment.get("late")),
             instant(assessment["assessed_at"]) if assessment else None,
             instant(evaluation["evaluated_at"]) if evaluation else None, _flag(evaluation.get("late")),

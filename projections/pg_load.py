@@ -35,7 +35,7 @@ from projections.db import ReadModelDB
 from projections.schema import KEYS
 
 PARTS = 2  # connections loading at once: the database does the work, so about its cores
-LOADED = ("orgs", "programmes", "teachers", "postings", "enrolments", "attendance", "marks", "credits",
+LOADED = ("orgs", "programmes", "teachers", "postings", "starts", "enrolments", "attendance", "marks", "credits",
           "prior_hours", "disputes", "audit")
 
 # The event types the statements below know (by class, so a renamed class fails the tests).
@@ -45,6 +45,8 @@ KNOWN: tuple[type[Any], ...] = (
     Teacher.Transferred, Teacher.Enrolled, Teacher.AbsenceRequested, Teacher.AbsenceDecided,
     Teacher.AttendanceRecorded, Teacher.Assessed, Teacher.Evaluated, Teacher.CreditAwarded, Teacher.CreditRevoked,
     Teacher.DisputeOpened, Teacher.DisputeResolved, Teacher.PriorHoursRecorded, Teacher.PriorHoursRevoked,
+    Teacher.DisputeOpened, Teacher.DisputeResolved, Teacher.Corrected, Teacher.Departed, Teacher.EnrolmentWithdrawn,
+    Programme.SessionCancelled,
 )
 # The versions of event classes (other than 1) the statements were written for: the load reads the
 # stored JSON without the upcasters, so a new version must be reviewed here first (a test fails).
@@ -198,6 +200,7 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
     digest, eid = _digest(crypto, "eh"), _event_id("eh")
     at = "e.at"  # each event's `records.instant` of its timestamp, staged with it
     hours_x10 = _scaled("e.j->'hours'", 10)
+    cancelled_x10 = _scaled("x.j->'hours'", 10)
     credits_x100 = _scaled("e.j->'credits'", 100)
     own_x10, school_x10, long_x10 = (_scaled(f"e.j->'{part}'", 10)
                                      for part in ("self_selected", "school_based", "concentrated"))
@@ -235,19 +238,34 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         f"SELECT r.org_id, r.aggregate_id::text, COALESCE(n.name, r.name), r.kind, r.parent_id, t.path "
         f"FROM reg r JOIN tree t USING (org_id) "
         f"LEFT JOIN {renamed} n USING (aggregate_id)",
+        # each programme's sessions now: its last definition's, less those cancelled after it (read by
+        # every part from the log itself: a part's own events hold the programmes' for the first only)
+        f"CREATE TEMP TABLE {p}load_sessions ON COMMIT DROP AS WITH ev AS (SELECT notification_id AS position, "
+        f"originator_id AS aggregate_id, split_part(topic, ':', 2) AS event_type, "
+        f"convert_from(state, 'UTF8')::jsonb AS j FROM {events} WHERE notification_id <= {head} "
+        f"AND {topics(Programme)} AND split_part(topic, ':', 2) IN ('Programme.Defined', 'Programme.Resubmitted', "
+        f"'Programme.SessionCancelled')), "
+        f"defs AS (SELECT DISTINCT ON (aggregate_id) aggregate_id, position, jsonb_array_length(j->'sessions') AS n "
+        f"FROM ev WHERE event_type <> 'Programme.SessionCancelled' ORDER BY aggregate_id, position DESC) "
+        f"SELECT d.aggregate_id, c.j->>'code' AS code, d.n - COUNT(x.position) AS session_count, "
+        f"COALESCE(SUM({cancelled_x10}), 0) AS cancelled_x10 FROM defs d "
+        f"JOIN ev c ON c.aggregate_id = d.aggregate_id AND c.event_type = 'Programme.Defined' "
+        f"LEFT JOIN ev x ON x.aggregate_id = d.aggregate_id AND x.event_type = 'Programme.SessionCancelled' "
+        f"AND x.position > d.position GROUP BY d.aggregate_id, c.j->>'code', d.n",
         # programmes: their last definition (a resubmission revises the first), and the last decision
-        # taken after it (a resubmission awaits a new one)
+        # taken after it (a resubmission awaits a new one); sessions cancelled since
         f"INSERT INTO {p}programmes (code, aggregate_id, title, level, form, selection, school_based_content, "
         f"hours_x10, provider_id, owner_org_id, starts_on, ends_on, session_count, capacity, decision, needs_approval) "
         f"SELECT c.j->>'code', e.aggregate_id::text, e.j->>'title', e.j->>'level', e.j->>'form', e.j->>'selection', "
-        f"e.j->>'school_based_content', {hours_x10}, e.j->>'provider_id', e.j->>'owner_org_id', "
-        f"e.j->'starts_on'->>'_data_', e.j->'ends_on'->>'_data_', jsonb_array_length(e.j->'sessions'), "
+        f"e.j->>'school_based_content', {hours_x10} - ls.cancelled_x10, e.j->>'provider_id', e.j->>'owner_org_id', "
+        f"e.j->'starts_on'->>'_data_', e.j->'ends_on'->>'_data_', ls.session_count, "
         f"(e.j->>'capacity')::integer, CASE WHEN d.position > e.position THEN d.decision END, "
         f"(e.j->>'selection' = 'school_based' OR e.j->>'form' = 'school_based')::integer "
         f"FROM (SELECT DISTINCT ON (e.aggregate_id) e.* FROM {s} e WHERE e.event_type IN "
         f"('Programme.Defined', 'Programme.Resubmitted') ORDER BY e.aggregate_id, e.position DESC) e "
         f"JOIN {s} c ON c.aggregate_id = e.aggregate_id AND c.event_type = 'Programme.Defined' "
-        f"LEFT JOIN {decided} d ON d.aggregate_id = e.aggregate_id",
+        f"LEFT JOIN {decided} d ON d.aggregate_id = e.aggregate_id "
+        f"JOIN {p}load_sessions ls ON ls.aggregate_id = e.aggregate_id",
         # teachers: aggregate → number and first school; transfers in log order
         f"CREATE TEMP TABLE {p}load_teachers ON COMMIT DROP AS SELECT e.aggregate_id, e.j->>'teacher_no' AS "
         f"teacher_no, e.j->>'school_id' AS school_id, EXISTS (SELECT FROM {s} t WHERE t.event_type = "
@@ -261,24 +279,48 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         f"CREATE INDEX ON {p}load_transfers (aggregate_id, position)",
         f"ANALYZE {p}load_teachers",
         f"ANALYZE {p}load_transfers",
-        f"INSERT INTO {p}teachers (teacher_no, aggregate_id, name, school_id, hired_on) "
-        f"SELECT e.j->>'teacher_no', e.aggregate_id::text, e.j->>'name', COALESCE(t.school_id, e.j->>'school_id'), "
-        f"e.j->'hired_on'->>'_data_' FROM {s} e LEFT JOIN (SELECT DISTINCT ON (aggregate_id) aggregate_id, "
+        # corrections: the last name and the last hire date corrected; the departure (once)
+        f"CREATE TEMP TABLE {p}load_corrected ON COMMIT DROP AS SELECT r.aggregate_id, "
+        f"(SELECT c.j->>'name' FROM {s} c WHERE c.event_type = 'Teacher.Corrected' AND c.aggregate_id = r.aggregate_id "
+        f"AND c.j->>'name' IS NOT NULL ORDER BY c.position DESC LIMIT 1) AS name, "
+        f"(SELECT c.j->'hired_on'->>'_data_' FROM {s} c WHERE c.event_type = 'Teacher.Corrected' "
+        f"AND c.aggregate_id = r.aggregate_id AND c.j->'hired_on'->>'_data_' IS NOT NULL ORDER BY c.position DESC "
+        f"LIMIT 1) AS hired_on FROM (SELECT DISTINCT aggregate_id FROM {s} WHERE event_type = 'Teacher.Corrected') r",
+        f"CREATE TEMP TABLE {p}load_departed ON COMMIT DROP AS SELECT e.aggregate_id, "
+        f"e.j->'effective_on'->>'_data_' AS departed_on, e.j->>'kind' AS kind, e.at FROM {s} e "
+        f"WHERE e.event_type = 'Teacher.Departed'",
+        f"INSERT INTO {p}teachers (teacher_no, aggregate_id, name, school_id, hired_on, departed_on, departure_kind) "
+        f"SELECT e.j->>'teacher_no', e.aggregate_id::text, COALESCE(k.name, e.j->>'name'), "
+        f"COALESCE(t.school_id, e.j->>'school_id'), COALESCE(k.hired_on, e.j->'hired_on'->>'_data_'), "
+        f"dp.departed_on, dp.kind FROM {s} e LEFT JOIN (SELECT DISTINCT ON (aggregate_id) aggregate_id, "
         f"school_id FROM {p}load_transfers ORDER BY aggregate_id, position DESC) t USING (aggregate_id) "
+        f"LEFT JOIN {p}load_corrected k USING (aggregate_id) LEFT JOIN {p}load_departed dp USING (aggregate_id) "
         f"WHERE e.event_type = 'Teacher.Registered'",
-        # postings: the registration's, then one per transfer; each ends where the first later one starts
-        # (transfers are in order: the next one, recorded when it was)
+        # postings: the registration's (from the hire date, as last corrected), then one per transfer; each
+        # ends where the first later one starts (recorded when that was), or at the departure (recorded then)
         f"INSERT INTO {p}postings (teacher_no, seq, school_id, from_date, event_id, until_date, recorded_at, "
         f"until_recorded_at) "
-        f"SELECT teacher_no, seq, school_id, from_date, event_id, MIN(from_date COLLATE \"C\") OVER (PARTITION BY "
-        f"teacher_no ORDER BY seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), at, "
-        f"LEAD(at) OVER (PARTITION BY teacher_no ORDER BY seq) FROM ("
-        f"SELECT m.teacher_no, 1 AS seq, e.j->>'school_id' AS school_id, COALESCE(e.j->'hired_on'->>'_data_', "
+        f"SELECT teacher_no, seq, school_id, from_date, event_id, LEAST(MIN(from_date COLLATE \"C\") "
+        f"OVER (PARTITION BY teacher_no ORDER BY seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), "
+        f"dp.departed_on COLLATE \"C\"), at, COALESCE(LEAD(at) OVER (PARTITION BY teacher_no ORDER BY seq), dp.at) "
+        f"FROM ("
+        f"SELECT m.aggregate_id, m.teacher_no, 1 AS seq, e.j->>'school_id' AS school_id, COALESCE(k.hired_on, "
+        f"e.j->'hired_on'->>'_data_', "
         f"to_char((e.j->'timestamp'->>'_data_')::timestamptz AT TIME ZONE {zone}, 'YYYY-MM-DD')) AS from_date, "
         f"{eid} AS event_id, e.at "
-        f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) {digest} WHERE e.event_type = 'Teacher.Registered' "
-        f"UNION ALL SELECT m.teacher_no, 1 + e.nth, e.school_id, e.from_date, {eid}, e.at "
-        f"FROM {p}load_transfers e JOIN {p}load_teachers m USING (aggregate_id) {digest}) postings",
+        f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) LEFT JOIN {p}load_corrected k USING (aggregate_id) "
+        f"{digest} WHERE e.event_type = 'Teacher.Registered' "
+        f"UNION ALL SELECT m.aggregate_id, m.teacher_no, 1 + e.nth, e.school_id, e.from_date, {eid}, e.at "
+        f"FROM {p}load_transfers e JOIN {p}load_teachers m USING (aggregate_id) {digest}) postings "
+        f"LEFT JOIN {p}load_departed dp USING (aggregate_id)",
+        # each corrected hire date, with the start of the first posting it replaced
+        f"INSERT INTO {p}starts (event_id, teacher_no, recorded_at, previous_from) "
+        f"SELECT {eid}, m.teacher_no, e.at, COALESCE(LAG(e.j->'hired_on'->>'_data_') OVER (PARTITION BY "
+        f"e.aggregate_id ORDER BY e.position), r.j->'hired_on'->>'_data_', to_char((r.j->'timestamp'->>'_data_')"
+        f"::timestamptz AT TIME ZONE {zone}, 'YYYY-MM-DD')) "
+        f"FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) {digest} JOIN {s} r ON r.aggregate_id = "
+        f"e.aggregate_id AND r.event_type = 'Teacher.Registered' "
+        f"WHERE e.event_type = 'Teacher.Corrected' AND e.j->'hired_on'->>'_data_' IS NOT NULL",
         *_enrolments(p, s, crypto),
         # credits, revoked by their last revocation
         f"INSERT INTO {p}credits (credit_id, teacher_no, programme_code, title, level, form, selection, "
@@ -322,8 +364,12 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
     mark_digest, mark_id = _digest(crypto, "oh", "o.aggregate_id", "COALESCE(c.version, o.version)"), _event_id("oh")
     every_digest, every_id = _digest(crypto, "mh", "o.aggregate_id", "o.version"), _event_id("mh")
     return [
-        f"CREATE TEMP TABLE {p}load_enrolled ON COMMIT DROP AS SELECT e.aggregate_id, e.position, e.at, "
-        f"e.j->'programme'->>'code' AS code, e.j FROM {s} e WHERE e.event_type = 'Teacher.Enrolled'",
+        # each teacher's last enrolment in a programme, unless withdrawn since (then enrolled again, or not)
+        f"CREATE TEMP TABLE {p}load_enrolled ON COMMIT DROP AS SELECT * FROM (SELECT DISTINCT ON (e.aggregate_id, "
+        f"e.j->'programme'->>'code') e.aggregate_id, e.position, e.at, e.j->'programme'->>'code' AS code, e.j "
+        f"FROM {s} e WHERE e.event_type = 'Teacher.Enrolled' ORDER BY e.aggregate_id, e.j->'programme'->>'code', "
+        f"e.position DESC) n WHERE NOT EXISTS (SELECT FROM {s} w WHERE w.event_type = 'Teacher.EnrolmentWithdrawn' "
+        f"AND w.aggregate_id = n.aggregate_id AND w.j->>'programme_code' = n.code AND w.position > n.position)",
         f"ALTER TABLE {p}load_enrolled ADD PRIMARY KEY (aggregate_id, code)",
         # attendance: each session's first mark, then the last correction after it, if any
         f"CREATE TEMP TABLE {p}load_marks ON COMMIT DROP AS SELECT e.aggregate_id, e.j->>'programme_code' AS code, "
@@ -355,12 +401,12 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
         f"WHEN 'rejected' IN (ds.decision, dp.decision) THEN 'rejected' "
         f"WHEN ds.decision = 'approved' AND dp.decision = 'approved' THEN 'approved' ELSE 'pending' END, "
         f"q.substitute, ds.decision, dp.decision, COALESCE(k.present, 0), COALESCE(k.marked, 0), "
-        f"jsonb_array_length(n.j->'programme'->'session_nos'), a.result, a.late, a.assessed_at, v.evaluated_at, "
-        f"v.late, "
+        f"ls.session_count, a.result, a.late, a.assessed_at, v.evaluated_at, v.late, "
         # approved by the later of the two approvals (after the last request)
         f"CASE WHEN b.last_any IS NOT NULL AND b.last_any <> b.last_request AND ds.decision = 'approved' "
         f"AND dp.decision = 'approved' THEN GREATEST(ds.at, dp.at) END "
         f"FROM {p}load_enrolled n JOIN {p}load_teachers m USING (aggregate_id) "
+        f"JOIN {p}load_sessions ls ON ls.code = n.code "
         # absences: the last request after the enrolment, and each side's last decision after it
         f"LEFT JOIN (SELECT n.aggregate_id, n.code, MAX(e.position) FILTER (WHERE e.event_type = "
         f"'Teacher.AbsenceRequested') AS last_request, MAX(e.position) AS last_any FROM {s} e JOIN {p}load_enrolled n "

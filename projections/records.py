@@ -94,6 +94,7 @@ class RecordsProjection:
             Programme.Defined: self._programme_defined,
             Programme.Decided: self._programme_decided,
             Programme.Resubmitted: self._programme_resubmitted,
+            Programme.SessionCancelled: self._session_cancelled,
             Teacher.Registered: self._teacher_registered,
             Teacher.Transferred: self._transferred,
             Teacher.Enrolled: self._enrolled,
@@ -108,6 +109,9 @@ class RecordsProjection:
             Teacher.DisputeResolved: self._dispute_resolved,
             Teacher.PriorHoursRecorded: self._prior_hours_recorded,
             Teacher.PriorHoursRevoked: self._prior_hours_revoked,
+            Teacher.Corrected: self._corrected,
+            Teacher.Departed: self._departed,
+            Teacher.EnrolmentWithdrawn: self._withdrawn,
         }
 
     def apply_page(self, tx: Tx, events: Iterable[tuple[int, Any]]) -> None:
@@ -196,6 +200,17 @@ class RecordsProjection:
                     session_count=len(e.sessions), capacity=e.capacity, decision=None,
                     needs_approval=int(e.selection == "school_based" or e.form == "school_based"))
 
+    def _session_cancelled(self, rows: Rows, e: Any) -> None:
+        """The programme loses the session and its hours; every enrolment counts the sessions left."""
+        code = self.names.lookup(rows, "programmes", "code", e.originator_id)
+        programme = _must(rows.get("programmes", code))
+        count = programme["session_count"] - 1
+        rows.update("programmes", (code,), hours_x10=programme["hours_x10"] - x10(e.hours), session_count=count)
+        stored = rows.tx.query(f"SELECT teacher_no FROM {self.p}enrolments WHERE programme_code = ?", (code,))
+        teacher_nos = {str(r[0]) for r in stored} | {key[1] for key in rows.new["enrolments"] if key[0] == code}
+        for teacher_no in sorted(teacher_nos):
+            rows.update("enrolments", (code, teacher_no), session_count=count)
+
     def _programme_decided(self, rows: Rows, e: Any) -> None:
         rows.update("programmes", (self.names.lookup(rows, "programmes", "code", e.originator_id),),
                     decision=e.decision)
@@ -237,7 +252,8 @@ class RecordsProjection:
             "programme_code": programme["code"], "teacher_no": self._teacher(rows, e),
             "ends_on": programme["ends_on"].isoformat(), "enrolled_at": instant(e.timestamp),
             "substitutes_for": e.substitutes_for, "sessions_present": 0, "sessions_marked": 0,
-            "session_count": len(programme["session_nos"]),
+            # the programme's sessions now (a substitute's copy of the programme may predate a cancellation)
+            "session_count": _must(rows.get("programmes", programme["code"]))["session_count"],
         })
 
     def _absence_requested(self, rows: Rows, e: Any) -> None:
@@ -310,6 +326,34 @@ class RecordsProjection:
         event_id = eid(e)
         rows.update("credits", (e.credit_id,), status="revoked", revoked_event_id=event_id, revoked_reason=e.reason,
                     revoked_at=instant(e.timestamp))
+
+    def _corrected(self, rows: Rows, e: Any) -> None:
+        teacher_no = self._teacher(rows, e)
+        if e.name is not None:
+            rows.update("teachers", (teacher_no,), name=e.name)
+        if e.hired_on is not None:
+            rows.update("teachers", (teacher_no,), hired_on=e.hired_on.isoformat())
+            first = _must(rows.get("postings", teacher_no, 1))
+            rows.insert("starts", {"event_id": eid(e), "teacher_no": teacher_no, "recorded_at": instant(e.timestamp),
+                                   "previous_from": first["from_date"]})
+            rows.update("postings", (teacher_no, 1), from_date=e.hired_on.isoformat())  # the first posting starts then
+
+    def _departed(self, rows: Rows, e: Any) -> None:
+        """From `effective_on` no posting is in force: each ends then at the latest."""
+        teacher_no = self._teacher(rows, e)
+        end = e.effective_on.isoformat()
+        rows.update("teachers", (teacher_no,), departed_on=end, departure_kind=e.kind)
+        seq = int(rows.tx.query(f"SELECT COALESCE(MAX(seq), 0) FROM {self.p}postings WHERE teacher_no = ?",
+                                (teacher_no,))[0][0])
+        while rows.get("postings", teacher_no, seq + 1) is not None:  # postings of this page, not yet written
+            seq += 1
+        for nth in range(1, seq + 1):
+            row = rows.get("postings", teacher_no, nth)
+            if row is not None and (row["until_date"] is None or row["until_date"] > end):
+                rows.update("postings", (teacher_no, nth), until_date=end, until_recorded_at=instant(e.timestamp))
+
+    def _withdrawn(self, rows: Rows, e: Any) -> None:
+        rows.delete("enrolments", (e.programme_code, self._teacher(rows, e)))
 
     def _dispute_opened(self, rows: Rows, e: Any) -> None:
         rows.insert("disputes", {"dispute_id": e.dispute_id, "teacher_no": self._teacher(rows, e),

@@ -66,7 +66,8 @@ class Reports:
 
     def transcript(self, teacher_no: str, today: date, viewer_is_trainee: bool) -> dict[str, Any] | None:
         p = self.p
-        teacher = self.db.query(f"SELECT name, school_id FROM {p}teachers WHERE teacher_no = ?", (teacher_no,))
+        teacher = self.db.query(f"SELECT name, school_id, departed_on, departure_kind FROM {p}teachers "
+                                "WHERE teacher_no = ?", (teacher_no,))
         if not teacher:
             return None
         pending = sorted(r[0] for r in self.db.query(
@@ -129,6 +130,7 @@ class Reports:
             "teacher_no": teacher_no,
             "name": teacher[0][0],
             "school_id": teacher[0][1],
+            "departure": None if teacher[0][2] is None else {"kind": teacher[0][3], "effective_on": teacher[0][2]},
             "lines": lines,
             "prior": prior,
             "totals": {

@@ -4,8 +4,9 @@ Handlers read a row by its primary key (from this buffer, else from the table, o
 change it in place; `flush` then writes every new row with one bulk insert per table (COPY on
 PostgreSQL) and every changed existing row with one batched UPDATE per table. A page of a
 thousand events thus costs a handful of statements instead of a few thousand, which is what
-makes catch-up and rebuilds fast. The buffer never deletes a row (only `rm_teacher_years`,
-re-derived from the other tables, is replaced: projections/teacher_years.py).
+makes catch-up and rebuilds fast. The buffer deletes a row only when an event removes what it
+records (a withdrawn enrolment); `rm_teacher_years`, re-derived from the other tables, is
+replaced (projections/teacher_years.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Rows:
         self.new: dict[str, dict[Key, Row]] = {name: {} for name in KEYS}
         self.existing: dict[str, dict[Key, Row | None]] = {name: {} for name in KEYS}
         self.changed: dict[str, set[Key]] = {name: set() for name in KEYS}
+        self.deleted: dict[str, set[Key]] = {name: set() for name in KEYS}
 
     @staticmethod
     def key_of(table: str, row: Row) -> Key:
@@ -67,9 +69,19 @@ class Rows:
             self.changed[table].add(key)
         return row
 
+    def delete(self, table: str, key: Key) -> None:
+        """Remove the row `key` if it exists (like a DELETE: a missing row changes nothing)."""
+        if self.new[table].pop(key, None) is not None:
+            return
+        if self.get(table, *key) is None:
+            return
+        self.existing[table][key] = None
+        self.changed[table].discard(key)
+        self.deleted[table].add(key)
+
     def touched(self, table: str) -> list[Key]:
-        """Keys of the rows inserted or changed in `table` so far."""
-        return [*self.new[table], *self.changed[table]]
+        """Keys of the rows inserted, changed or deleted in `table` so far."""
+        return [*self.new[table], *self.changed[table], *self.deleted[table]]
 
     def touched_rows(self, table: str) -> list[Row]:
         found = [self.get(table, *key) for key in self.touched(table)]
@@ -77,6 +89,11 @@ class Rows:
 
     def flush(self) -> None:
         """Write back every new and every changed row; the buffer is empty afterwards."""
+        for table in KEYS:
+            if self.deleted[table]:  # first: a row deleted and inserted again in one page goes in anew
+                keys = KEYS[table]
+                self.tx.executemany(f"DELETE FROM {self.p}{table} WHERE {' AND '.join(f'{c} = ?' for c in keys)}",
+                                    sorted(self.deleted[table]))
         for table in KEYS:
             names = _COLUMNS[table]
             if self.new[table]:
@@ -96,3 +113,4 @@ class Rows:
             self.new[table].clear()
             self.existing[table].clear()
             self.changed[table].clear()
+            self.deleted[table].clear()

@@ -27,7 +27,7 @@ TABLES: dict[str, str] = {
     ),
     "teachers": (
         "teacher_no TEXT PRIMARY KEY, aggregate_id TEXT NOT NULL, name TEXT NOT NULL, school_id TEXT NOT NULL, "
-        "hired_on TEXT"
+        "hired_on TEXT, departed_on TEXT, departure_kind TEXT"
     ),
     "postings": (
         "teacher_no TEXT NOT NULL, seq INTEGER NOT NULL, school_id TEXT NOT NULL, from_date TEXT, "
@@ -46,6 +46,11 @@ TABLES: dict[str, str] = {
         "programme_code TEXT NOT NULL, teacher_no TEXT NOT NULL, session_no INTEGER NOT NULL, "
         "present INTEGER NOT NULL, "
         "event_id TEXT NOT NULL, PRIMARY KEY (programme_code, teacher_no, session_no)"
+    ),
+    # Each corrected hire date: the start of the teacher's first posting it replaced, and when (so the
+    # postings as they stood at an instant can be read: projections/as_of.py).
+    "starts": (
+        "event_id TEXT PRIMARY KEY, teacher_no TEXT NOT NULL, recorded_at TEXT NOT NULL, previous_from TEXT NOT NULL"
     ),
     # Every attendance mark recorded, each until the correction that replaced it: attendance as it
     # stood at any instant (projections/as_of.py).
@@ -119,6 +124,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "enrolments": ("programme_code", "teacher_no"),
     "attendance": ("programme_code", "teacher_no", "session_no"),
     "marks": ("event_id",),
+    "starts": ("event_id",),
     "credits": ("credit_id",),
     "prior_hours": ("record_id",),
     "teacher_years": ("teacher_no", "year"),
@@ -138,6 +144,7 @@ INDEXES: list[tuple[str, str]] = [
     ("postings", "school_id"),
     ("enrolments", "teacher_no"),
     ("marks", "teacher_no, programme_code"),
+    ("starts", "teacher_no, recorded_at"),
     ("enrolments", "ends_on"),
     ("enrolments", "assessment_result, ends_on"),
     ("enrolments", "evaluated_at, ends_on"),

@@ -90,6 +90,8 @@ def transcript_of(
         "teacher_no": teacher.teacher_no,
         "name": teacher.name,
         "school_id": teacher.school_id,
+        "departure": None if teacher.departure is None else {
+            "kind": teacher.departure["kind"], "effective_on": teacher.departure["effective_on"].isoformat()},
         "lines": lines,
         "prior": prior,
         "totals": {

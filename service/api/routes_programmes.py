@@ -15,12 +15,14 @@ from service.api.schemas import (
     ApprovalIn,
     AssessmentIn,
     AttendanceIn,
+    CancellationIn,
     CreditIn,
     EnrolmentIn,
     EvaluationIn,
     ProgrammeCreate,
     ProgrammeDefinition,
     RescheduleIn,
+    WithdrawalIn,
 )
 
 router = APIRouter(prefix="/api/v1/programmes", tags=["programmes"])
@@ -110,6 +112,22 @@ async def reschedule(
 ) -> JSONResponse:
     return await write(service, lambda: service.reschedule_session(actor, code, no, body.on, body.reason,
                                                                    idempotency_key=key))
+
+
+@router.post("/{code}/sessions/{no}/cancellation", status_code=201)
+async def cancel_session(
+    code: Code, no: SessionNo, body: CancellationIn, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    return await write(service, lambda: service.cancel_session(actor, code, no, body.reason, idempotency_key=key))
+
+
+@router.post("/{code}/enrolments/{teacher_no}/withdrawal", status_code=201)
+async def withdraw_enrolment(
+    code: Code, teacher_no: TeacherNoPath, body: WithdrawalIn, actor: CurrentActor, service: Service,
+    key: IdempotencyKey,
+) -> JSONResponse:
+    return await write(service, lambda: service.withdraw_enrolment(
+        actor, code, teacher_no, body.reason, idempotency_key=key))
 
 
 @router.post("/{code}/assessments", status_code=201)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from service.api.deps import CurrentActor, IdempotencyKey, Service, write
-from service.api.schemas import OrgPut, TeacherCreate, TransferCreate
+from service.api.schemas import CorrectionIn, DepartureIn, OrgPut, TeacherCreate, TransferCreate
 from service.application.values import as_of_instant
 
 router = APIRouter(prefix="/api/v1", tags=["orgs and teachers"])
@@ -44,6 +44,22 @@ async def transfer(
 ) -> JSONResponse:
     return await write(service, lambda: service.transfer_teacher(
         actor, teacher_no, body.to_school_id, body.effective_on, idempotency_key=key))
+
+
+@router.post("/teachers/{teacher_no}/corrections", status_code=201)
+async def correct_teacher(
+    teacher_no: TeacherNoPath, body: CorrectionIn, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    return await write(service, lambda: service.correct_teacher(
+        actor, teacher_no, body.name, body.hired_on, body.reason, idempotency_key=key))
+
+
+@router.post("/teachers/{teacher_no}/departure", status_code=201)
+async def record_departure(
+    teacher_no: TeacherNoPath, body: DepartureIn, actor: CurrentActor, service: Service, key: IdempotencyKey
+) -> JSONResponse:
+    return await write(service, lambda: service.record_departure(
+        actor, teacher_no, body.kind, body.effective_on, body.reason, idempotency_key=key))
 
 
 @router.get("/teachers/{teacher_no}/history")

@@ -13,6 +13,7 @@ from domain.vocabulary import (
     Approver,
     AssessmentResult,
     Decision,
+    DepartureKind,
     DisputeDecision,
     Form,
     Level,
@@ -173,4 +174,24 @@ class PriorHoursIn(Body):
     concentrated: Part | None = None
     source: Name
     evidence: Annotated[list[EvidenceIn], Field(max_length=50)]
+    reason: Reason
+
+
+class CorrectionIn(Body):
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    hired_on: date | None = None
+    reason: Reason
+
+
+class DepartureIn(Body):
+    kind: DepartureKind
+    effective_on: date
+    reason: Reason
+
+
+class WithdrawalIn(Body):
+    reason: Reason
+
+
+class CancellationIn(Body):
     reason: Reason

@@ -169,6 +169,7 @@ class ProgrammeCommands(TrainRecBase):
                 raise Forbidden("forbidden_scope", f"{code} is {programme.selection}: your school enrols you")
             occurred = unit.occurred(occurred_on, late_reason)
             programme.ensure_open_for_enrolment(occurred.on)
+            teacher.ensure_not_departed()
             programme.ensure_seat_free(teacher_no)
             teacher.enrol(programme.facts(), self.policy, actor, unit.now, occurred=occurred)
             programme.take_seat(teacher_no, actor, unit.now)
@@ -208,6 +209,7 @@ class ProgrammeCommands(TrainRecBase):
                     raise Conflict("substitute_other_school", "the substitute must be from the same school")
                 if code in substitute.enrolments:
                     raise Conflict("already_enrolled", f"teacher {substitute_teacher_no} is already enrolled in {code}")
+                substitute.ensure_not_departed()
             occurred = unit.occurred(occurred_on, late_reason)
             teacher.request_absence(code, kind, reason, substitute_teacher_no, actor, unit.now, unit.today, occurred)
             unit.add(teacher)
@@ -254,6 +256,7 @@ class ProgrammeCommands(TrainRecBase):
             if absence.approved and absence.is_substitution:
                 assert absence.substitute_teacher_no is not None
                 substitute = unit.teacher(absence.substitute_teacher_no)
+                substitute.ensure_not_departed()
                 facts = teacher.enrolment(code).programme
                 substitute.enrol(facts, self.policy, actor, unit.now, occurred=occurred, substitutes_for=teacher_no,
                                  reason=f"substitutes for {teacher_no}: {absence.reason}")

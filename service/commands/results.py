@@ -8,11 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from domain.actor import Actor
+from domain.ids import programme_uuid
+from domain.programme import Programme
 from domain.vocabulary import AssessmentResult, DisputeDecision
 from service.application.base import TrainRecBase
 from service.application.unit import CommandResult, Unit
 from service.application.values import dated
 from service.auth.scopes import DISPUTE_OPENING, EVALUATION, PROVIDER_WORK, SUPERVISION, Kind
+from service.commands.lifecycle import ensure_credit_within_current_hours
 from service.records import DisputeIndex
 
 
@@ -37,7 +40,8 @@ class RecordCommands(TrainRecBase):
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_trainee(actor, programme, teacher)
             occurred = unit.occurred(occurred_on, late_reason)
-            teacher.assess(code, attitude, assignments, result, self.policy, actor, unit.now, occurred)
+            teacher.assess(code, attitude, assignments, result, self.policy, actor, unit.now, occurred,
+                           session_nos=[s["no"] for s in programme.sessions])
             unit.add(teacher)
             assessment = teacher.enrolment(code).assessment
             assert assessment is not None
@@ -99,6 +103,7 @@ class RecordCommands(TrainRecBase):
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_trainee(actor, programme, teacher)
             credit_id = self.new_id("C")
+            ensure_credit_within_current_hours(hours, programme)
             occurred = unit.occurred(occurred_on, late_reason)
             teacher.award_credit(credit_id, code, hours, self.policy, actor, unit.now, occurred=occurred)
             unit.add(teacher)
@@ -179,6 +184,10 @@ class RecordCommands(TrainRecBase):
             teacher = unit.teacher(index.teacher_no)
             # refused in the words an unknown dispute id gets: the caller named the dispute, not the teacher
             self.scopes.ensure_supervisor_of_teacher(actor, teacher, named=(Kind.DISPUTE, dispute_id))
+            code = teacher.dispute(dispute_id).programme_code
+            if award_hours is not None and code in teacher.enrolments:  # hours as the programme has them now
+                ensure_credit_within_current_hours(
+                    award_hours, unit.get(Programme, programme_uuid(code), "programme_not_found", code))
             occurred = unit.occurred(occurred_on, late_reason)
             credit_id = teacher.resolve_dispute(
                 dispute_id, decision, reason, award_hours, self.new_id("C"), self.policy, actor, unit.now, occurred

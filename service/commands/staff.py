@@ -87,6 +87,7 @@ class StaffCommands(TrainRecBase):
             teacher = unit.teacher(teacher_no)
             self.scopes.ensure_staff_of_teacher(actor, teacher)
             ensure_school(to_school_id, self.org_kind(to_school_id))
+            teacher.ensure_not_departed()
             teacher.transfer(to_school_id, effective_on, actor, unit.now, unit.today)
             unit.add(teacher)
             return 201, {"teacher_no": teacher_no, "school_id": to_school_id}

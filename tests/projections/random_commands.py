@@ -13,6 +13,7 @@ from domain.vocabulary import (
     Approver,
     AssessmentResult,
     Decision,
+    DepartureKind,
     DisputeDecision,
     Form,
     Level,
@@ -54,7 +55,7 @@ def setup(app: TrainRec, clock: Clock, programmes: int = 20) -> list[str]:
 WEIGHTS = {
     "clock": 8, "enrol": 22, "absence": 5, "absence_decision": 6, "attendance": 15, "assess": 10, "evaluate": 10,
     "credit": 10, "revoke": 2, "dispute": 3, "resolve": 3, "transfer": 2, "rename": 1, "reschedule": 2,
-    "reject": 1, "resubmit": 2, "prior": 4, "prior_revoke": 1,
+    "reject": 1, "resubmit": 2, "prior": 4, "prior_revoke": 1, "correct": 1, "depart": 1, "withdraw": 2, "cancel": 1,
 }
 
 
@@ -179,6 +180,18 @@ def run(app: TrainRec, clock: Clock, codes: list[str], rng: random.Random, comma
                     continue
                 owner, record_id = rng.choice(prior)
                 app.revoke_prior_hours(ADMIN, owner, record_id, "证书不实")
+            elif kind == "correct":  # a name, a hire date, or both (unchanged ones are refused)
+                hired = START - timedelta(days=rng.randint(0, 4000)) if rng.random() < 0.5 else None
+                app.correct_teacher(ADMIN, teacher_no, rng.choice([None, f"更正{teacher_no}"]), hired, "登记有误")
+            elif kind == "depart":  # from a day of the year so far: the year's figures lose the teacher
+                today = app.policy.local_date(clock.now)  # (two teachers only: the others keep the runs busy)
+                app.record_departure(ADMIN, rng.choice(["A003", "C002"]), rng.choice(list(DepartureKind)),
+                                     today - timedelta(days=rng.randint(0, 120)), "离职")
+            elif kind == "withdraw":  # before the programme starts; the teacher may enrol again
+                app.withdraw_enrolment(ADMIN, code, teacher_no, "工作冲突")
+                enrolled[code] = [t for t in enrolled[code] if t != teacher_no]
+            elif kind == "cancel":  # a session not yet held; never the last one
+                app.cancel_session(ADMIN, code, rng.randint(1, 3), "讲师缺席")
             accepted += 1
         except DomainError:
             pass

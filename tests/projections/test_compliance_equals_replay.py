@@ -26,7 +26,8 @@ from tests.projections.random_commands import SCHOOLS, TEACHERS, run, setup
 
 def oracle(rows: dict[str, set[tuple[Any, ...]]], path: str, year: int, today: date, policy: Policy) -> dict[str, Any]:
     """The figures of the unit at `path`: members by the latest posting started by the year's end
-    (or today), sums over each member's valid credits and earlier hours and the year's enrolments."""
+    (or today), unless they departed by then, sums over each member's valid credits and earlier hours and the
+    year's enrolments."""
     t = policy.thresholds
     first, last = policy.year_bounds(year)
     end = min(last, today) if first <= today <= last else last
@@ -36,7 +37,8 @@ def oracle(rows: dict[str, set[tuple[Any, ...]]], path: str, year: int, today: d
     for teacher_no, seq, school_id, from_date, *_ in rows["postings"]:
         if date.fromisoformat(from_date) <= end and seq > latest.get(teacher_no, (0, ""))[0]:
             latest[teacher_no] = (seq, school_id)
-    members = sorted(x for x, (_, school) in latest.items() if paths[school].startswith(path))
+    departed = {r[0] for r in rows["teachers"] if r[5] is not None and date.fromisoformat(r[5]) <= end}
+    members = sorted(x for x, (_, school) in latest.items() if paths[school].startswith(path) and x not in departed)
     hours: dict[str, int] = defaultdict(int)
     own: dict[str, int] = defaultdict(int)
     designated: dict[str, int] = defaultdict(int)

@@ -253,6 +253,33 @@ def s_reschedule(service: TrainRec, clock: Clock, t: Target, where: str) -> Requ
                    {"on": "2024-03-06", "reason": "讲师临时有事"})
 
 
+def s_cancellation(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    prepare(service, t.programme)
+    clock.set(date(2024, 3, 1))  # before the programme: session 2 (03-05) is not held yet
+    return Request("POST", f"/api/v1/programmes/{t.programme}/sessions/2/cancellation", {"reason": "讲师缺席"})
+
+
+def s_correction(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("POST", f"/api/v1/teachers/{t.teacher}/corrections", {"name": "更正后的姓名", "reason": "登记有误"})
+
+
+def s_departure(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("POST", f"/api/v1/teachers/{t.teacher}/departure",
+                   {"kind": "retired", "effective_on": "2024-02-20", "reason": "退休"})
+
+
+def s_withdrawal(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)  # before the programme starts (03-04)
+    return Request("POST", f"/api/v1/programmes/{t.programme}/enrolments/{t.teacher}/withdrawal",
+                   {"reason": "工作冲突"})
+
+
+def s_withdrawal_mandated(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    code = mandated_for(t.teacher)
+    service.enrol(ADMIN, code, t.teacher)
+    return Request("POST", f"/api/v1/programmes/{code}/enrolments/{t.teacher}/withdrawal", {"reason": "工作冲突"})
+
+
 def s_assessment(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     _ended_and_assessed(service, clock, t, None)
     return Request("POST", f"/api/v1/programmes/{t.programme}/assessments",
@@ -396,6 +423,16 @@ ENDPOINTS: dict[str, Endpoint] = {
                            PROVIDER_WORK),
     "reschedule": Endpoint(("POST", "/api/v1/programmes/{code}/sessions/{no}/reschedule"), s_reschedule,
                            PROVIDER_WORK),
+    "cancellation": Endpoint(("POST", "/api/v1/programmes/{code}/sessions/{no}/cancellation"), s_cancellation,
+                             PROVIDER_WORK),
+    "correction": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/corrections"), s_correction,
+                           row("AA", "AD", "AD", "AD", "DD", "DD", "DD")),
+    "departure": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/departure"), s_departure,
+                          row("AA", "AD", "AD", "AD", "DD", "DD", "DD")),
+    "withdrawal": Endpoint(("POST", "/api/v1/programmes/{code}/enrolments/{teacher_no}/withdrawal"), s_withdrawal,
+                           row("AA", "AD", "AD", "AD", "DD", "AD", "DD")),
+    "withdrawal-mandated": Endpoint(("POST", "/api/v1/programmes/{code}/enrolments/{teacher_no}/withdrawal"),
+                                    s_withdrawal_mandated, row("AA", "AD", "AD", "AD", "DD", "DD", "DD")),
     "assessment": Endpoint(("POST", "/api/v1/programmes/{code}/assessments"), s_assessment, PROVIDER_WORK),
     "evaluation": Endpoint(("POST", "/api/v1/programmes/{code}/evaluations"), s_evaluation,
                            row("DD", "DD", "DD", "DD", "DD", "AD", "DD")),
@@ -434,7 +471,10 @@ ENDPOINTS: dict[str, Endpoint] = {
 # - provider and teacher cannot GET /orgs/{id} or compliance, not even their own org/school;
 # - teacher cannot transfer themself nor read rosters; provider cannot read trainees' transcripts;
 # - /audit/verify is whole-store: admin and auditor only; the auditor of C1 verifies C2's events too;
-# - admin may open disputes (decisions.md names the teacher or their school).
+# - admin may open disputes (decisions.md names the teacher or their school);
+# - corrections and departures are staff work, like transfers: the teacher's school, supervisors above it, admins;
+# - a withdrawal is made by whoever may make the enrolment: the teacher only for a self-selected one;
+# - a session is cancelled by the provider, as it is rescheduled.
 
 
 def _cases() -> Iterator[Any]:

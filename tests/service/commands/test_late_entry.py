@@ -139,8 +139,10 @@ def test_a_back_dated_absence_is_judged_on_its_date_and_keeps_the_marks_recorded
         ("AbsenceDecided", "2024-03-03", True),
         ("AbsenceDecided", "2024-03-03", True),
     ]
-    assert history[0]["type"] == "Registered" and history[0]["late_entry"] is False
-    assert history[1]["late_reason"] == WHY and "occurred_on" not in history[1]["data"]
+    assert history[0]["type"] == "Registered"
+    assert history[0]["late_entry"] is False
+    assert history[1]["late_reason"] == WHY
+    assert "occurred_on" not in history[1]["data"]
 
 
 def test_the_audit_feed_shows_both_times_and_lists_late_entries(app: TrainRec, clock: Clock) -> None:

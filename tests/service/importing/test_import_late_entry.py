@@ -60,11 +60,11 @@ def test_a_late_sheet_records_each_row_on_the_day_it_happened(app: TrainRec, clo
         ["K1", "A001", "4", "5", "优秀", "2024-03-08", WHY],
     ]))
     assert assessments.rejected == []
-    credits = import_file(app, "credits", _csv(tmp_path / "c.csv", [
+    awarded = import_file(app, "credits", _csv(tmp_path / "c.csv", [
         ["项目编号", "工号", "认定学时", "发生日期", "补录原因"],
         ["K1", "A001", "24", "2024-03-18", WHY],
     ]))
-    assert credits.rejected == []
+    assert awarded.rejected == []
     (assessed,) = _events(app, "A001", "Assessed")
     (credit,) = _events(app, "A001", "CreditAwarded")
     assert (assessed.occurred_on, assessed.late) == (date(2024, 3, 8), False)
