@@ -144,10 +144,17 @@ class Reports:
         }
 
     def enrolled_teachers(self, code: str, at: str) -> list[str]:
-        """The teachers with an enrolment in `code` recorded by the instant `at`."""
+        """The teachers with an enrolment in `code` recorded by the instant `at` and not withdrawn since
+        (a withdrawn enrolment's row is gone: see `withdrawals_after`)."""
         return [str(r[0]) for r in self.db.query(
             f"SELECT teacher_no FROM {self.p}enrolments WHERE programme_code = ? AND enrolled_at <= ? "
             "ORDER BY teacher_no", (code, at))]
+
+    def withdrawals_after(self, at: str) -> list[tuple[int, str]]:
+        """(log position, teacher_no) of every enrolment withdrawn after the instant `at`."""
+        return [(int(r[0]), str(r[1])) for r in self.db.query(
+            f"SELECT position, teacher_no FROM {self.p}audit WHERE type = 'EnrolmentWithdrawn' AND recorded_at > ? "
+            "ORDER BY position", (at,))]
 
     # --- roster --------------------------------------------------------------------------
     def roster(self, code: str, today: date, held: int | None = None) -> dict[str, Any] | None:

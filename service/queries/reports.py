@@ -93,7 +93,13 @@ class ReportQueries(TrainRecBase):
         if programme is None:
             raise NotFound("programme_not_found", f"programme {code} was not recorded by {at.isoformat()}")
         today = self.policy.local_date(at)
-        roster = roster_as_of(self.events, self.policy, programme, reports.enrolled_teachers(code, instant(at)), at,
+        teachers = reports.enrolled_teachers(code, instant(at))
+        withdrawn = reports.withdrawals_after(instant(at))  # enrolled then, perhaps, and withdrawn since
+        if withdrawn:
+            stored = notifications(self.recorder, [position for position, _ in withdrawn])
+            teachers += [teacher_no for position, teacher_no in withdrawn
+                         if getattr(self.mapper.to_domain_event(stored[position]), "programme_code", None) == code]
+        roster = roster_as_of(self.events, self.policy, programme, sorted(set(teachers)), at,
                               sessions_held(programme, today))
         if roster is None:
             raise Unavailable("projection_behind", f"programme {code} is recorded but not yet in the read model")

@@ -28,6 +28,15 @@ def _recorded_by(events: Any, at: datetime) -> list[Any]:
     return found
 
 
+def _of_programme(event: Any, code: str) -> bool:
+    """Whether a teacher's event may touch the roster of `code`: it is about that programme, or about
+    the teacher (registration, correction, transfer, departure)."""
+    about = getattr(event, "programme_code", None)
+    if about is None and isinstance(getattr(event, "programme", None), dict):
+        about = event.programme.get("code")
+    return about is None or about == code
+
+
 def programme_as_of(events: Any, code: str, at: datetime) -> Programme | None:
     """The programme replayed from its events recorded by `at` (None: not yet defined then)."""
     aggregate: Any = None
@@ -41,9 +50,11 @@ def roster_as_of(events: Any, policy: Policy, programme: Programme, teacher_nos:
     """The roster of `programme` (as recorded at `at`) over the teachers `teacher_nos` (every teacher
     with an enrolment in it recorded by then, and maybe others: they add nothing)."""
     streams: list[list[Any]] = [_recorded_by(events.get(programme.id), at)]
-    streams += [_recorded_by(events.get(teacher_uuid(no)), at) for no in teacher_nos]
+    streams += [[e for e in _recorded_by(events.get(teacher_uuid(no)), at) if _of_programme(e, programme.code)]
+                for no in teacher_nos]
     ordered = sorted((e for stream in streams for e in stream),
-                     key=lambda e: (e.timestamp, str(e.originator_id), e.originator_version))
+                     key=lambda e: (e.timestamp, e.originator_id != programme.id, str(e.originator_id),
+                                    e.originator_version))  # at one instant the programme's come first
     db = SQLiteDB(":memory:")
     try:
         with db.transaction() as tx:
