@@ -45,8 +45,7 @@ KNOWN: tuple[type[Any], ...] = (
     Teacher.Transferred, Teacher.Enrolled, Teacher.AbsenceRequested, Teacher.AbsenceDecided,
     Teacher.AttendanceRecorded, Teacher.Assessed, Teacher.Evaluated, Teacher.CreditAwarded, Teacher.CreditRevoked,
     Teacher.DisputeOpened, Teacher.DisputeResolved, Teacher.PriorHoursRecorded, Teacher.PriorHoursRevoked,
-    Teacher.DisputeOpened, Teacher.DisputeResolved, Teacher.Corrected, Teacher.Departed, Teacher.EnrolmentWithdrawn,
-    Programme.SessionCancelled,
+    Teacher.Corrected, Teacher.Departed, Teacher.EnrolmentWithdrawn, Programme.SessionCancelled,
 )
 # The versions of event classes (other than 1) the statements were written for: the load reads the
 # stored JSON without the upcasters, so a new version must be reviewed here first (a test fails).
@@ -302,7 +301,8 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         f"until_recorded_at) "
         f"SELECT teacher_no, seq, school_id, from_date, event_id, LEAST(MIN(from_date COLLATE \"C\") "
         f"OVER (PARTITION BY teacher_no ORDER BY seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), "
-        f"dp.departed_on COLLATE \"C\"), at, COALESCE(LEAD(at) OVER (PARTITION BY teacher_no ORDER BY seq), dp.at) "
+        f"dp.departed_on COLLATE \"C\"), postings.at, COALESCE(LEAD(postings.at) OVER (PARTITION BY teacher_no "
+        f"ORDER BY seq), dp.at) "
         f"FROM ("
         f"SELECT m.aggregate_id, m.teacher_no, 1 AS seq, e.j->>'school_id' AS school_id, COALESCE(k.hired_on, "
         f"e.j->'hired_on'->>'_data_', "
