@@ -281,7 +281,8 @@ class _Demo:
         for teacher in sorted(staff, key=lambda t: t.no):
             given = teacher.name[1:]
             wrong = next((c for c in given if c in MISSPELLINGS), None)
-            if wrong is not None and not teacher.inactive and teacher.school_id != LATE_SCHOOL:
+            school = self.schools[teacher.school_id]
+            if wrong is not None and not teacher.inactive and not school.rural and teacher.school_id != LATE_SCHOOL:
                 self.misspelt[teacher.no] = teacher.name[0] + given.replace(wrong, MISSPELLINGS[wrong], 1)
                 return
 
@@ -900,7 +901,7 @@ class _Demo:
         for session in plan.sessions:
             self.sheet(plan, session.no, f"据{session.on.month}月{session.on.day}日校本研修纸质签到表补录。")
         assessed_on = plan.ends_on + timedelta(days=2)
-        certified_on = plan.ends_on + timedelta(days=6)
+        certified_on = plan.ends_on + timedelta(days=4)
         for k, no in enumerate(self.participants(plan.code)):
             self.at(self.on(date(2025, 1, 9), 10, second=20 * k), partial(
                 self.assess, actor, plan, no, assessed_on, "据2024年12月校本研修考核登记表补录。"))
