@@ -3,6 +3,16 @@
 `load_demo` drives an empty `TrainRec` exactly as its users would: an admin sets up the org tree,
 schools register their staff, providers define and run programmes, the county supervisor approves
 校本 programmes, revokes a credit and resolves disputes, teachers enrol themselves and evaluate.
+
+The county adopts trainrec mid-cycle (cycle 2021–2025), as a real one would (issue 20): in January
+2025 the county supervisor records the 2021–2024 hours (历史学时) certified on the earlier platform
+for about 85 % of the teachers, one record a year with its certificate's sha256, so the 2025 cycle
+figure tells teachers on track from those behind; a school enters its autumn-2024 校本 programme,
+run on paper before trainrec, back-dated with reasons (补录: enrolments, sheets, assessments,
+credits), and a provider sends one attendance sheet 40 days late with its reason. A misspelt name
+is corrected, a teacher retires at the end of July 2026, a school withdraws a teacher from a
+programme before it starts, a provider reschedules one session and cancels another.
+
 Nothing is written to the event store except through the service commands, so the demo obeys (and
 shows) every rule: deadlines, gating, the two approvals of an absence, scopes.
 
