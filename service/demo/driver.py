@@ -752,9 +752,9 @@ class _Demo:
             self.approve_absence, code, teacher_no, provider_actor("P03"), Approver.PROVIDER, "同意。"))
         self.leave = (code, teacher_no)
 
-    def request_substitution(self) -> None:
-        """换人: the school sends another teacher to the shadowing programme in the absentee's place."""
-        code = "GP2025-02"
+    def request_substitution(self, code: str = "GP2025-02") -> None:
+        """换人: the school sends another teacher to the shadowing programme in the absentee's place
+        (in a county too small for that, to the provincial programme in July)."""
         starts_on = self.plans[code].starts_on
         for absentee in self.participants(code):
             if absentee in self.protected:
@@ -770,13 +770,17 @@ class _Demo:
                 continue
             self.protected.update({absentee, substitute})
             self.app.request_absence(school_admin(sid), code, absentee, AbsenceKind.SUBSTITUTION,
-                                     "承担县级公开课任务,无法外出跟岗,改派同校教师参加。", substitute)
-            self.at(self.on(date(2025, 4, 8), 16), partial(
+                                     "承担县级公开课任务,无法外出参加研修,改派同校教师参加。", substitute)
+            today = self.clock.local.date()
+            self.at(self.on(today, 16), partial(
                 self.approve_absence, code, absentee, school_admin(sid), Approver.SCHOOL, "同意改派。"))
-            self.at(self.on(date(2025, 4, 9), 11), partial(
-                self.approve_absence, code, absentee, provider_actor("P02"), Approver.PROVIDER, "同意。"))
+            self.at(self.on(today + timedelta(days=1), 11), partial(
+                self.approve_absence, code, absentee, provider_actor(self.plans[code].provider_id),
+                Approver.PROVIDER, "同意。"))
             self.substitution = (code, absentee, substitute)
             return
+        if code == "GP2025-02":
+            self.at(self.on(date(2025, 7, 1), 10), partial(self.request_substitution, "SP2025-01"))
 
     def approve_absence(self, code: str, teacher_no: str, actor: Actor, by: Approver, reason: str) -> None:
         result = self.app.decide_absence(actor, code, teacher_no, by, Decision.APPROVED, reason)
@@ -791,6 +795,10 @@ class _Demo:
         source = TRANSFER_FROM if len(self.staff_of(TRANSFER_FROM)) >= 2 else TRANSFER_TO
         target = TRANSFER_TO if source == TRANSFER_FROM else TRANSFER_FROM
         teacher = next((t for t in self.staff_of(source) if t.no not in self.protected), None)
+        if teacher is None:  # a small county: from any other school with someone free to move
+            source = next((sid for sid in self.schools if sid != target and len(self.staff_of(sid)) >= 2
+                           and any(t.no not in self.protected for t in self.staff_of(sid))), source)
+            teacher = next((t for t in self.staff_of(source) if t.no not in self.protected), None)
         if teacher is None:
             return
         self.protected.add(teacher.no)
