@@ -15,7 +15,7 @@ from domain.vocabulary import Form, Level, Role, SchoolBasedContent, Selection
 from service.app import TrainRec
 from service.cli.main import main
 from service.demo.calendar import DemoClock
-from service.demo.driver import DemoSummary, load_demo
+from service.demo.driver import MIN_TEACHERS, DemoSummary, load_demo
 from service.storage.config import storage_from_url
 from tests.conftest import Backend
 
@@ -280,3 +280,14 @@ def test_projections_check_finds_no_difference_after_the_demo(
     monkeypatch.setenv("TRAINREC_DATABASE_URL", storage.url)
     assert main(["projections", "check"]) == 0
     assert capsys.readouterr().out.rstrip().endswith(": 0 difference(s)")
+
+
+def test_the_smallest_county_stages_every_part_of_the_story() -> None:
+    clock = DemoClock()
+    app = TrainRec(storage_from_url("memory://"), clock=clock)
+    try:
+        summary = load_demo(app, clock, teachers=MIN_TEACHERS)
+    finally:
+        app.close()
+    assert summary.teachers == MIN_TEACHERS
+    assert summary.prior_hours_teachers >= 0.75 * MIN_TEACHERS
