@@ -60,6 +60,14 @@ def load_demo_if_empty(teachers: int, *, refuse_if_not_empty: bool = False) -> i
               f"{summary.events} events; open dispute {summary.open_dispute_id} "
               f"(teacher {summary.open_dispute_teacher_no}); revoked credit {summary.revoked_credit[1]} "
               f"(teacher {summary.revoked_credit[0]})")
+        late_code, late_school, late_trainees = summary.late_programme
+        print(f"demo: earlier hours (历史学时) 2021–2024 for {summary.prior_hours_teachers} teachers "
+              f"({summary.prior_hours_records} records); late entries: {late_code} of {late_school} "
+              f"({late_trainees} trainees, autumn 2024) and {summary.late_sheet[0]} session "
+              f"{summary.late_sheet[1]}'s sheet; name corrected for {summary.correction[0]}; "
+              f"{summary.retirement[0]} retired {summary.retirement[2]}; {summary.withdrawal[1]} withdrawn "
+              f"from {summary.withdrawal[0]}; {summary.rescheduled[0]} session {summary.rescheduled[1]} moved to "
+              f"{summary.rescheduled[3]}; {summary.cancelled[0]} session {summary.cancelled[1]} cancelled")
         return 0
     finally:
         app.close()

@@ -3,6 +3,16 @@
 `load_demo` drives an empty `TrainRec` exactly as its users would: an admin sets up the org tree,
 schools register their staff, providers define and run programmes, the county supervisor approves
 校本 programmes, revokes a credit and resolves disputes, teachers enrol themselves and evaluate.
+
+The county adopts trainrec mid-cycle (cycle 2021–2025), as a real one would (issue 20): in January
+2025 the county supervisor records the 2021–2024 hours (历史学时) certified on the earlier platform
+for about 85 % of the teachers, one record a year with its certificate's sha256, so the 2025 cycle
+figure tells teachers on track from those behind; a school enters its autumn-2024 校本 programme,
+run on paper before trainrec, back-dated with reasons (补录: enrolments, sheets, assessments,
+credits), and a provider sends one attendance sheet 40 days late with its reason. A misspelt name
+is corrected, a teacher retires at the end of July 2026, a school withdraws a teacher from a
+programme before it starts, a provider reschedules one session and cancels another.
+
 Nothing is written to the event store except through the service commands, so the demo obeys (and
 shows) every rule: deadlines, gating, the two approvals of an absence, scopes.
 
@@ -35,11 +45,13 @@ from functools import partial
 
 from domain.actor import Actor
 from domain.errors import DomainError
+from domain.rules.programme_definition import SessionPlan
 from domain.vocabulary import (
     AbsenceKind,
     Approver,
     AssessmentResult,
     Decision,
+    DepartureKind,
     DisputeDecision,
     Form,
     Level,
@@ -57,6 +69,8 @@ from service.demo.orgs import (
     COUNTY_SUPERVISOR,
     ELECTIVE_REJECTED,
     ELECTIVE_REVISED,
+    LATE_SCHOOL,
+    PRIOR_SOURCE,
     PROVIDERS,
     SCHOOLS,
     SPLIT_ELECTIVES_FROM,
@@ -75,6 +89,24 @@ Progress = Callable[[str, int, int], None]
 
 # Refusals the demo meets on purpose and records nothing for (the service's own answer).
 EXPECTED_REFUSALS = frozenset({"evaluation_pending", "programme_full"})
+
+# A character of a given name and the homophone it is misspelt as, once, at registration.
+MISSPELLINGS = {"婷": "亭", "琳": "林", "静": "净", "丽": "莉", "敏": "民", "燕": "艳", "伟": "玮", "军": "君",
+                "华": "化", "涛": "滔", "杰": "洁", "磊": "垒", "芳": "方", "娟": "鹃", "霞": "侠", "明": "铭"}
+# (programme, session) → (new day, the day the provider moves it, reason)
+RESCHEDULED = {
+    ("SX2025-01", 3): (date(2025, 6, 7), date(2025, 5, 20),
+                       "原定活动日与全市初三模拟考试冲突,经与各校协商,调整至下周六举行。"),
+}
+# (programme, session) → (the day the provider cancels it, reason)
+CANCELLED = {
+    ("XP2026-02", 2): (date(2026, 10, 19), "主讲专家临时承担省级教研任务,第2次活动取消,不再补开,本项目学时相应核减。"),
+}
+# (programme, session) → (days after the session the sheet is sent, late reason)
+LATE_SHEETS = {
+    ("XP2025-03", 2): (40, "工作坊第2次活动的纸质签到表由承办学校保管,交回进修学校时延误,现据签到表原件补录。"),
+}
+PRIOR_REASON = "启用本平台前(2021—2024年度)已认定的继续教育学时,据原平台导出的年度学时证明录入,计入本周期。"
 
 
 
@@ -100,6 +132,16 @@ class DemoSummary:
     transfer: tuple[str, str, str]  # (teacher_no, from school, to school)
     programme_codes: tuple[str, ...]
     refusals: tuple[tuple[str, int], ...]  # refusals met on purpose, by code
+    # the county adopting trainrec mid-cycle (issue 20): earlier hours, late entries, lifecycle
+    prior_hours_teachers: int  # teachers with earlier hours (历史学时) for 2021–2024
+    prior_hours_records: int
+    late_programme: tuple[str, str, int]  # (code, school, trainees): autumn 2024, entered in January 2025
+    late_sheet: tuple[str, int]  # (programme code, session no): a sheet sent 40 days late
+    correction: tuple[str, str, str]  # (teacher_no, name as misspelt, name corrected)
+    retirement: tuple[str, str, str]  # (teacher_no, school, effective date)
+    withdrawal: tuple[str, str]  # (programme code, teacher_no): withdrawn before it started
+    rescheduled: tuple[str, int, str, str]  # (programme code, session no, from, to)
+    cancelled: tuple[str, int]  # (programme code, session no)
 
 
 
@@ -158,6 +200,18 @@ class _Demo:
         self.leave: tuple[str, str] | None = None
         self.substitution: tuple[str, str, str] | None = None
         self.transfer: tuple[str, str, str] | None = None
+        # the county adopting trainrec mid-cycle
+        self.prior_teachers: set[str] = set()
+        self.prior_records = 0
+        self.late_programme: tuple[str, str, int] | None = None
+        self.misspelt: dict[str, str] = {}  # teacher_no → the name as first (wrongly) registered
+        self.correction: tuple[str, str, str] | None = None
+        self.retirement: tuple[str, str, str] | None = None
+        self.departed: set[str] = set()
+        self.withdrawal: tuple[str, str] | None = None
+        self.cancelled: set[tuple[str, int]] = set(CANCELLED)
+        self.rescheduled: tuple[str, int, str, str] | None = None
+        self.cancelled_done: tuple[str, int] | None = None
 
     # --- scheduling ------------------------------------------------------------------------
     def at(self, moment: datetime, action: Callable[[], None]) -> None:
@@ -230,6 +284,17 @@ class _Demo:
         active = [t for t in self.teachers.values() if t.no not in self.new_hires]
         for teacher in self.rng.sample(active, max(1, round(self.size * 0.015))):
             teacher.inactive = True
+        self.misspell_one(active)
+
+    def misspell_one(self, staff: list[Staff]) -> None:
+        """One name is misspelt at registration (a character for a homophone); the school corrects it."""
+        for teacher in sorted(staff, key=lambda t: t.no):
+            given = teacher.name[1:]
+            wrong = next((c for c in given if c in MISSPELLINGS), None)
+            school = self.schools[teacher.school_id]
+            if wrong is not None and not teacher.inactive and not school.rural and teacher.school_id != LATE_SCHOOL:
+                self.misspelt[teacher.no] = teacher.name[0] + given.replace(wrong, MISSPELLINGS[wrong], 1)
+                return
 
     def spread(self, total: int) -> dict[str, int]:
         """Staff per school in proportion to its size, at least two each (largest remainder)."""
@@ -288,7 +353,8 @@ class _Demo:
                 self.report("teachers", i + 1, len(staff))
 
     def register(self, teacher: Staff) -> None:
-        self.app.register_teacher(school_admin(teacher.school_id), teacher.no, teacher.name, teacher.school_id,
+        name = self.misspelt.get(teacher.no, teacher.name)
+        self.app.register_teacher(school_admin(teacher.school_id), teacher.no, name, teacher.school_id,
                                   teacher.hired_on)
         teacher.registered = True
 
@@ -445,7 +511,22 @@ class _Demo:
                 school_based[(plan.provider_id, plan.enrol_on)].append(plan.code)
             for session in plan.sessions:
                 hour = 18 if plan.selection is Selection.SCHOOL_BASED else 17
-                self.at(self.on(session.on, hour, self.rng.randint(0, 59)), partial(self.sheet, plan, session.no))
+                minute = self.rng.randint(0, 59)
+                key = (plan.code, session.no)
+                if key in CANCELLED:
+                    day, reason = CANCELLED[key]
+                    self.at(self.on(day, 10), partial(self.cancel_session, plan, session.no, reason))
+                    continue
+                held_on = session.on
+                if key in RESCHEDULED:
+                    held_on, day, reason = RESCHEDULED[key]
+                    self.at(self.on(day, 11), partial(self.reschedule_session, plan, session.no, held_on, reason))
+                if key in LATE_SHEETS:
+                    days, late_reason = LATE_SHEETS[key]
+                    sheet = partial(self.sheet, plan, session.no, late_reason)
+                    self.at(self.on(held_on + timedelta(days=days), 16, minute), sheet)
+                    continue
+                self.at(self.on(held_on, hour, minute), partial(self.sheet, plan, session.no))
             self.at(self.on(plan.ends_on, 19), partial(self.close, plan))
         for (sid, day), codes in school_based.items():
             self.at(self.on(day, 9), partial(self.enrol_school_based, sid, codes))
@@ -464,6 +545,8 @@ class _Demo:
         self.app.decide_programme(COUNTY_SUPERVISOR, plan.code, plan.decision, plan.decision_reason)
 
     def enrol(self, actor: Actor, code: str, teacher_no: str) -> None:
+        if teacher_no in self.departed:
+            return
         try:
             self.app.enrol(actor, code, teacher_no)
         except DomainError as error:
@@ -515,8 +598,9 @@ class _Demo:
             moment = self.clock.local + timedelta(seconds=30 * k)
             self.at(moment, partial(self.enrol, school_admin(school_id), code, teacher.no))
 
-    def sheet(self, plan: Plan, session_no: int) -> None:
-        """The provider's attendance sheet for one session, in one transaction."""
+    def sheet(self, plan: Plan, session_no: int, late_reason: str | None = None) -> None:
+        """The provider's attendance sheet for one session, in one transaction (a late entry, 补录,
+        with its reason when sent more than the policy's 30 days after the session)."""
         people = self.participants(plan.code)
         if not people:
             return
@@ -532,7 +616,8 @@ class _Demo:
             )
             (absent if missed else present).append(no)
             self.marks[plan.code].setdefault(no, {})[session_no] = not missed
-        self.app.record_attendance(provider_actor(plan.provider_id), plan.code, session_no, present, absent)
+        self.app.record_attendance(provider_actor(plan.provider_id), plan.code, session_no, present, absent,
+                                   late_reason=late_reason)
         if plan.code == "SP2025-01" and session_no == 1:
             late_comers = [no for no in absent if no not in self.noshow[plan.code]]
             if late_comers:  # signed in late; the provider corrects the mark the next morning
@@ -571,9 +656,10 @@ class _Demo:
             self.at(self.on(day, 15, second=25 * k), partial(self.certify, provider, plan, no))
             self.schedule_evaluation(plan, no)
 
-    def assess(self, provider: Actor, plan: Plan, teacher_no: str) -> None:
+    def assess(self, provider: Actor, plan: Plan, teacher_no: str, occurred_on: date | None = None,
+               late_reason: str | None = None) -> None:
         marks = self.marks[plan.code].get(teacher_no, {})
-        rate = sum(marks.values()) / len(plan.sessions)
+        rate = sum(marks.values()) / len(self.held(plan))
         rng = self.rng
         if rate < 0.6:
             result, attitude, assignments = AssessmentResult.FAIL, rng.randint(1, 3), rng.randint(1, 2)
@@ -587,19 +673,26 @@ class _Demo:
                 result, attitude, assignments = AssessmentResult.GOOD, rng.randint(4, 5), 4
             else:
                 result, attitude, assignments = AssessmentResult.PASS, rng.randint(3, 4), 3
-        self.app.assess(provider, plan.code, teacher_no, attitude, assignments, result)
+        self.app.assess(provider, plan.code, teacher_no, attitude, assignments, result, occurred_on=occurred_on,
+                        late_reason=late_reason)
         if result is not AssessmentResult.FAIL:
             self.passed.add((teacher_no, plan.code))
         if (teacher_no, plan.code) not in self.evaluated:
             self.unevaluated[teacher_no][plan.code] = plan.ends_on
 
-    def certify(self, provider: Actor, plan: Plan, teacher_no: str) -> None:
+    def held(self, plan: Plan) -> list[SessionPlan]:
+        """The sessions of a plan not cancelled."""
+        return [s for s in plan.sessions if (plan.code, s.no) not in self.cancelled]
+
+    def certify(self, provider: Actor, plan: Plan, teacher_no: str, occurred_on: date | None = None,
+                late_reason: str | None = None) -> None:
         """学时认定: the hours of the sessions attended, for a passing assessment."""
         if (teacher_no, plan.code) not in self.passed:
             return
         marks = self.marks[plan.code].get(teacher_no, {})
-        hours = sum((s.hours for s in plan.sessions if marks.get(s.no)), Decimal(0))
-        result = self.app.award_credit(provider, plan.code, teacher_no, hours)
+        hours = sum((s.hours for s in self.held(plan) if marks.get(s.no)), Decimal(0))
+        result = self.app.award_credit(provider, plan.code, teacher_no, hours, occurred_on=occurred_on,
+                                       late_reason=late_reason)
         self.credits[(teacher_no, plan.code)] = str(result.body["credit_id"])
 
     def schedule_evaluation(self, plan: Plan, teacher_no: str) -> None:
@@ -632,6 +725,12 @@ class _Demo:
         self.at(self.on(date(2025, 8, 11), 9), self.register_new_hires)
         self.at(self.on(date(2025, 12, 15), 10), self.revoke_credit)
         self.at(self.on(date(2026, 11, 16), 20, 40), partial(self.open_dispute, "open"))
+        # the county adopting trainrec mid-cycle (issue 20)
+        self.at(self.on(date(2025, 1, 6), 15), self.define_late_programme)
+        self.at(self.on(date(2025, 1, 13), 9), self.record_prior_hours)
+        self.at(self.on(date(2025, 3, 3), 10, 20), self.correct_name)
+        self.at(self.on(date(2026, 7, 2), 10), self.withdraw_enrolment)
+        self.at(self.on(date(2026, 8, 3), 10), self.record_retirement)
 
     def register_new_hires(self) -> None:
         for k, no in enumerate(self.new_hires):
@@ -653,9 +752,9 @@ class _Demo:
             self.approve_absence, code, teacher_no, provider_actor("P03"), Approver.PROVIDER, "同意。"))
         self.leave = (code, teacher_no)
 
-    def request_substitution(self) -> None:
-        """换人: the school sends another teacher to the shadowing programme in the absentee's place."""
-        code = "GP2025-02"
+    def request_substitution(self, code: str = "GP2025-02") -> None:
+        """换人: the school sends another teacher to the shadowing programme in the absentee's place
+        (in a county too small for that, to the provincial programme in July)."""
         starts_on = self.plans[code].starts_on
         for absentee in self.participants(code):
             if absentee in self.protected:
@@ -671,13 +770,17 @@ class _Demo:
                 continue
             self.protected.update({absentee, substitute})
             self.app.request_absence(school_admin(sid), code, absentee, AbsenceKind.SUBSTITUTION,
-                                     "承担县级公开课任务,无法外出跟岗,改派同校教师参加。", substitute)
-            self.at(self.on(date(2025, 4, 8), 16), partial(
+                                     "承担县级公开课任务,无法外出参加研修,改派同校教师参加。", substitute)
+            today = self.clock.local.date()
+            self.at(self.on(today, 16), partial(
                 self.approve_absence, code, absentee, school_admin(sid), Approver.SCHOOL, "同意改派。"))
-            self.at(self.on(date(2025, 4, 9), 11), partial(
-                self.approve_absence, code, absentee, provider_actor("P02"), Approver.PROVIDER, "同意。"))
+            self.at(self.on(today + timedelta(days=1), 11), partial(
+                self.approve_absence, code, absentee, provider_actor(self.plans[code].provider_id),
+                Approver.PROVIDER, "同意。"))
             self.substitution = (code, absentee, substitute)
             return
+        if code == "GP2025-02":
+            self.at(self.on(date(2025, 7, 1), 10), partial(self.request_substitution, "SP2025-01"))
 
     def approve_absence(self, code: str, teacher_no: str, actor: Actor, by: Approver, reason: str) -> None:
         result = self.app.decide_absence(actor, code, teacher_no, by, Decision.APPROVED, reason)
@@ -692,6 +795,10 @@ class _Demo:
         source = TRANSFER_FROM if len(self.staff_of(TRANSFER_FROM)) >= 2 else TRANSFER_TO
         target = TRANSFER_TO if source == TRANSFER_FROM else TRANSFER_FROM
         teacher = next((t for t in self.staff_of(source) if t.no not in self.protected), None)
+        if teacher is None:  # a small county: from any other school with someone free to move
+            source = next((sid for sid in self.schools if sid != target and len(self.staff_of(sid)) >= 2
+                           and any(t.no not in self.protected for t in self.staff_of(sid))), source)
+            teacher = next((t for t in self.staff_of(source) if t.no not in self.protected), None)
         if teacher is None:
             return
         self.protected.add(teacher.no)
@@ -736,6 +843,142 @@ class _Demo:
                 self.revoked = (teacher_no, credit_id)
                 return
 
+    # --- the county adopting trainrec mid-cycle -------------------------------------------------
+    def record_prior_hours(self) -> None:
+        """历史学时: the county supervisor records, for most teachers, the 2021–2024 hours certified
+        on the earlier platform, one record per year, each citing that year's certificate."""
+        staff = [t for t in sorted(self.teachers.values(), key=lambda t: t.no)
+                 if t.registered and t.no not in self.new_hires]
+        start = self.clock.local
+        k = 0
+        for teacher in staff:
+            if self.rng.random() >= 0.85:
+                continue  # records still being collected from the earlier platform
+            level = self.rng.uniform(52.0, 96.0)
+            for year in range(2021, 2025):
+                first_year = teacher.hired_on is not None and teacher.hired_on.year == year
+                if teacher.hired_on is not None and teacher.hired_on.year > year:
+                    continue
+                amounts = self.prior_amounts(level, first_year)
+                moment = start + timedelta(seconds=12 * k)
+                self.at(moment, partial(self.record_prior_year, teacher.no, year, amounts))
+                k += 1
+
+    def prior_amounts(self, level: float, first_year: bool) -> tuple[Decimal, Decimal, Decimal, Decimal | None]:
+        """A year's hours (50–110 h, fewer in the year of hiring), its self-selected and school-based
+        parts, and now and then a concentrated programme of at least 90 h."""
+        rng = self.rng
+        if first_year:
+            hours = Decimal(rng.randint(24, 48))
+        else:
+            hours = Decimal(max(50, min(110, round(level + rng.uniform(-12, 12)))))
+        concentrated: Decimal | None = None
+        if not first_year and rng.random() < 0.07:
+            concentrated = Decimal(rng.choice((90, 96)))
+            hours = max(hours, concentrated + rng.randint(4, 14))
+        school_based = Decimal(min(int(hours) // 3, rng.choice((12, 16, 16, 20, 24))))
+        own = Decimal(round(float(hours) * rng.uniform(0.3, 0.5)))
+        own = min(own, hours - school_based)
+        return hours, own, school_based, concentrated
+
+    def record_prior_year(self, teacher_no: str, year: int,
+                          amounts: tuple[Decimal, Decimal, Decimal, Decimal | None]) -> None:
+        hours, own, school_based, concentrated = amounts
+        evidence = [{"name": f"{year}年度继续教育学时证明({teacher_no}).pdf",
+                     "sha256": _sha256(teacher_no, str(year), "prior-hours")}]
+        self.app.record_prior_hours(COUNTY_SUPERVISOR, teacher_no, year, hours, PRIOR_SOURCE, evidence,
+                                    PRIOR_REASON, self_selected=own, school_based=school_based,
+                                    concentrated=concentrated)
+        self.prior_teachers.add(teacher_no)
+        self.prior_records += 1
+
+    def define_late_programme(self) -> None:
+        """补录: a school's autumn-2024 校本 programme ran on paper before trainrec; in January 2025
+        the school defines it, the county approves it, and the school enters the enrolments, the
+        sheets, the assessments and the credits back-dated to when they happened, with reasons."""
+        school = self.schools[LATE_SCHOOL]
+        topic = self.rng.choice(ELECTIVE_TOPICS)
+        plan = Plan(f"XB2024-{LATE_SCHOOL}-E1", f"{school.name}2024年秋季校本研修(自选内容):{topic}", Level.SCHOOL,
+                    Form.SCHOOL_BASED, Selection.SCHOOL_BASED, LATE_SCHOOL, LATE_SCHOOL,
+                    sessions(every(date(2024, 9, 11), 4, 28), "4"), defined_on=date(2025, 1, 6),
+                    enrol_on=date(2024, 9, 4), content=SchoolBasedContent.ELECTIVE, absence_rate=0.015,
+                    decision_reason="该校本研修已于2024年秋季按年度计划实施,同意补录入平台。")
+        self.plans[plan.code] = plan
+        self.define(school_admin(LATE_SCHOOL), plan)
+        self.at(self.on(date(2025, 1, 7), 10), partial(self.decide, plan))
+        self.at(self.on(date(2025, 1, 8), 9), partial(self.enter_late_programme, plan))
+
+    def enter_late_programme(self, plan: Plan) -> None:
+        actor = school_admin(LATE_SCHOOL)
+        staff = [t.no for t in self.staff_of(LATE_SCHOOL)]
+        for no in staff:
+            self.app.enrol(actor, plan.code, no, occurred_on=plan.enrol_on,
+                           late_reason="2024年秋季校本研修在启用本平台前实施,据当时的纸质报名表补录。")
+            self.enrolled[plan.code].append(no)
+        self.late_programme = (plan.code, LATE_SCHOOL, len(staff))
+        for session in plan.sessions:
+            self.sheet(plan, session.no, f"据{session.on.month}月{session.on.day}日校本研修纸质签到表补录。")
+        assessed_on = plan.ends_on + timedelta(days=2)
+        certified_on = plan.ends_on + timedelta(days=4)
+        for k, no in enumerate(self.participants(plan.code)):
+            self.at(self.on(date(2025, 1, 9), 10, second=20 * k), partial(
+                self.assess, actor, plan, no, assessed_on, "据2024年12月校本研修考核登记表补录。"))
+            self.at(self.on(date(2025, 1, 9), 15, second=20 * k), partial(
+                self.certify, actor, plan, no, certified_on, "据2024年12月校本研修学时认定表补录。"))
+            moment = self.on(date(2025, 1, self.rng.randint(9, 12)), self.rng.randint(19, 22), self.rng.randint(0, 59))
+            self.at(moment, partial(self.evaluate, plan, no))
+
+    def correct_name(self) -> None:
+        """更正: a name misspelt at registration is corrected by the school."""
+        for no, wrong in self.misspelt.items():
+            teacher = self.teachers[no]
+            right = teacher.name
+            changed = next(i for i, (a, b) in enumerate(zip(wrong, right, strict=True)) if a != b)
+            self.app.correct_teacher(school_admin(teacher.school_id), no, right, None,
+                                     f"注册时姓名录入有误(“{right[changed]}”误录为“{wrong[changed]}”),"
+                                     "经核对身份证更正。")
+            self.protected.add(no)
+            self.correction = (no, wrong, right)
+
+    def withdraw_enrolment(self) -> None:
+        """撤回: before the provincial programme starts, a school withdraws a teacher it had sent."""
+        code = "SP2026-01"
+        teacher_no = next((n for n in self.participants(code) if n not in self.protected), None)
+        if teacher_no is None:
+            return
+        sid = self.teachers[teacher_no].school_id
+        self.app.withdraw_enrolment(school_admin(sid), code, teacher_no,
+                                    "该教师被抽调参加全市中考阅卷工作,时间冲突,无法参加集中研修,学校撤回报名。")
+        self.enrolled[code].remove(teacher_no)
+        self.protected.add(teacher_no)
+        self.withdrawal = (code, teacher_no)
+
+    def record_retirement(self) -> None:
+        """退休: a long-serving teacher retires at the end of July 2026; the school records it."""
+        busy = {n for code, people in self.enrolled.items() for n in people if self.plans[code].ends_on
+                >= date(2026, 7, 1)}
+        candidates = [t for t in self.teachers.values()
+                      if t.registered and not t.inactive and t.hired_on is not None and t.no not in self.protected
+                      and t.no not in busy and not self.unevaluated[t.no]]
+        if not candidates:
+            return
+        teacher = min(candidates, key=lambda t: (t.hired_on or date.max, t.no))
+        effective_on = date(2026, 7, 31)
+        self.app.record_departure(school_admin(teacher.school_id), teacher.no, DepartureKind.RETIRED, effective_on,
+                                  "达到法定退休年龄,经县人社局批准,于2026年7月31日办理退休手续。")
+        teacher.inactive = True
+        self.departed.add(teacher.no)
+        self.protected.add(teacher.no)
+        self.retirement = (teacher.no, teacher.school_id, effective_on.isoformat())
+
+    def reschedule_session(self, plan: Plan, session_no: int, on: date, reason: str) -> None:
+        self.app.reschedule_session(provider_actor(plan.provider_id), plan.code, session_no, on, reason)
+        self.rescheduled = (plan.code, session_no, plan.sessions[session_no - 1].on.isoformat(), on.isoformat())
+
+    def cancel_session(self, plan: Plan, session_no: int, reason: str) -> None:
+        self.app.cancel_session(provider_actor(plan.provider_id), plan.code, session_no, reason)
+        self.cancelled_done = (plan.code, session_no)
+
     # --- the whole load --------------------------------------------------------------------------
     def load(self) -> DemoSummary:
         self.setup()
@@ -748,7 +991,9 @@ class _Demo:
     def summary(self) -> DemoSummary:
         missing = [name for name, value in (
             ("revoked credit", self.revoked), ("leave", self.leave), ("substitution", self.substitution),
-            ("transfer", self.transfer),
+            ("transfer", self.transfer), ("late programme", self.late_programme), ("correction", self.correction),
+            ("retirement", self.retirement), ("withdrawal", self.withdrawal), ("rescheduled session", self.rescheduled),
+            ("cancelled session", self.cancelled_done),
         ) if value is None]
         missing += [f"{p} dispute" for p in ("open", "resolve") if not self.disputes.get(p, ("", ""))[1]]
         if missing:
@@ -758,6 +1003,12 @@ class _Demo:
         assert self.leave is not None
         assert self.substitution is not None
         assert self.transfer is not None
+        assert self.late_programme is not None
+        assert self.correction is not None
+        assert self.retirement is not None
+        assert self.withdrawal is not None
+        assert self.rescheduled is not None
+        assert self.cancelled_done is not None
         per_teacher = Counter(no for (no, _) in self.credits)
         teacher_no = min(per_teacher, key=lambda no: (-per_teacher[no], no))
         return DemoSummary(
@@ -779,6 +1030,15 @@ class _Demo:
             transfer=self.transfer,
             programme_codes=tuple(self.defined),
             refusals=tuple(sorted(self.refused.items())),
+            prior_hours_teachers=len(self.prior_teachers),
+            prior_hours_records=self.prior_records,
+            late_programme=self.late_programme,
+            late_sheet=next(iter(LATE_SHEETS)),
+            correction=self.correction,
+            retirement=self.retirement,
+            withdrawal=self.withdrawal,
+            rescheduled=self.rescheduled,
+            cancelled=self.cancelled_done,
         )
 
 

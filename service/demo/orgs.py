@@ -43,6 +43,8 @@ PROVIDERS: tuple[tuple[str, str, str | None], ...] = (  # id, name, parent
 ELECTIVE_REJECTED = "S12"  # its 2025 elective 校本 programme is rejected and never resubmitted
 ELECTIVE_REVISED = "S17"  # its 2025 elective is rejected, then a revised one is approved
 TRANSFER_FROM, TRANSFER_TO = "S08", "S01"
+LATE_SCHOOL = "S05"  # enters its autumn-2024 校本 programme, run before trainrec, in January 2025
+PRIOR_SOURCE = "原继续教育管理平台"  # where the 2021–2024 hours (历史学时) come from
 SPLIT_ELECTIVES_FROM = 30  # schools with this many staff offer two elective topics
 
 ADMIN = Actor("demo-admin", Role.ADMIN)
