@@ -7,7 +7,7 @@ numerator and denominator so it reconciles, and the teachers behind each shortfa
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -282,7 +282,8 @@ class Reports:
         units = [path] + [f"{path}{kid[0]}/" for kid in kids]
         return self._answer(org_id, name, kind, year, units, found, kids if children else None)
 
-    def compliance_changes(self, org_id: str, year: int, today: date, since: datetime) -> list[Change] | None:
+    def compliance_changes(self, org_id: str, year: int, today: date, since: datetime,
+                           decode: Callable[[list[int]], dict[int, Any]]) -> list[Change] | None:
         """The events recorded after `since` that moved the unit's figures for `year` (projections/changes.py)."""
         orgs = self.db.query(f"SELECT path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
         if not orgs:
@@ -292,7 +293,7 @@ class Reports:
         def figures(found: list[tuple[str, str, Values]]) -> Any:
             return self._tallies([path], found)[0].summary(self.policy, lists=False)["figures"]
 
-        return changes_since(self.db, self.p, self.policy, path, year, today, instant(since), figures)
+        return changes_since(self.db, self.p, self.policy, path, year, today, instant(since), figures, decode)
 
     def _answer(self, org_id: str, name: str, kind: str, year: int, units: list[str],
                 found: list[tuple[str, str, Values]], kids: list[Any] | None) -> dict[str, Any]:

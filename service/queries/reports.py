@@ -128,19 +128,24 @@ class ReportQueries(TrainRecBase):
         then = self.compliance(actor, org_id, year, as_of=at)
         reports, freshness = self.fresh_reports()
         now = reports.compliance(org_id, year, self.policy.local_date(self.clock()), children=False)
-        moved = reports.compliance_changes(org_id, year, self.policy.local_date(self.clock()), at)
+        moved = reports.compliance_changes(org_id, year, self.policy.local_date(self.clock()), at, self._decoded)
         if now is None or moved is None:
             raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
-        stored = notifications(self.recorder, [change.position for change in moved])
+        decoded = self._decoded([change.position for change in moved])
         events = []
         for change in moved:
-            event = self.mapper.to_domain_event(stored[change.position])
+            event = decoded[change.position]
             events.append({"event_id": event_id(event.originator_id, event.originator_version), "type": change.type,
                            "teacher_no": change.teacher_no, "recorded_at": change.recorded_at,
                            "occurred_on": change.occurred_on, "late_entry": change.late_entry,
                            "actor": change.actor})
         return {"org_id": org_id, "year": year, "since": at.isoformat(), "figures_then": then["figures"],
                 "figures_now": now["figures"], "events": events, **freshness}
+
+    def _decoded(self, positions: list[int]) -> dict[int, Any]:
+        """The events at these log positions."""
+        stored = notifications(self.recorder, positions)
+        return {position: self.mapper.to_domain_event(stored[position]) for position in positions}
 
     def compliance_json(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None) -> str:
         """`compliance` as JSON text: what the API sends, without parsing a stored answer only to
