@@ -30,8 +30,10 @@ demo: $(STAMP)
 	$(BIN)/trainrec demo
 
 # Every hot path on PostgreSQL beside its baseline; writes bench/RESULTS.md. `make bench N=1000000` for the long run.
+# `make bench ARGS=--reads-only`: the region, the rebuild and the reads (compliance as_of a past instant among
+# them) without `trainrec import` and the HTTP runs; adds the rows RESULTS.md lacks, keeps the full run's.
 bench: $(STAMP)
-	$(BIN)/python -m bench.run --teachers $(N)
+	$(BIN)/python -m bench.run --teachers $(N) $(ARGS)
 
 # Probe write p50/p99 of a server alone and with three refused 5,000-line sheets in flight (PostgreSQL;
 # ARGS=--sqlite for an SQLite file).

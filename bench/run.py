@@ -5,7 +5,10 @@ ratio against the issue's target). During the HTTP writes it samples the log's h
 model's position every 0.1 s: the follower's rate beside the write rate, the lag and the time to
 catch up after the writes. `--http-only` measures the HTTP writes alone (a quick look on a small
 region: `python -m bench.run --teachers 200 --http-only`), `--projector server` with the server's
-own follower instead of `trainrec projections follow`. Needs the PostgreSQL of TRAINREC_BENCH_POSTGRES_URL
+own follower instead of `trainrec projections follow`. `--reads-only` builds the region, rebuilds the
+read model and measures the reads (compliance now and `as_of` a past instant among them), without
+`trainrec import` and the HTTP runs: it adds the rows the file lacks to bench/RESULTS.md (marked ‡,
+with the run's date and N) and keeps the rows of the last full run. Needs the PostgreSQL of TRAINREC_BENCH_POSTGRES_URL
 (default postgresql://postgres@127.0.0.1:5432/test); works in a schema of its own, dropped after.
 """
 
@@ -374,9 +377,9 @@ def disk_check(conn: psycopg.Connection[Any], teachers: int) -> str | None:
 
 
 def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, save_seconds: float,
-                  total_seconds: float, import_peak: int) -> list[Figure]:
-    """Everything but the HTTP runs: the import, the rebuild, the reads, `trainrec import`, the disk.
-    Closes `app`."""
+                  total_seconds: float, import_peak: int, reads_only: bool = False) -> list[Figure]:
+    """Everything but the HTTP runs: the import, the rebuild, the reads, `trainrec import` (not with
+    `reads_only`), the disk. Closes `app`."""
     figures: list[Figure] = []
     with psycopg.connect(pg) as conn:
         copied, copy_seconds = raw_copy_baseline(conn, schema)
@@ -407,6 +410,7 @@ def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, sav
         figures.append(Figure(f"{label} p99, ms", p99, "ms", target=f"≤ {target:g} ms", met=p99 <= target))
     figures.append(Figure("county compliance read parsed into Python objects, p99, ms",
                           percentile(county_parsed, 0.99), "ms"))
+    figures += as_of_figures(app, schools)
     # The reads above find the county's answer stored in rm_unit_years and every school's row of
     # rm_school_years fresh (the rebuild computed them, as a follower keeps them). Without the
     # answer (the first read after a change under the county, before a follower's refresh) a
@@ -421,6 +425,9 @@ def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, sav
                     tx.execute(f"DELETE FROM {table}")
             cold += timed([lambda: app.compliance_json(ADMIN, "BC", 2025)])
         figures.append(Figure(f"county compliance read, {label} (median of 3), ms", statistics.median(cold), "ms"))
+    if reads_only:
+        app.close()
+        return figures
     with tempfile.TemporaryDirectory() as tmp:
         # `trainrec import`: every row through the service's command (rules, scopes, idempotency)
         path = Path(tmp) / "enrolments.csv"
@@ -439,6 +446,48 @@ def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, sav
     assert size is not None
     figures.append(Figure("disk bytes per event (events table + indexes)", size[0] / saved, "bytes"))
     figures.append(Figure("peak memory of the import (bench process), MiB", import_peak / 1024, "MiB"))
+    return figures
+
+
+AS_OF_SCHOOL_TARGET = 250.0  # ms, p99 (issue 20)
+AS_OF_COUNTY_TARGET = 2000.0  # ms, p99 (issue 20)
+AS_OF_COUNTY_READS = 20
+
+
+def as_of_instant(app: TrainRec) -> datetime:
+    """The middle of the region's recorded history (from the first posting recorded to the last
+    credit awarded): a report as it stood then differs from today's."""
+    rows = app.read_model.db.query(f"SELECT (SELECT MIN(recorded_at) FROM {LIVE}postings), "
+                                   f"(SELECT MAX(awarded_at) FROM {LIVE}credits)")
+    first, last = (datetime.fromisoformat(str(value)) for value in rows[0])
+    return first + (last - first) / 2
+
+
+def as_of_figures(app: TrainRec, schools: list[str], county: str = "BC", year: int = 2025) -> list[Figure]:
+    """Compliance `as_of` the middle of the recorded history, the schools of the school read and the
+    county (as the API sends it), beside their targets. Checks first that the answer then is not
+    today's (the measurement is of real history) and that the answer `as_of` now is today's."""
+    middle = as_of_instant(app)
+    for org_id in (schools[0], county):
+        current = app.compliance(ADMIN, org_id, year)
+        then = app.compliance(ADMIN, org_id, year, as_of=middle)
+        now = app.compliance(ADMIN, org_id, year, as_of=datetime.now(tz=UTC))
+        if then["figures"] == current["figures"]:
+            raise RuntimeError(f"{org_id}'s figures as of {middle.isoformat()} are today's: no history measured")
+        now.pop("as_of")
+        if now != current:
+            differing = sorted(key for key in {*now, *current} if now.get(key) != current.get(key))
+            raise RuntimeError(f"{org_id}'s answer as of now is not today's answer (differs in {differing})")
+    print(f"bench: compliance as of {middle.isoformat()}: differs from today's, as of now equals it", flush=True)
+    school = timed([lambda s=s: app.compliance(ADMIN, s, year, as_of=middle) for s in schools])
+    whole = timed([lambda: app.compliance_json(ADMIN, county, year, as_of=middle)
+                   for _ in range(AS_OF_COUNTY_READS)])
+    figures = []
+    for label, values, target in (("school compliance read as_of a past instant", school, AS_OF_SCHOOL_TARGET),
+                                  ("county compliance read as_of a past instant", whole, AS_OF_COUNTY_TARGET)):
+        figures.append(Figure(f"{label} p50, ms", statistics.median(values), "ms"))
+        p99 = percentile(values, 0.99)
+        figures.append(Figure(f"{label} p99, ms", p99, "ms", target=f"≤ {target:g} ms", met=p99 <= target))
     return figures
 
 
@@ -470,6 +519,9 @@ def main() -> int:
     parser.add_argument("--http-only", action="store_true",
                         help="load the region, then measure the HTTP runs only (a quick look: prints the "
                              "figures, does not write bench/RESULTS.md)")
+    parser.add_argument("--reads-only", action="store_true",
+                        help="load the region, rebuild the read model and measure the reads only (no `trainrec "
+                             "import`, no HTTP runs); adds the rows bench/RESULTS.md lacks, keeps the others")
     args = parser.parse_args()
     pg = os.environ.get("TRAINREC_BENCH_POSTGRES_URL", DEFAULT_PG)
     with psycopg.connect(pg, autocommit=True) as conn:
@@ -498,7 +550,10 @@ def main() -> int:
         if args.http_only:
             app.close()
         else:
-            figures += store_figures(app, pg, schema, n, saved, save_seconds, total_seconds, import_peak)
+            figures += store_figures(app, pg, schema, n, saved, save_seconds, total_seconds, import_peak,
+                                     reads_only=args.reads_only)
+        if args.reads_only:
+            return finish_reads_only(figures, n, saved)
         separate = args.projector == "separate"
         one = http_writes(url, args.clients, args.requests, False, secret, projector_process=separate)
         group = http_writes(url, args.clients, args.requests, True, secret, projector_process=separate)
@@ -529,6 +584,14 @@ def judge(figure: Figure) -> str:
     return ""
 
 
+def row(f: Figure, mark: str = "") -> str:
+    ratio = f.ratio()
+    baseline = f"{f.baseline:,.0f} ({f.baseline_name})" if f.baseline else ""
+    return (f"| {f.name}{mark} | {f.value:,.1f} {f.unit} | {baseline} | "
+            f"{'' if ratio is None else f'{ratio:.3f}' if ratio < 0.1 else f'{ratio:.2f}'} | {f.target} | "
+            f"{judge(f)} |")
+
+
 def report(figures: list[Figure], n: int, events: int, write: bool = True) -> None:
     lines = [
         "# Benchmark results",
@@ -542,17 +605,58 @@ def report(figures: list[Figure], n: int, events: int, write: bool = True) -> No
         "| figure | value | baseline (same run) | ratio | target | verdict |",
         "|---|---:|---|---:|---|---|",
     ]
-    for f in figures:
-        ratio = f.ratio()
-        baseline = f"{f.baseline:,.0f} ({f.baseline_name})" if f.baseline else ""
-        lines.append(f"| {f.name} | {f.value:,.1f} {f.unit} | {baseline} | "
-                     f"{'' if ratio is None else f'{ratio:.3f}' if ratio < 0.1 else f'{ratio:.2f}'} | {f.target} | "
-                     f"{judge(f)} |")
+    lines += [row(f) for f in figures]
     text = "\n".join(lines) + "\n"
     print(text)
     if write:
         (ROOT / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")
 
+
+PARTIAL = " ‡"  # after the name of a row measured by a `--reads-only` run
+
+
+def finish_reads_only(figures: list[Figure], n: int, events: int) -> int:
+    print("\n".join(row(f) for f in figures))
+    path = ROOT / "bench" / "RESULTS.md"
+    if path.exists():
+        path.write_text(merge_report(path.read_text(encoding="utf-8"), figures, n, events), encoding="utf-8")
+    else:
+        report(figures, n, events)
+    return 0
+
+
+def merge_report(text: str, figures: list[Figure], n: int, events: int) -> str:
+    """RESULTS.md with the rows of a `--reads-only` run that a full run's table lacks (marked ‡, each
+    after the row of the figure before it in the run), the earlier rows kept (a row marked ‡ by an
+    earlier partial run is replaced), and one line saying when and at which N the marked rows were
+    measured, with the same run's figures of the rows kept that have a target, for comparison."""
+    lines = text.rstrip("\n").split("\n")
+
+    def name(line: str) -> str | None:
+        if not line.startswith("| ") or line.startswith(("| figure |", "|---")):
+            return None
+        return line[2:].split(" | ")[0].removesuffix(PARTIAL)
+
+    full = {name(line) for line in lines if name(line) is not None and not line.split(" | ")[0].endswith(PARTIAL)}
+    lines = [line for line in lines if not line.startswith("- rows marked ‡") and
+             (name(line) is None or name(line) in full)]
+    previous = None
+    for f in figures:
+        if f.name in full:
+            previous = f.name
+            continue
+        after = next((i for i, line in enumerate(lines) if name(line) == previous), None)
+        if after is None:  # the first of the run's figures the table lacks: at the table's end
+            after = len(lines) - 1
+        lines.insert(after + 1, row(f, PARTIAL))
+        previous = f.name
+    compared = "; ".join(f"{f.name} {f.value:,.1f} {f.unit}" for f in figures if f.name in full and f.met is not None)
+    note = (f"- rows marked ‡: from a reads-only run (`python -m bench.run --reads-only`) on "
+            f"{datetime.now(tz=UTC).isoformat(timespec='seconds')} at N={n} teachers, {events} events; "
+            f"the other rows are the full run's. The same reads-only run measured: {compared}")
+    header_end = next(i for i, line in enumerate(lines) if line.startswith("- command:"))
+    lines.insert(header_end + 1, note)
+    return "\n".join(lines) + "\n"
 
 if __name__ == "__main__":
     sys.exit(main())
