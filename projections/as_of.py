@@ -77,9 +77,13 @@ def per_member(p: str, at: str, year: int, today: date, first: date, last: date,
         f"FROM ({_valid_hours(p)}) c GROUP BY c.teacher_no"
     )
     credit_args = (year, year, year, year, year, cycle_start, year, at, at, cycle_start, year, at, at)
+    # attended by then: its first present mark recorded by then, unless a mark of it was ever corrected
+    # (then the marks standing at `at` say, from rm_marks: corrections are rare, marks many)
     attended = (
-        f"EXISTS (SELECT 1 FROM {p}marks k WHERE k.teacher_no = e.teacher_no AND k.programme_code = e.programme_code "
-        "AND k.present = 1 AND k.recorded_at <= ? AND (k.superseded_at IS NULL OR k.superseded_at > ?))"
+        f"(CASE WHEN e.marks_corrected = 1 THEN (CASE WHEN EXISTS (SELECT 1 FROM {p}marks k WHERE k.teacher_no = "
+        "e.teacher_no AND k.programme_code = e.programme_code AND k.present = 1 AND k.recorded_at <= ? AND "
+        "(k.superseded_at IS NULL OR k.superseded_at > ?)) THEN 1 ELSE 0 END) WHEN e.attended_at <= ? THEN 1 "
+        "ELSE 0 END) = 1"
     )
     participation = (
         "SELECT e.teacher_no, "
@@ -88,7 +92,7 @@ def per_member(p: str, at: str, year: int, today: date, first: date, last: date,
         f"FROM {p}enrolments e WHERE e.teacher_no IN (SELECT teacher_no FROM m) AND e.enrolled_at <= ? "
         "AND e.ends_on >= ? AND e.ends_on <= ? AND e.ends_on < ? GROUP BY e.teacher_no"
     )
-    participation_args = (at, at, at, at, at, first.isoformat(), last.isoformat(), max(today, first).isoformat())
+    participation_args = (at, at, at, at, at, at, first.isoformat(), last.isoformat(), max(today, first).isoformat())
     return (
         "SELECT m.school_id, m.teacher_no, COALESCE(y.h, 0) AS h, COALESCE(y.s, 0) AS s, COALESCE(y.d, 0) AS d, "
         "COALESCE(y.el, 0) AS el, COALESCE(y.cm, -1) AS cm, COALESCE(pa.cnt, 0) AS cnt, COALESCE(pa.att, 0) AS att, "

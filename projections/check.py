@@ -117,6 +117,13 @@ def expected_rows(model: ReadModel, until: int) -> dict[str, set[Row]]:
     return rows
 
 
+def _attended(history: _History, teacher: UUID, code: str, sessions: Any) -> tuple[str | None, int]:
+    """When the enrolment's first present mark was recorded, and whether any of its marks was corrected."""
+    marks = [history.marks[(teacher, code, session_no)] for session_no in sessions]
+    first_present = [at for session in marks for _, present, at in session[:1] if present]
+    return min(first_present, default=None), int(any(len(session) > 1 for session in marks))
+
+
 def _programme_rows(p: Programme, rows: dict[str, set[Row]]) -> None:
     rows["programmes"].add((
         p.code, str(p.id), p.title, p.level, p.form, p.selection, p.school_based_content, x10(p.hours),
@@ -198,6 +205,7 @@ def _teacher_rows(t: Teacher, rows: dict[str, set[Row]], history: _History, sess
             instant(assessment["assessed_at"]) if assessment else None,
             instant(evaluation["evaluated_at"]) if evaluation else None, _flag(evaluation.get("late")),
             history.approved_at.get((t.id, code)) if absence and absence.status == "approved" else None,
+            *_attended(history, t.id, code, e.attendance),
         ))
         for session_no, mark in e.attendance.items():
             rows["attendance"].add((code, t.teacher_no, session_no, int(mark.present), mark.event_id))

@@ -394,7 +394,7 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
         f"INSERT INTO {p}enrolments (programme_code, teacher_no, ends_on, enrolled_at, substitutes_for, absence_kind, "
         f"absence_status, substitute_teacher_no, school_decision, provider_decision, sessions_present, "
         f"sessions_marked, session_count, assessment_result, assessment_late, assessed_at, evaluated_at, "
-        f"evaluation_late, absence_approved_at) "
+        f"evaluation_late, absence_approved_at, attended_at, marks_corrected) "
         f"SELECT n.code, m.teacher_no, n.j->'programme'->'ends_on'->>'_data_', "
         f"n.at, n.j->>'substitutes_for', q.kind, "
         f"CASE WHEN b.last_any IS NULL THEN NULL WHEN b.last_any = b.last_request THEN 'pending' "
@@ -404,8 +404,13 @@ def _enrolments(p: str, s: str, crypto: str) -> list[str]:
         f"ls.session_count, a.result, a.late, a.assessed_at, v.evaluated_at, v.late, "
         # approved by the later of the two approvals (after the last request)
         f"CASE WHEN b.last_any IS NOT NULL AND b.last_any <> b.last_request AND ds.decision = 'approved' "
-        f"AND dp.decision = 'approved' THEN GREATEST(ds.at, dp.at) END "
+        f"AND dp.decision = 'approved' THEN GREATEST(ds.at, dp.at) END, km.attended_at, COALESCE(km.corrected, 0) "
         f"FROM {p}load_enrolled n JOIN {p}load_teachers m USING (aggregate_id) "
+        # its first present mark, and whether any mark was corrected (projections/as_of.py)
+        f"LEFT JOIN (SELECT o.aggregate_id, o.code, MIN(o.at) FILTER (WHERE o.present = 1 AND NOT o.correction) "
+        f"AS attended_at, MAX(o.correction::integer) AS corrected FROM {p}load_marks o JOIN {p}load_enrolled n "
+        f"ON n.aggregate_id = o.aggregate_id AND n.code = o.code AND n.position < o.position "
+        f"GROUP BY o.aggregate_id, o.code) km ON km.aggregate_id = n.aggregate_id AND km.code = n.code "
         f"JOIN {p}load_sessions ls ON ls.code = n.code "
         # absences: the last request after the enrolment, and each side's last decision after it
         f"LEFT JOIN (SELECT n.aggregate_id, n.code, MAX(e.position) FILTER (WHERE e.event_type = "

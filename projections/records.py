@@ -251,7 +251,7 @@ class RecordsProjection:
         rows.insert("enrolments", {
             "programme_code": programme["code"], "teacher_no": self._teacher(rows, e),
             "ends_on": programme["ends_on"].isoformat(), "enrolled_at": instant(e.timestamp),
-            "substitutes_for": e.substitutes_for, "sessions_present": 0, "sessions_marked": 0,
+            "substitutes_for": e.substitutes_for, "sessions_present": 0, "sessions_marked": 0, "marks_corrected": 0,
             # the programme's sessions now (a substitute's copy of the programme may predate a cancellation)
             "session_count": _must(rows.get("programmes", programme["code"]))["session_count"],
         })
@@ -290,6 +290,8 @@ class RecordsProjection:
             if enrolment is not None:
                 rows.update("enrolments", key[:2], sessions_marked=enrolment["sessions_marked"] + 1,
                             sessions_present=enrolment["sessions_present"] + present)
+                if present and enrolment["attended_at"] is None:  # its first present mark
+                    enrolment["attended_at"] = mark["recorded_at"]
             return
         before = rows.get("attendance", *key)
         if before is None:
@@ -299,7 +301,8 @@ class RecordsProjection:
         rows.insert("marks", mark)
         rows.update("attendance", key, present=present, event_id=event_id)
         if enrolment is not None:
-            rows.update("enrolments", key[:2], sessions_present=enrolment["sessions_present"] + present - was)
+            rows.update("enrolments", key[:2], sessions_present=enrolment["sessions_present"] + present - was,
+                        marks_corrected=1)
 
     def _assessed(self, rows: Rows, e: Any) -> None:
         rows.update("enrolments", (e.programme_code, self._teacher(rows, e)), assessment_result=e.result,

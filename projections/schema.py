@@ -40,7 +40,8 @@ TABLES: dict[str, str] = {
         "school_decision TEXT, provider_decision TEXT, sessions_present INTEGER NOT NULL, "
         "sessions_marked INTEGER NOT NULL, session_count INTEGER NOT NULL, assessment_result TEXT, "
         "assessment_late INTEGER, assessed_at TEXT, evaluated_at TEXT, evaluation_late INTEGER, "
-        "absence_approved_at TEXT, PRIMARY KEY (programme_code, teacher_no)"
+        "absence_approved_at TEXT, attended_at TEXT, marks_corrected INTEGER NOT NULL, "
+        "PRIMARY KEY (programme_code, teacher_no)"
     ),
     "attendance": (
         "programme_code TEXT NOT NULL, teacher_no TEXT NOT NULL, session_no INTEGER NOT NULL, "
