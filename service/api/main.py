@@ -98,6 +98,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """Keep the read model close to the log while serving (reads also catch up on demand)."""
+        if server:
+            # before any thread of the server runs: the full collection holds the GIL, and a store
+            # probe waiting behind it (a large heap: seconds) would time out and report the store away
+            settle_heap()
         monitor = monitor_for(trainrec.storage, pools=lambda: list(trainrec.connection_pools().values()))
         app.state.store_monitor = monitor.start() if monitor is not None else None
         if os.environ.get("TRAINREC_GROUP_COMMIT", "1") != "0":  # 0: one transaction per command
@@ -106,8 +110,6 @@ def create_app(
         # process of its own (one for any number of server workers; reads still catch up on demand)
         follower = follow(trainrec) if catch_up and os.environ.get("TRAINREC_PROJECTOR") != "separate" else None
         app.state.follower = follower
-        if server:
-            settle_heap()
         try:
             yield
         finally:
