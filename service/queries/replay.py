@@ -18,6 +18,7 @@ from projections.transcript import transcript_of
 from service.application.values import ensure_instant, json_safe
 from service.auth.scopes import TEACHER_READ, Kind
 from service.queries.reports import ReportQueries
+from service.queries.roster_as_of import recorded_by
 from service.queries.verify import ChainVerifier, Verification
 
 GATED_TYPES = ("Assessed", "CreditAwarded")
@@ -35,10 +36,7 @@ class Queries(ReportQueries):
         """The teacher exactly as recorded at `as_of`: a replay of the events recorded up to then."""
         ensure_instant(as_of, "as_of")
         aggregate: Any = None
-        event: Any
-        for event in self.events.get(teacher_uuid(teacher_no)):
-            if event.timestamp > as_of:
-                break
+        for event in recorded_by(self.events.get(teacher_uuid(teacher_no)), as_of):
             aggregate = event.mutate(aggregate)
         if aggregate is None:
             raise NotFound("teacher_not_found", f"no teacher {teacher_no} was recorded by {as_of.isoformat()}")

@@ -18,7 +18,7 @@ from projections.view import ReadModel
 from service.application.base import TrainRecBase
 from service.application.values import ensure_instant
 from service.auth.scopes import ROSTER_READ, Kind
-from service.queries.roster_as_of import programme_as_of, roster_as_of
+from service.queries.roster_as_of import programme_as_of, recorded_by, roster_as_of
 from service.storage.bulk_reads import notifications
 
 READ_WAIT_SECONDS = 5.0
@@ -80,13 +80,8 @@ class ReportQueries(TrainRecBase):
         return min(as_of, self.clock())
 
     def _org_name_as_of(self, org_id: str, at: datetime) -> str | None:
-        name = None
-        event: Any
-        for event in self.events.get(org_uuid(org_id)):
-            if event.timestamp > at:
-                break
-            name = event.name
-        return name
+        named = [event.name for event in recorded_by(self.events.get(org_uuid(org_id)), at)]
+        return named[-1] if named else None
 
     def _roster_as_of(self, reports: Reports, code: str, at: datetime) -> dict[str, Any]:
         programme = programme_as_of(self.events, code, at)
@@ -96,9 +91,9 @@ class ReportQueries(TrainRecBase):
         teachers = reports.enrolled_teachers(code, instant(at))
         withdrawn = reports.withdrawals_after(instant(at))  # enrolled then, perhaps, and withdrawn since
         if withdrawn:
-            stored = notifications(self.recorder, [position for position, _ in withdrawn])
+            events = self._decoded([position for position, _ in withdrawn])
             teachers += [teacher_no for position, teacher_no in withdrawn
-                         if getattr(self.mapper.to_domain_event(stored[position]), "programme_code", None) == code]
+                         if getattr(events[position], "programme_code", None) == code]
         roster = roster_as_of(self.events, self.policy, programme, sorted(set(teachers)), at,
                               sessions_held(programme, today))
         if roster is None:

@@ -19,7 +19,8 @@ from projections.schema import create_statements
 PREFIX = "rm_"
 
 
-def _recorded_by(events: Any, at: datetime) -> list[Any]:
+def recorded_by(events: Any, at: datetime) -> list[Any]:
+    """An aggregate's events (in version order) recorded at or before `at`."""
     found = []
     for event in events:
         if event.timestamp > at:
@@ -40,7 +41,7 @@ def _of_programme(event: Any, code: str) -> bool:
 def programme_as_of(events: Any, code: str, at: datetime) -> Programme | None:
     """The programme replayed from its events recorded by `at` (None: not yet defined then)."""
     aggregate: Any = None
-    for event in _recorded_by(events.get(programme_uuid(code)), at):
+    for event in recorded_by(events.get(programme_uuid(code)), at):
         aggregate = event.mutate(aggregate)
     return aggregate if isinstance(aggregate, Programme) else None
 
@@ -49,8 +50,8 @@ def roster_as_of(events: Any, policy: Policy, programme: Programme, teacher_nos:
                  held: int) -> dict[str, Any] | None:
     """The roster of `programme` (as recorded at `at`) over the teachers `teacher_nos` (every teacher
     with an enrolment in it recorded by then, and maybe others: they add nothing)."""
-    streams: list[list[Any]] = [_recorded_by(events.get(programme.id), at)]
-    streams += [[e for e in _recorded_by(events.get(teacher_uuid(no)), at) if _of_programme(e, programme.code)]
+    streams: list[list[Any]] = [recorded_by(events.get(programme.id), at)]
+    streams += [[e for e in recorded_by(events.get(teacher_uuid(no)), at) if _of_programme(e, programme.code)]
                 for no in teacher_nos]
     ordered = sorted((e for stream in streams for e in stream),
                      key=lambda e: (e.timestamp, e.originator_id != programme.id, str(e.originator_id),
