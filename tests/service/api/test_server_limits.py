@@ -128,7 +128,10 @@ def _read_answer(sock: socket.socket, timeout: float = 10) -> tuple[int, dict[st
         body += chunk
     closed = False
     if headers.get("connection") == "close":
-        closed = sock.recv(1) == b""
+        try:
+            closed = sock.recv(1) == b""
+        except ConnectionResetError:  # closed while bytes the client sent were unread: the kernel resets
+            closed = True
     return int(lines[0].split(" ")[1]), headers, body, closed
 
 
