@@ -17,6 +17,7 @@ from service.api import (
     problems,
     routes_audit,
     routes_disputes,
+    routes_lists,
     routes_prior_hours,
     routes_programmes,
     routes_reports,
@@ -137,7 +138,7 @@ def create_app(
     docs_pages.install(app)
     app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
-                   routes_audit):
+                   routes_audit, routes_lists):
         app.include_router(module.router)
 
     app.add_middleware(BodyLimit)
