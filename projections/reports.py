@@ -156,6 +156,12 @@ class Reports:
             f"SELECT position, teacher_no FROM {self.p}audit WHERE type = 'EnrolmentWithdrawn' AND recorded_at > ? "
             "ORDER BY position", (at,))]
 
+    def corrected_after(self, at: str) -> set[str]:
+        """The teachers whose registration was corrected after the instant `at` (names among them)."""
+        return {str(r[0]) for r in self.db.query(
+            f"SELECT DISTINCT teacher_no FROM {self.p}audit WHERE type = 'Corrected' AND recorded_at > ? "
+            "AND teacher_no IS NOT NULL", (at,))}
+
     # --- roster --------------------------------------------------------------------------
     def roster(self, code: str, today: date, held: int | None = None) -> dict[str, Any] | None:
         """The roster of programme `code` as of `today`. `held`: the programme's sessions dated on or

@@ -92,9 +92,7 @@ class ReportQueries(TrainRecBase):
     def _teacher_names_as_of(self, reports: Reports, result: dict[str, Any], at: datetime) -> None:
         """The teachers a report as of `at` lists, named as they were then: those whose name was
         corrected after `at` (the audit index finds them) from their events recorded by then."""
-        corrected = {str(r[0]) for r in reports.db.query(
-            f"SELECT DISTINCT teacher_no FROM {reports.p}audit WHERE type = 'Corrected' AND recorded_at > ? "
-            "AND teacher_no IS NOT NULL", (instant(at),))}
+        corrected = reports.corrected_after(instant(at))
         then: dict[str, str | None] = {}
         for shortfall in result.get("shortfalls", []):
             for teacher in shortfall.get("teachers", []):
