@@ -45,9 +45,15 @@ def _after(after: str | None, parts: int = 1) -> Key | None:
         raise Invalid("invalid_cursor", "after is the `next` cursor of a previous page of this list") from None
 
 
-def _choice(value: str | None, allowed: tuple[str, ...], name: str, code: str) -> str | None:
+def _status(value: str | None, allowed: tuple[str, ...]) -> str | None:
     if value is not None and value not in allowed:
-        raise Invalid(code, f"{name} is one of {', '.join(allowed)}")
+        raise Invalid("invalid_status", f"status is one of {', '.join(allowed)}")
+    return value
+
+
+def _filter(value: str | None, allowed: tuple[str, ...], name: str) -> str | None:
+    if value is not None and value not in allowed:
+        raise Invalid("invalid_filter", f"{name} is one of {', '.join(allowed)}")
     return value
 
 
@@ -98,7 +104,7 @@ class ListQueries(ReportQueries):
                       status: str | None = None, after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
         """Teachers at schools at or below a unit, by number; `q` in the name or the start of the number."""
         limit, key = _limit(limit), _after(after)
-        status = _choice(status, TEACHER_STATUSES, "status", "invalid_status")
+        status = _status(status, TEACHER_STATUSES)
         q = _search(q)
         self.scopes.gate(actor, TEACHER_READ)
         lists, freshness = self._lists()
@@ -141,9 +147,9 @@ class ListQueries(ReportQueries):
         """Programmes the caller reads, by code; `open_for_enrolment`: those one could enrol in today
         (a teacher: those they could enrol themself in, 自主选课)."""
         limit, key = _limit(limit), _after(after)
-        level = _choice(level, tuple(Level), "level", "invalid_filter")
-        form = _choice(form, tuple(Form), "form", "invalid_filter")
-        selection = _choice(selection, tuple(Selection), "selection", "invalid_filter")
+        level = _filter(level, tuple(Level), "level")
+        form = _filter(form, tuple(Form), "form")
+        selection = _filter(selection, tuple(Selection), "selection")
         if year is not None and not 1990 <= year <= 2100:
             raise Invalid("invalid_year", "year must be between 1990 and 2100")
         q = _search(q)
@@ -164,7 +170,7 @@ class ListQueries(ReportQueries):
                       after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
         """Disputes of the teachers the caller reads (by their school now), by dispute id."""
         limit, key = _limit(limit), _after(after)
-        status = _choice(status, DISPUTE_STATUSES, "status", "invalid_status")
+        status = _status(status, DISPUTE_STATUSES)
         self.scopes.gate(actor, DISPUTE_READ)
         lists, freshness = self._lists()
         if actor.role is Role.TEACHER:
