@@ -81,3 +81,15 @@ def test_an_answer_stored_in_the_older_shape_is_computed_again(overdue: TrainRec
         tx.execute("UPDATE rm_unit_years SET policy_version = ?, answer = ?",
                    (overdue.policy.version, orjson.dumps(older).decode()))
     assert overdue.compliance(ADMIN, "C1", 2024) == named
+
+
+def test_a_corrected_name_is_named_in_the_next_answer_and_as_it_was_before_it(overdue: TrainRec, clock: Clock) -> None:
+    overdue.compliance(COUNTY_SUP, "C1", 2024)  # stored
+    before = overdue.clock()
+    clock.tick()
+    overdue.correct_teacher(ADMIN, "C001", "陈晶", None, "录入有误")
+    now = overdue.compliance(COUNTY_SUP, "C1", 2024)
+    assert shortfall(now, "overdue_assessments")["teachers"][1] == {"teacher_no": "C001", "name": "陈晶",
+                                                                     "school_id": "S3"}
+    then = overdue.compliance(COUNTY_SUP, "C1", 2024, as_of=before)
+    assert shortfall(then, "overdue_assessments")["teachers"][1]["name"] == "陈静"
