@@ -39,9 +39,13 @@ def decode_cursor(cursor: str, parts: int) -> Key:
     return key
 
 
-def contains(text: str) -> str:
-    """A LIKE pattern matching strings that contain `text`, its `%` and `_` taken literally."""
-    return "%" + like_prefix(text)
+def search(backend: str, text_column: str, key_column: str, q: str) -> tuple[str, list[Any]]:
+    """A condition: `q` anywhere in `text_column` or at the start of `key_column`, ignoring the case
+    of Latin letters, alike on SQLite and PostgreSQL (whose LIKE differ in case), every character
+    of `q` taken literally."""
+    find = "strpos" if backend == "postgres" else "instr"
+    return (f"({find}(lower({text_column}), lower(?)) > 0 OR lower(substr({key_column}, 1, ?)) = lower(?))",
+            [q, len(q), q])
 
 
 def page(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | None]:
@@ -127,8 +131,9 @@ class Lists:
             where.append("t.teacher_no = ?")
             params.append(teacher_no)
         if q:
-            where.append(f"(t.name LIKE ? {LIKE_ESCAPE} OR t.teacher_no LIKE ? {LIKE_ESCAPE})")
-            params += [contains(q), like_prefix(q)]
+            condition, values = search(self.db.backend, "t.name", "t.teacher_no", q)
+            where.append(condition)
+            params += values
         if status == "active":
             where.append("(t.departed_on IS NULL OR t.departed_on > ?)")
             params.append(today.isoformat())
@@ -179,8 +184,9 @@ class Lists:
             where.append("p.ends_on >= ? AND p.ends_on <= ?")
             params += [wanted.ends_from.isoformat(), wanted.ends_until.isoformat()]
         if wanted.q:
-            where.append(f"(p.title LIKE ? {LIKE_ESCAPE} OR p.code LIKE ? {LIKE_ESCAPE})")
-            params += [contains(wanted.q), like_prefix(wanted.q)]
+            condition, values = search(self.db.backend, "p.title", "p.code", wanted.q)
+            where.append(condition)
+            params += values
         if wanted.open_on is not None:
             # the enrolment rules (domain/programme.py): not rejected, approved if school-based, not
             # ended, a seat left where seats are counted

@@ -35,6 +35,8 @@ from projections.school_years import (
 )
 from projections.unit_answers import KEPT_KINDS, answer_version, stale_answers, store_answer, stored_answer
 
+NAMES_BY_NUMBER = 2000  # up to this many teachers listed, their names are looked up by number
+
 
 def hours(x10: int) -> int | float:
     value = Decimal(x10) / 10
@@ -306,7 +308,7 @@ class Reports:
         path = str(orgs[0][0])
 
         def figures(found: list[tuple[str, str, Values]]) -> Any:
-            return self._tallies([path], found)[0].summary(self.policy, lists=False)["figures"]
+            return self._tallies([path], found, lists=False)[0].summary(self.policy, lists=False)["figures"]
 
         return changes_since(self.db, self.p, self.policy, path, year, today, instant(since), figures, decode)
 
@@ -346,10 +348,11 @@ class Reports:
                 self.compliance(org_id, year, today)
         return len(units) * len(wanted)
 
-    def _tallies(self, paths: list[str], found: list[tuple[str, str, Values]]) -> list[Tally]:
+    def _tallies(self, paths: list[str], found: list[tuple[str, str, Values]], lists: bool = True) -> list[Tally]:
         """Sums for each unit of `paths` (the first contains the others), rolled up from each
         school's row of rm_school_years (`found`: the orgs under the first and their rows): every
-        figure is a sum or a count, so the roll-up is exact."""
+        figure is a sum or a count, so the roll-up is exact. With `lists`, also the teachers behind
+        the first unit's shortfalls, each with the school whose row lists them."""
         kid_index = {unit: i for i, unit in enumerate(paths) if i}
         prefix = len(paths[0])
         rows: list[list[Values]] = [[] for _ in paths]
@@ -364,7 +367,8 @@ class Reports:
         tallies = [Tally.of(unit_rows) for unit_rows in rows]
         # The teachers themselves are listed for the unit asked about only (children give figures).
         unit = tallies[0]
-
+        if not lists:
+            return tallies
         listed = [(school, values) for school, _, values in found if values[0]]
 
         def joined(column: int) -> tuple[list[str], list[str]]:
@@ -385,24 +389,25 @@ class Reports:
         return tallies
 
     def _names(self, path: str, tallies: list[Tally]) -> None:
-        """Name the teachers the unit's shortfalls list (`Tally.names`): those at schools under
-        `path` in one scan, any other (listed by a school they have since left) by number."""
+        """Name the teachers the unit's shortfalls list (`Tally.names`): by number, or, when they are
+        many, those at schools under `path` in one scan and any other (listed by a school they have
+        since left) by number."""
         unit = tallies[0]
         wanted = {no for nos in unit.short.values() for no in nos}
         wanted.update(unit.overdue_assessment_teachers, unit.overdue_evaluation_teachers)
         names: dict[str, str] = {}
-        if wanted:
+        if len(wanted) > NAMES_BY_NUMBER:  # most of a large unit: one scan beats many look-ups
             for no, name in self.db.query(
                 f"SELECT t.teacher_no, t.name FROM {self.p}teachers t JOIN {self.p}orgs o ON o.org_id = t.school_id "
                 f"WHERE o.path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),)):
                 if no in wanted:
                     names[str(no)] = str(name)
-            missing = sorted(wanted - names.keys())
-            for start in range(0, len(missing), 500):
-                chunk = missing[start:start + 500]
-                for no, name in self.db.query(f"SELECT teacher_no, name FROM {self.p}teachers WHERE teacher_no IN "
-                                              f"({', '.join('?' * len(chunk))})", chunk):
-                    names[str(no)] = str(name)
+        missing = sorted(wanted - names.keys())
+        for start in range(0, len(missing), 500):
+            chunk = missing[start:start + 500]
+            for no, name in self.db.query(f"SELECT teacher_no, name FROM {self.p}teachers WHERE teacher_no IN "
+                                          f"({', '.join('?' * len(chunk))})", chunk):
+                names[str(no)] = str(name)
         unit.names = names
 
 

@@ -100,6 +100,8 @@ def test_teachers_are_searched_by_chinese_name_or_by_number(world: TrainRec) -> 
     assert numbers(world.list_teachers(COUNTY_SUP, q="赵磊")) == []  # C2's: outside the scope
     assert numbers(world.list_teachers(ADMIN, q="赵磊")) == ["Z001"]
     assert numbers(world.list_teachers(COUNTY_SUP, q="%")) == []  # taken literally
+    assert numbers(world.list_teachers(COUNTY_SUP, q="_")) == []
+    assert numbers(world.list_teachers(COUNTY_SUP, q="c00")) == ["C001", "C002"]  # Latin letters in any case
 
 
 def test_teachers_by_status_departed_or_active(world: TrainRec) -> None:
@@ -185,6 +187,7 @@ def test_programmes_filter_by_level_form_selection_year_and_search(world: TrainR
     assert codes(world.list_programmes(COUNTY_SUP, year=2024)) == ["K1", "MD", "SB1", "SB3"]
     assert codes(world.list_programmes(COUNTY_SUP, q="培训项目S")) == ["SB1", "SB3"]  # in the title
     assert codes(world.list_programmes(COUNTY_SUP, q="M")) == ["MD"]  # the start of the code
+    assert codes(world.list_programmes(COUNTY_SUP, q="sb")) == ["SB1", "SB3"]
     assert codes(world.list_programmes(COUNTY_SUP, org_id="P1")) == ["K1", "MD"]  # provided by P1
     assert codes(world.list_programmes(SCHOOL_ADMIN, org_id="C1")) == ["K1", "KX", "MD", "SB1"]  # its catalogue above
 
