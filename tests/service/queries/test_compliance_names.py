@@ -93,3 +93,15 @@ def test_a_corrected_name_is_named_in_the_next_answer_and_as_it_was_before_it(ov
                                                                      "school_id": "S3"}
     then = overdue.compliance(COUNTY_SUP, "C1", 2024, as_of=before)
     assert shortfall(then, "overdue_assessments")["teachers"][1]["name"] == "陈静"
+
+
+def test_many_listed_teachers_are_named_from_one_scan_of_the_unit(overdue: TrainRec,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    by_number = overdue.compliance(COUNTY_SUP, "T2", 2024)
+    monkeypatch.setattr("projections.reports.NAMES_BY_NUMBER", 0)  # every unit counts as large
+    with overdue.read_model.db.transaction() as tx:
+        tx.execute("DELETE FROM rm_unit_years")
+    assert overdue.compliance(COUNTY_SUP, "T2", 2024) == by_number
+    assert shortfall(by_number, "avg_hours_per_teacher")["teachers"] == [
+        {"teacher_no": "C001", "name": "陈静", "school_id": "S3"},
+        {"teacher_no": "C002", "name": "欧阳娜娜", "school_id": "S3"}]
