@@ -20,6 +20,7 @@ from service.api import (
     routes_prior_hours,
     routes_programmes,
     routes_reports,
+    routes_session,
     routes_staff,
 )
 from service.api.characters import RefuseControlCharacters
@@ -137,7 +138,7 @@ def create_app(
     docs_pages.install(app)
     app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
-                   routes_audit):
+                   routes_audit, routes_session):
         app.include_router(module.router)
 
     app.add_middleware(BodyLimit)

@@ -11,11 +11,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, Unavailable
+from service.auth.throttle import TooManyAttempts
 
 log = logging.getLogger("trainrec.api")
 
 STATUS_OF_KIND = {"not_found": 404, "conflict": 409, "invalid": 422, "forbidden": 403, "unauthenticated": 401,
-                  "unavailable": 503}
+                  "unavailable": 503,
+                  "too_many": 429}
 TITLES = {
     400: "Bad request",
     401: "Not authenticated",
@@ -27,6 +29,7 @@ TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many attempts",
     431: "Request header fields too large",
     500: "Internal error",
     503: "Not available yet",
@@ -68,7 +71,7 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
-        retry_after = error.retry_after if isinstance(error, Unavailable) else None
+        retry_after = getattr(error, "retry_after", None) if isinstance(error, (Unavailable, TooManyAttempts)) else None
         return problem(STATUS_OF_KIND.get(error.kind, 409), error.code, error.detail, retry_after)
 
     @app.exception_handler(RequestValidationError)
