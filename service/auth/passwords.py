@@ -12,7 +12,11 @@ from domain.errors import Invalid
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
-_hasher = PasswordHasher()  # argon2id, the library's (RFC 9106 low-memory) parameters
+# argon2id with OWASP's password-storage parameters (19 MiB, 2 passes, 1 lane): a hash read back
+# is checked with the parameters stored in it, so they may be raised later without a migration
+TIME_COST = 2
+MEMORY_KIB = 19 * 1024
+_hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=1)
 _DUMMY = _hasher.hash("trainrec-dummy-password-for-unknown-usernames")
 
 
