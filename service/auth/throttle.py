@@ -28,9 +28,8 @@ class TooManyAttempts(DomainError):
 
     kind = "too_many"
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too_many_attempts",
-                         f"too many wrong passwords; try again in {retry_after} seconds")
+    def __init__(self, code: str, detail: str, retry_after: int) -> None:
+        super().__init__(code, detail)
         self.retry_after = retry_after
 
 
@@ -52,7 +51,9 @@ class Throttle:
         with self._lock:
             wait = max((c.blocked_until - now for k in keys if (c := self._counts.get(k))), default=0.0)
         if wait > 0:
-            raise TooManyAttempts(math.ceil(wait))
+            seconds = math.ceil(wait)
+            raise TooManyAttempts("too_many_attempts", f"too many wrong passwords; try again in {seconds} seconds",
+                                  seconds)
 
     def failed(self, *keys: str) -> None:
         now = self.clock()
