@@ -20,7 +20,7 @@ from tests.conftest import ADMIN, Backend, build_county
 from tests.service.api.conftest import SECRET, bearer
 
 PROBLEM = "application/problem+json"
-PASSWORD = "correct horse battery"  # noqa: S105 - a test password
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture

@@ -19,9 +19,22 @@ def refused_for(throttle: Throttle, *keys: str) -> int | None:
     try:
         throttle.check(*keys)
     except TooManyAttempts as refusal:
-        assert refusal.code == "too_many_attempts"
+        codes.append(refusal.code)
         return refusal.retry_after
     return None
+
+
+codes: list[str] = []
+
+
+def test_the_refusal_says_too_many_attempts() -> None:
+    throttle = Throttle(Ticker())
+    for _ in range(5):
+        throttle.failed("account:a")
+    with pytest.raises(TooManyAttempts) as refused:
+        throttle.check("account:a")
+    assert (refused.value.code, refused.value.retry_after) == ("too_many_attempts", 30)
+    assert str(refused.value) == "too many wrong passwords; try again in 30 seconds"
 
 
 def test_five_failures_within_the_window_block_for_30_seconds_then_doubling() -> None:

@@ -19,7 +19,7 @@ from service.app import TrainRec
 from service.auth.throttle import TooManyAttempts
 from tests.conftest import ADMIN, AUDITOR, COUNTY_SUP, SCHOOL_ADMIN, Backend, Clock, build_county
 
-PASSWORD = "correct horse battery"  # noqa: S105 - a test password
+PASSWORD = "correct horse battery"
 
 
 def refused(code: str, call: object, *args: object) -> None:
