@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -22,7 +23,7 @@ from domain.actor import Actor
 from domain.errors import Invalid, Unauthenticated
 from service.app import TrainRec
 from service.application.unit import CommandResult
-from service.auth.csrf import ensure_csrf
+from service.auth.csrf import csrf_token, ensure_csrf
 from service.auth.tokens import SESSION_COOKIE, read_credential
 
 MAX_KEY = 200
@@ -71,6 +72,27 @@ async def get_idempotency_key(idempotency_key: Annotated[str | None, Header()] =
 
 Service = Annotated[TrainRec, Depends(get_service)]
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The caller of a page: its actor, its session (None for a token of `trainrec token issue`),
+    and the CSRF token a page puts in each of its forms (field `csrf_token`)."""
+
+    actor: Actor
+    session_id: str | None
+    csrf_token: str | None
+
+
+async def get_caller(request: Request, actor: CurrentActor) -> Caller:
+    """`CurrentActor`, with what a server-rendered page needs: an unsafe request authenticated by
+    the session cookie has already been checked for its CSRF token (`get_actor`)."""
+    session_id: str | None = request.state.session_id
+    secret: str = request.app.state.secret
+    return Caller(actor, session_id, csrf_token(secret, session_id) if session_id is not None else None)
+
+
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
 IdempotencyKey = Annotated[str | None, Depends(get_idempotency_key)]
 
 

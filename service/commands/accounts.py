@@ -8,6 +8,7 @@ operator, an admin)."""
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,12 +33,18 @@ def _invalid_credentials() -> Unauthenticated:
     return Unauthenticated("invalid_credentials", INVALID_CREDENTIALS)
 
 
+_THROTTLE_MADE = threading.Lock()
+
+
 class AccountCommands(TrainRecBase):
     throttle: Throttle | None = None
 
     def sign_in_throttle(self) -> Throttle:
+        """This application's count of wrong passwords (one per process and application)."""
         if self.throttle is None:
-            self.throttle = Throttle()
+            with _THROTTLE_MADE:
+                if self.throttle is None:
+                    self.throttle = Throttle()
         return self.throttle
 
     # --- managing accounts (admins) ----------------------------------------------------------

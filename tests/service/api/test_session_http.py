@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from domain.vocabulary import Role
+from service.api.deps import CurrentCaller
 from service.api.main import create_app
 from service.app import TrainRec
 from service.auth.csrf import csrf_token
@@ -198,3 +200,29 @@ def test_repeated_wrong_passwords_get_429_with_retry_after(http: TestClient) -> 
                                   {"username": "s1", "password": PASSWORD, "extra": 1}])
 def test_a_malformed_sign_in_is_invalid_input(http: TestClient, body: dict[str, object]) -> None:
     assert_problem(http.post("/api/v1/session", json=body), 422, "invalid_input")
+
+
+def test_a_page_route_gets_its_callers_csrf_token_and_its_forms_are_checked(accounts: TrainRec) -> None:
+    """How the coming server-rendered pages use it: `CurrentCaller` gives the token to put in a
+    form, and a cookie POST of that form passes only with it."""
+    pages = APIRouter()
+
+    @pages.get("/page")
+    def page(caller: CurrentCaller) -> dict[str, str | None]:
+        return {"who": caller.actor.subject, "csrf_token": caller.csrf_token}
+
+    @pages.post("/page")
+    def submit(caller: CurrentCaller) -> dict[str, str]:
+        return {"who": caller.actor.subject}
+
+    app = create_app(accounts, SECRET)
+    app.include_router(pages)
+    http = TestClient(app, raise_server_exceptions=False)
+    body = sign_in(http)
+    shown = http.get("/page").json()
+    assert shown == {"who": "s1", "csrf_token": body["csrf_token"]}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert_problem(http.post("/page", content="note=hi", headers=form), 403, "csrf_failed")
+    sent = http.post("/page", content=f"note=hi&csrf_token={shown['csrf_token']}", headers=form)
+    assert sent.json() == {"who": "s1"}
+    assert http.get("/page", headers=bearer(ADMIN)).json() == {"who": "admin", "csrf_token": None}
