@@ -104,6 +104,9 @@ def _user(args: argparse.Namespace) -> int:
         elif args.user_command == "enable":
             app.enable_account(operator, args.username, args.reason)
             print(f"account {args.username} enabled")
+        elif args.user_command == "history":
+            for change in app.account_history(operator, args.username):
+                print(f"{change['recorded_at']}\t{change['type']}\t{change['by']}\t{change['reason']}")
         elif args.user_command == "reset-password":
             app.reset_password(operator, args.username, password, args.reason)
             print(f"password of {args.username} reset; its sessions ended")
@@ -297,7 +300,9 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--password-file", dest="password_file", default=None,
                          help="read the password from this file ('-': standard input) instead of asking")
     listing = user_commands.add_parser("list", help="list the accounts")
-    for sub in (adding, disabling, enabling, resetting, listing):
+    history = user_commands.add_parser("history", help="an account's changes and sign-ins: when, what, by whom, why")
+    history.add_argument("username")
+    for sub in (adding, disabling, enabling, resetting, listing, history):
         sub.add_argument("--as", dest="acting_as", default=None, help="who acts, recorded (default: the login name)")
         sub.set_defaults(run=_user, reason="")
     for sub in (adding, disabling, enabling, resetting):

@@ -125,6 +125,19 @@ class AccountCommands(TrainRecBase):
             return []
         return [_describe(self.load(Account, account_uuid(u), "account_not_found", u)) for u in directory.usernames]
 
+    def account_history(self, by: Actor, username: str) -> list[dict[str, Any]]:
+        """An account's changes and sign-ins, oldest first: what, when, by whom, why (no hashes)."""
+        self.scopes.ensure_account_admin(by)
+        stored = self.recorder.select_events(account_uuid(username))
+        if not stored:
+            raise NotFound("account_not_found", f"no account {username}")
+        history = []
+        for record in stored:
+            event: Any = self.mapper.to_domain_event(record)
+            history.append({"type": type(event).__name__, "recorded_at": event.timestamp.isoformat(),
+                            "by": event.actor.get("sub"), "reason": event.reason})
+        return history
+
     # --- signing in and out --------------------------------------------------------------------
     def sign_in(
         self, username: str, password: str, address: str, ttl: timedelta = DEFAULT_TTL

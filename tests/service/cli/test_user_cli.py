@@ -131,6 +131,14 @@ def test_user_list_disable_enable_and_reset(
         assert kinds == ["Created", "Disabled", "Enabled", "PasswordReset", "SignedIn"]
     finally:
         app.close()
+    capsys.readouterr()
+    assert main(["user", "history", "s1"]) == 0
+    rows = [line.split("\t")[1:] for line in capsys.readouterr().out.splitlines()]
+    operator = getpass.getuser()
+    assert rows == [["Created", operator, ""], ["Disabled", operator, "left"], ["Enabled", operator, ""],
+                    ["PasswordReset", operator, "forgot"], ["SignedIn", "s1", ""]]
+    assert main(["user", "history", "nobody"]) == 2
+    assert capsys.readouterr().err == "trainrec: account_not_found: no account nobody\n"
 
 
 def test_token_issue_from_another_folder_uses_the_servers_secret(

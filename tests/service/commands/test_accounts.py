@@ -174,3 +174,17 @@ def test_the_per_request_session_check_is_cheap(two_processes: tuple[TrainRec, T
         timings.append(time.perf_counter() - started)
     median = sorted(timings)[100]
     assert median < 0.005, f"median session check {median * 1000:.2f} ms"
+
+
+def test_an_accounts_history_names_who_changed_it_and_why(county: TrainRec, clock: Clock) -> None:
+    county.add_account(ADMIN, "s1", Role.SCHOOL_ADMIN, "S1", None, PASSWORD, "new head")
+    county.sign_in("s1", PASSWORD, "a")
+    county.reset_password(ADMIN, "s1", "another long phrase", "forgot")
+    county.disable_account(ADMIN, "s1", "left")
+    history = county.account_history(ADMIN, "s1")
+    assert [(h["type"], h["by"], h["reason"]) for h in history] == [
+        ("Created", "admin", "new head"), ("SignedIn", "s1", ""), ("PasswordReset", "admin", "forgot"),
+        ("Disabled", "admin", "left")]
+    assert {h["recorded_at"] for h in history} == {clock().isoformat()}
+    refused("forbidden_scope", county.account_history, SCHOOL_ADMIN, "s1")
+    refused("account_not_found", county.account_history, ADMIN, "nobody")
