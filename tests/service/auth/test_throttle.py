@@ -19,12 +19,8 @@ def refused_for(throttle: Throttle, *keys: str) -> int | None:
     try:
         throttle.check(*keys)
     except TooManyAttempts as refusal:
-        codes.append(refusal.code)
         return refusal.retry_after
     return None
-
-
-codes: list[str] = []
 
 
 def test_the_refusal_says_too_many_attempts() -> None:
