@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import pages
 from service.api import (
     availability,
     docs_pages,
@@ -140,6 +141,7 @@ def create_app(
     for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
                    routes_audit, routes_session):
         app.include_router(module.router)
+    pages.install(app)  # after problems: its errors on a page answer as a page
 
     app.add_middleware(BodyLimit)
     app.add_middleware(RefuseControlCharacters)  # outside BodyLimit: refused before the body is read
