@@ -9,34 +9,13 @@ the reach of the caller as paths of org units, org ids and teacher numbers.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import orjson
-
+from projections.cursors import Key, encode_cursor
 from projections.db import LIKE_ESCAPE, ReadModelDB, like_prefix
 from projections.reports import hours
-
-Key = list[str]
-
-
-def encode_cursor(key: Key) -> str:
-    """The opaque cursor of a page's last row: its sort key, as base64url of JSON."""
-    return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, parts: int) -> Key:
-    """The sort key a cursor names; ValueError if it is not one this list gave (`parts` strings)."""
-    try:
-        key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, orjson.JSONDecodeError) as error:
-        raise ValueError("not a cursor") from error
-    if not isinstance(key, list) or len(key) != parts or not all(isinstance(part, str) for part in key):
-        raise ValueError("not a cursor")
-    return key
 
 
 def search(backend: str, text_column: str, key_column: str, q: str) -> tuple[str, list[Any]]:

@@ -6,6 +6,7 @@ numerator and denominator so it reconciles, and the teachers behind each shortfa
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import orjson
 
 from domain.policy import Policy
 from projections.changes import Change, changes_since
+from projections.cursors import encode_cursor
 from projections.db import LIKE_ESCAPE, ReadModelDB, like_prefix
 from projections.records import instant
 from projections.school_years import (
@@ -35,7 +37,11 @@ from projections.school_years import (
 )
 from projections.unit_answers import KEPT_KINDS, answer_version, stale_answers, store_answer, stored_answer
 
-NAMES_BY_NUMBER = 2000  # up to this many teachers listed, their names are looked up by number
+# The teachers each shortfall of an answer names (number, name, school): the first page of the list,
+# in teacher-number order; `teachers_next` is the cursor of the rest (`Reports.shortfall_page`).
+# `teacher_nos` still lists them all. A county's answer with every short teacher named was 32 MB
+# at 100k teachers (docs/decisions.md "Named shortfalls, paged").
+SHORTFALL_PAGE = 50
 
 
 def hours(x10: int) -> int | float:
@@ -299,6 +305,32 @@ class Reports:
         units = [path] + [f"{path}{kid[0]}/" for kid in kids]
         return self._answer(org_id, name, kind, year, units, found, kids if children else None)
 
+    def shortfall_page(self, org_id: str, year: int, today: date, rule: str, after: str | None, limit: int,
+                       at: datetime | None = None) -> tuple[list[dict[str, Any]], str | None] | None:
+        """A page of the named teachers behind the unit's shortfall of `rule` (the list its answer
+        gives in `teacher_nos`), after teacher number `after`; None for an org not in the tables.
+        `at`: as the list stood then (names as they are now: the service names them as they were)."""
+        school_years = SchoolYears(self.db, self.p, self.policy)
+        with self.db.snapshot() as tx:
+            orgs = tx.query(f"SELECT path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
+            if not orgs:
+                return None
+            path = str(orgs[0][0])
+            if at is None:
+                state = State.read(tx, self.p)
+                found, computed = school_years.read_in(tx, state, path, year, today)
+            else:
+                computed = school_years.compute(tx, year, today, None, path, instant(at))
+                paths = {str(r[0]): str(r[1]) for r in tx.query(
+                    f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))}
+                found = [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
+        if at is None:
+            school_years.keep(state, year, today, computed)
+        unit = self._tallies([path], found)[0]
+        nos = unit.lists()[rule]
+        first = 0 if after is None else bisect_right(nos, after)
+        return unit.page(rule, after, limit, self._teacher_names(set(nos[first:first + limit])))
+
     def compliance_changes(self, org_id: str, year: int, today: date, since: datetime,
                            decode: Callable[[list[int]], dict[int, Any]]) -> list[Change] | None:
         """The events recorded after `since` that moved the unit's figures for `year` (projections/changes.py)."""
@@ -316,7 +348,7 @@ class Reports:
                 found: list[tuple[str, str, Values]], kids: list[Any] | None) -> dict[str, Any]:
         """The answer of unit `org_id` (the first of `units`) and, unless `kids` is None, of each child."""
         tallies = self._tallies(units, found)
-        self._names(units[0], tallies)
+        self._names(tallies)
         result = {"org_id": org_id, "name": name, "kind": kind, "year": year,
                   "policy_version": self.policy.version, **tallies[0].summary(self.policy)}
         if kids is not None:
@@ -386,29 +418,23 @@ class Reports:
             OVERDUE_ASSESSMENT_TEACHERS)
         unit.overdue_evaluation_teachers, unit.short_schools["overdue_evaluations"] = joined(
             OVERDUE_EVALUATION_TEACHERS)
+        unit.order()
         return tallies
 
-    def _names(self, path: str, tallies: list[Tally]) -> None:
-        """Name the teachers the unit's shortfalls list (`Tally.names`): by number, or, when they are
-        many, those at schools under `path` in one scan and any other (listed by a school they have
-        since left) by number."""
+    def _names(self, tallies: list[Tally]) -> None:
+        """Name the teachers on the first page of each of the unit's shortfalls (`Tally.names`)."""
         unit = tallies[0]
-        wanted = {no for nos in unit.short.values() for no in nos}
-        wanted.update(unit.overdue_assessment_teachers, unit.overdue_evaluation_teachers)
+        unit.names = self._teacher_names({no for nos in unit.lists().values() for no in nos[:SHORTFALL_PAGE]})
+
+    def _teacher_names(self, wanted: set[str]) -> dict[str, str]:
         names: dict[str, str] = {}
-        if len(wanted) > NAMES_BY_NUMBER:  # most of a large unit: one scan beats many look-ups
-            for no, name in self.db.query(
-                f"SELECT t.teacher_no, t.name FROM {self.p}teachers t JOIN {self.p}orgs o ON o.org_id = t.school_id "
-                f"WHERE o.path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),)):
-                if no in wanted:
-                    names[str(no)] = str(name)
-        missing = sorted(wanted - names.keys())
+        missing = sorted(wanted)
         for start in range(0, len(missing), 500):
             chunk = missing[start:start + 500]
             for no, name in self.db.query(f"SELECT teacher_no, name FROM {self.p}teachers WHERE teacher_no IN "
                                           f"({', '.join('?' * len(chunk))})", chunk):
                 names[str(no)] = str(name)
-        unit.names = names
+        return names
 
 
 @dataclass(frozen=True)
@@ -454,20 +480,7 @@ class Tally:
         t = policy.thresholds
         n = self.teachers
         count = Decimal(n)
-        below: dict[str, list[str]] = {}
-        if lists:  # each school's list is in order already: sorting their concatenation merges runs
-            below = {rule: self.short.get(rule, []) for rule in RULES_SHORT}
-            below["overdue_assessments"] = self.overdue_assessment_teachers
-            below["overdue_evaluations"] = self.overdue_evaluation_teachers
-            for rule, nos in below.items():
-                schools = self.short_schools.get(rule)
-                if schools is not None and len(schools) == len(nos) and self.names is not None:
-                    pairs = sorted(zip(nos, schools, strict=True))
-                    nos[:] = [no for no, _ in pairs]
-                    self.short_schools[rule] = [school for _, school in pairs]
-                else:
-                    nos.sort()
-
+        below = self.lists() if lists else {}
         def share(rule: str) -> tuple[Decimal, Decimal]:
             return Decimal(n - self.short_counts[rule]), count
 
@@ -500,11 +513,42 @@ class Tally:
             "shortfalls": [self._shortfall(rule, nos) for rule, nos in below.items() if nos],
         }
 
+    def lists(self) -> dict[str, list[str]]:
+        """The teachers behind each shortfall, by rule (the overdue ones included)."""
+        below = {rule: self.short.get(rule, []) for rule in RULES_SHORT}
+        below["overdue_assessments"] = self.overdue_assessment_teachers
+        below["overdue_evaluations"] = self.overdue_evaluation_teachers
+        return below
+
+    def order(self) -> None:
+        """Each list in teacher-number order, with the school of each teacher kept beside it. Each
+        school's list is in order already: sorting their concatenation merges runs, and the
+        schools follow by number (a teacher is listed once per rule)."""
+        for rule, nos in self.lists().items():
+            schools = self.short_schools.get(rule)
+            school_of = dict(zip(nos, schools, strict=True)) if schools is not None and len(schools) == len(
+                nos) else None
+            nos.sort()
+            if school_of is not None and len(school_of) == len(nos):
+                self.short_schools[rule] = [school_of[no] for no in nos]
+            elif school_of is not None:  # a teacher listed twice (not expected): keep each pair
+                pairs = sorted(zip(nos, schools or [], strict=True))
+                self.short_schools[rule] = [school for _, school in pairs]
+
+    def page(self, rule: str, after: str | None, limit: int, names: dict[str, str]
+             ) -> tuple[list[dict[str, Any]], str | None]:
+        """The named teachers of `rule`'s shortfall after teacher number `after`, at most `limit`,
+        and the cursor of the rest (None at the end)."""
+        nos = self.lists()[rule]
+        schools = self.short_schools.get(rule) or [""] * len(nos)
+        first = 0 if after is None else bisect_right(nos, after)
+        shown = range(first, min(first + limit, len(nos)))
+        items = [{"teacher_no": nos[i], "name": names.get(nos[i]), "school_id": schools[i]} for i in shown]
+        more = shown.stop < len(nos)
+        return items, encode_cursor([nos[shown.stop - 1]]) if more and items else None
+
     def _shortfall(self, rule: str, nos: list[str]) -> dict[str, Any]:
         item: dict[str, Any] = {"rule": rule, "teacher_nos": nos}
-        schools = self.short_schools.get(rule)
-        if self.names is not None and schools is not None and len(schools) == len(nos):
-            names = self.names
-            item["teachers"] = [{"teacher_no": no, "name": names.get(no), "school_id": school}
-                                for no, school in zip(nos, schools, strict=True)]
+        if self.names is not None:
+            item["teachers"], item["teachers_next"] = self.page(rule, None, SHORTFALL_PAGE, self.names)
         return item

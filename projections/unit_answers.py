@@ -26,8 +26,9 @@ from projections.school_years import GENERATION, ORGS_MARK, State
 
 KEPT_KINDS = ("province", "city", "county", "town")  # units whose answers roll up schools' rows
 # The shape of a stored answer: part of the version it is stored under, so that answers an older
-# trainrec stored (shortfalls without the teachers' names) are stale to this one, and recomputed.
-ANSWER_FORMAT = 2
+# trainrec stored (shortfalls without the teachers' names, or with every one named) are stale to
+# this one, and recomputed.
+ANSWER_FORMAT = 3
 
 
 def answer_version(policy_version: str) -> str:

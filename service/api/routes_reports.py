@@ -40,6 +40,22 @@ def compliance(
     return Response(service.compliance_json(actor, org_id, year, instant, depth), media_type="application/json")
 
 
+@router.get("/orgs/{org_id}/compliance/shortfalls")
+def compliance_shortfalls(
+    org_id: Annotated[str, Path(min_length=1, max_length=64)],
+    actor: CurrentActor,
+    service: Service,
+    year: Annotated[int, Query(ge=1990, le=2100)],
+    rule: Annotated[str, Query(max_length=64, description="one of the nine rules of compliance")],
+    as_of: AsOf = None,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(description="1–500")] = 50,
+) -> dict[str, Any]:
+    """The teachers behind one shortfall of the unit's compliance, named, a page at a time."""
+    instant = None if as_of is None else as_of_instant(as_of, service.policy.zone)
+    return service.compliance_shortfall(actor, org_id, year, rule, as_of=instant, after=after, limit=limit)
+
+
 @router.get("/orgs/{org_id}/compliance/changes")
 def compliance_changes(
     org_id: Annotated[str, Path(min_length=1, max_length=64)],

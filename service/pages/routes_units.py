@@ -54,9 +54,8 @@ async def unit_page(request: Request, org_id: str, caller: PageCaller, service: 
     charts = [{"rule": rule, "label": RULES[rule], "threshold": threshold_of[rule],
                "mark": _mark(rule, threshold_of[rule], children),
                "bars": bars(rule, threshold_of[rule], children)} for rule in RULES] if children else []
-    shortfalls = [{"rule": s["rule"], "label": RULES.get(s["rule"], s["rule"]),
-                   "teachers": s.get("teachers") or [{"teacher_no": no, "name": "", "school_id": ""}
-                                                      for no in s["teacher_nos"]]}
+    shortfalls = [{"rule": s["rule"], "label": RULES.get(s["rule"], s["rule"]), "count": len(s["teacher_nos"]),
+                   "teachers": s.get("teachers", []), "more": s.get("teachers_next") is not None}
                   for s in report.get("shortfalls", [])]
     return page(request, "unit.html", caller, f"{report.get('name') or org_id} {asked} 年度达标情况",
                 report=report, year=asked, years=list(range(asked - 4, asked + 2)), charts=charts,
@@ -72,3 +71,17 @@ def _mark(rule: str, threshold: float, children: list[dict[str, Any]]) -> float:
         scale = max([*values, threshold, 1e-9])
         return round(threshold / scale * 100, 1)
     return round(threshold * 100, 1)
+
+
+@router.get("/units/{org_id}/shortfalls")
+async def shortfall_page(request: Request, org_id: str, caller: PageCaller, service: Service, rule: str,
+                         year: int | None = None, after: str | None = None) -> HTMLResponse:
+    """Every teacher behind one shortfall, 100 a page, with their names."""
+    asked = year or service.policy.year_of(service.policy.local_date(service.clock()))
+    found = await run_in_threadpool(lambda: service.compliance_shortfall(caller.actor, org_id, asked, rule,
+                                                                         after=after, limit=PAGE))
+    return page(request, "shortfall.html", caller, f"{RULES.get(rule, rule)} 未达标教师", org_id=org_id,
+                year=asked, rule=rule, items=found["items"], next=found["next"])
+
+
+PAGE = 100

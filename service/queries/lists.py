@@ -3,6 +3,7 @@ like every other read (docs/decisions.md "Lists"), paged by an opaque cursor (pr
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.actor import Actor
@@ -10,19 +11,14 @@ from domain.errors import Invalid, Unavailable
 from domain.org import OrgUnit
 from domain.text import ensure_clean_text
 from domain.vocabulary import Form, Level, Role, Selection
-from projections.lists import (
-    AbsenceReach,
-    Key,
-    Lists,
-    ProgrammeFilter,
-    ProgrammeReach,
-    decode_cursor,
-    encode_cursor,
-)
+from projections.cursors import Key, decode_cursor, encode_cursor
+from projections.lists import AbsenceReach, Lists, ProgrammeFilter, ProgrammeReach
+from projections.school_years import RULES_SHORT
 from service.auth.scopes import APPROVALS_READ, DISPUTE_READ, TEACHER_READ, Kind
 from service.queries.reports import ReportQueries
 
 MAX_LIMIT = 500
+RULES = (*RULES_SHORT, "overdue_assessments", "overdue_evaluations")
 DEFAULT_LIMIT = 50
 TEACHER_STATUSES = ("active", "departed")
 DISPUTE_STATUSES = ("open", "resolved")
@@ -218,3 +214,23 @@ class ListQueries(ReportQueries):
         page = found[:limit]
         cursor = encode_cursor(page[-1][0]) if len(found) > limit else None
         return {"items": [item for _, item in page], "next": cursor, **freshness}
+
+    def compliance_shortfall(self, actor: Actor, org_id: str, year: int, rule: str, *,
+                             as_of: datetime | None = None, after: str | None = None,
+                             limit: int = DEFAULT_LIMIT) -> Page:
+        """A page of the teachers behind one shortfall of a unit's compliance (its `teacher_nos`),
+        each with their name and school, scoped as compliance is; with `as_of`, the list as it stood
+        then, the teachers named as they were."""
+        if rule not in RULES:
+            raise Invalid("invalid_rule", f"rule is one of {', '.join(RULES)}")
+        limit, key = _limit(limit), _after(after)
+        reports, freshness = self._compliance_reports(actor, org_id, year)
+        at = None if as_of is None else self._reported_instant(as_of)
+        today = self.policy.local_date(at if at is not None else self.clock())
+        found = reports.shortfall_page(org_id, year, today, rule, key[0] if key else None, limit, at)
+        if found is None:
+            raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
+        items, cursor = found
+        if at is not None:
+            self._teacher_names_as_of(reports, {"shortfalls": [{"teachers": items}]}, at)
+        return {"items": items, "next": cursor, **({"as_of": at.isoformat()} if at is not None else {}), **freshness}

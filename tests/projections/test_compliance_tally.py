@@ -123,6 +123,7 @@ def test_shortfalls_list_each_rules_teachers_in_order_and_leave_out_empty_rules(
     tally.short["participation_rate"] = ["B001"]
     tally.overdue_assessment_teachers = ["B001"]
     tally.overdue_evaluation_teachers = ["C001", "A002"]
+    tally.order()  # as Reports._tallies does before naming and summing up
     assert tally.summary(DEFAULT_POLICY)["shortfalls"] == [
         {"rule": "share_concentrated_90h", "teacher_nos": ["A001", "A003"]},
         {"rule": "participation_rate", "teacher_nos": ["B001"]},

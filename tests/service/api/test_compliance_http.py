@@ -36,7 +36,8 @@ def test_the_http_answer_is_the_services(client: TestClient, county: TrainRec) -
     assert computed.json() == stored.json() == expected
     assert stored.json()["name"] == "示范县"
     assert {"rule": "overdue_assessments", "teacher_nos": ["A001"],
-            "teachers": [{"teacher_no": "A001", "name": "张伟", "school_id": "S1"}]} in stored.json()["shortfalls"]
+            "teachers": [{"teacher_no": "A001", "name": "张伟", "school_id": "S1"}], "teachers_next": None,
+            } in stored.json()["shortfalls"]
     assert "示范县" in stored.text  # UTF-8 as it is, not \\u escapes
     school = client.get("/api/v1/orgs/S1/compliance?year=2024", headers=A)
     assert school.json() == county.compliance(ADMIN, "S1", 2024)
@@ -63,3 +64,25 @@ def test_refusals_stay_problems(client: TestClient, county: TrainRec) -> None:
         assert answer.status_code == status
         assert answer.headers["content-type"].startswith("application/problem+json")
         assert answer.json()["code"] == code
+
+
+def test_a_shortfall_is_paged_through_http(client: TestClient, county: TrainRec) -> None:
+    first = client.get("/api/v1/orgs/C1/compliance/shortfalls",
+                       params={"year": 2024, "rule": "avg_hours_per_teacher", "limit": 4}, headers=bearer(COUNTY_SUP))
+    assert first.status_code == 200, first.text
+    assert [t["teacher_no"] for t in first.json()["items"]] == ["A001", "A002", "A003", "B001"]
+    assert first.json()["items"][0] == {"teacher_no": "A001", "name": "张伟", "school_id": "S1"}
+    rest = client.get("/api/v1/orgs/C1/compliance/shortfalls",
+                      params={"year": 2024, "rule": "avg_hours_per_teacher", "after": first.json()["next"]},
+                      headers=bearer(COUNTY_SUP))
+    assert [(t["teacher_no"], t["name"]) for t in rest.json()["items"]] == [("C001", "陈静"), ("C002", "欧阳娜娜")]
+    assert rest.json()["next"] is None
+    then = client.get("/api/v1/orgs/C1/compliance/shortfalls",
+                      params={"year": 2024, "rule": "overdue_assessments", "as_of": "2024-03-01"}, headers=A)
+    assert then.json()["items"] == []  # nothing was overdue then
+    assert then.json()["as_of"].startswith("2024-03-01T23:59:59")
+    for params, code in (({"year": 2024, "rule": "nine"}, "invalid_rule"),
+                         ({"year": 2024, "rule": "avg_hours_per_teacher", "limit": 0}, "invalid_limit"),
+                         ({"year": 2024, "rule": "avg_hours_per_teacher", "after": "x"}, "invalid_cursor")):
+        refused = client.get("/api/v1/orgs/C1/compliance/shortfalls", params=params, headers=A)
+        assert (refused.status_code, refused.json()["code"]) == (422, code)

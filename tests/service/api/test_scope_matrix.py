@@ -376,6 +376,11 @@ def s_compliance_changes(service: TrainRec, clock: Clock, t: Target, where: str)
                    params={"year": 2024, "since": "2024-01-01"}, read=True)
 
 
+def s_compliance_shortfalls(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", f"/api/v1/orgs/{t.school}/compliance/shortfalls",
+                   params={"year": 2024, "rule": "avg_hours_per_teacher"}, read=True)
+
+
 def s_list_teachers(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     return Request("GET", "/api/v1/teachers", params={"org_id": t.school}, read=True)
 
@@ -477,6 +482,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "compliance": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance"), s_compliance, ORG_READ),
     "compliance-changes": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance/changes"), s_compliance_changes,
                                    ORG_READ),
+    "compliance-shortfalls": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance/shortfalls"),
+                                      s_compliance_shortfalls, ORG_READ),
     # lists narrowed to a unit (`org_id`): the teacher's target school is theirs either way (they
     # see their own record); programmes and approvals are narrowed to the target programme's provider
     "list-teachers": Endpoint(("GET", "/api/v1/teachers"), s_list_teachers,

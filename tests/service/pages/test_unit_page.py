@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from service.app import TrainRec
@@ -56,3 +57,24 @@ def test_the_year_chooser_offers_the_years_around_the_one_shown(browser: TestCli
     years = re.findall(r'<option value="(\d{4})"( selected)?>', page.text)
     assert [y for y, _ in years] == ["2020", "2021", "2022", "2023", "2024", "2025"]
     assert [y for y, chosen in years if chosen] == ["2024"]
+
+
+def test_a_long_shortfall_links_to_every_teacher_behind_it(browser: TestClient, monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.setattr("projections.reports.SHORTFALL_PAGE", 2)
+    monkeypatch.setattr("service.pages.routes_units.PAGE", 4)
+    sign_in(browser, "county")
+    page = browser.get("/units/C1", params={"year": 2024})
+    assert "查看全部 6 人" in page.text
+    link = re.search(r'href="(/units/C1/shortfalls\?rule=avg_hours_per_teacher[^"]*)"', page.text)
+    assert link is not None
+    first = browser.get(link[1].replace("&amp;", "&"))
+    assert first.status_code == 200
+    everyone = ("张伟", "王芳", "李娜", "刘洋", "陈静", "欧阳娜娜")
+    assert [n for n in everyone if n in first.text] == ["张伟", "王芳", "李娜", "刘洋"]
+    following = re.search(r'href="(/units/C1/shortfalls\?[^"]*after=[^"]*)"', first.text)
+    assert following is not None
+    second = browser.get(following[1].replace("&amp;", "&"))
+    assert "陈静" in second.text
+    assert "欧阳娜娜" in second.text
+    assert "下一页" not in second.text

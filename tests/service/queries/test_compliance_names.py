@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from service.app import TrainRec
-from tests.conftest import ADMIN, COUNTY_SUP, TOWN_SUP, Clock, define
+from tests.conftest import ADMIN, COUNTY_SUP, SCHOOL_ADMIN, TOWN_SUP, Clock, define
 from tests.helpers import refused
 
 
@@ -36,7 +36,7 @@ def test_each_shortfall_names_its_teachers_and_their_schools(overdue: TrainRec) 
         assert shortfall(answer, "overdue_assessments") == {
             "rule": "overdue_assessments", "teacher_nos": ["A001", "C001"],
             "teachers": [{"teacher_no": "A001", "name": "张伟", "school_id": "S1"},
-                         {"teacher_no": "C001", "name": "陈静", "school_id": "S3"}]}
+                         {"teacher_no": "C001", "name": "陈静", "school_id": "S3"}], "teachers_next": None}
         hours = shortfall(answer, "avg_hours_per_teacher")
         assert [t["teacher_no"] for t in hours["teachers"]] == hours["teacher_nos"] == [
             "A001", "A002", "A003", "B001", "C001", "C002"]
@@ -95,13 +95,34 @@ def test_a_corrected_name_is_named_in_the_next_answer_and_as_it_was_before_it(ov
     assert shortfall(then, "overdue_assessments")["teachers"][1]["name"] == "陈静"
 
 
-def test_many_listed_teachers_are_named_from_one_scan_of_the_unit(overdue: TrainRec,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    by_number = overdue.compliance(COUNTY_SUP, "T2", 2024)
-    monkeypatch.setattr("projections.reports.NAMES_BY_NUMBER", 0)  # every unit counts as large
+def test_an_answer_names_the_first_page_of_each_shortfall_and_the_rest_are_paged(
+        overdue: TrainRec, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("projections.reports.SHORTFALL_PAGE", 2)
     with overdue.read_model.db.transaction() as tx:
         tx.execute("DELETE FROM rm_unit_years")
-    assert overdue.compliance(COUNTY_SUP, "T2", 2024) == by_number
-    assert shortfall(by_number, "avg_hours_per_teacher")["teachers"] == [
-        {"teacher_no": "C001", "name": "陈静", "school_id": "S3"},
-        {"teacher_no": "C002", "name": "欧阳娜娜", "school_id": "S3"}]
+    hours = shortfall(overdue.compliance(COUNTY_SUP, "C1", 2024), "avg_hours_per_teacher")
+    assert hours["teacher_nos"] == ["A001", "A002", "A003", "B001", "C001", "C002"]  # all of them, as before
+    assert hours["teachers"] == [{"teacher_no": "A001", "name": "张伟", "school_id": "S1"},
+                                 {"teacher_no": "A002", "name": "王芳", "school_id": "S1"}]
+    pages, after = [], hours["teachers_next"]
+    while after is not None:
+        page = overdue.compliance_shortfall(COUNTY_SUP, "C1", 2024, "avg_hours_per_teacher", after=after, limit=3)
+        pages.append([(t["teacher_no"], t["name"], t["school_id"]) for t in page["items"]])
+        after = page["next"]
+    assert pages == [[("A003", "李娜", "S1"), ("B001", "刘洋", "S2"), ("C001", "陈静", "S3")],
+                     [("C002", "欧阳娜娜", "S3")]]
+    whole = overdue.compliance_shortfall(COUNTY_SUP, "C1", 2024, "overdue_assessments")
+    assert whole == {"items": [{"teacher_no": "A001", "name": "张伟", "school_id": "S1"},
+                               {"teacher_no": "C001", "name": "陈静", "school_id": "S3"}], "next": None}
+
+
+def test_a_shortfall_page_refuses_an_unknown_rule_a_foreign_cursor_and_a_unit_outside_scope(
+        overdue: TrainRec) -> None:
+    with refused(overdue, "invalid_rule"):
+        overdue.compliance_shortfall(COUNTY_SUP, "C1", 2024, "avg_hours")
+    with refused(overdue, "invalid_cursor"):
+        overdue.compliance_shortfall(COUNTY_SUP, "C1", 2024, "avg_hours_per_teacher", after="not-a-cursor")
+    with refused(overdue, "invalid_limit"):
+        overdue.compliance_shortfall(COUNTY_SUP, "C1", 2024, "avg_hours_per_teacher", limit=501)
+    with refused(overdue, "forbidden_scope"):
+        overdue.compliance_shortfall(SCHOOL_ADMIN, "S3", 2024, "avg_hours_per_teacher")
