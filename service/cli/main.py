@@ -156,6 +156,7 @@ def _import(args: argparse.Namespace) -> int:
         print(f"ignored columns: {', '.join(report.ignored_columns)}")
     for rejected in report.rejected:
         who = f" [工号 {rejected.teacher_no}]" if rejected.teacher_no else ""
+        who += f" [姓名 {rejected.name}]" if rejected.name else ""
         print(f"row {rejected.row}: {rejected.code}: {rejected.reason}{who}")
     print(report.summary())
     if args.report:

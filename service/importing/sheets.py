@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -54,23 +54,63 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Cell]]]:
+HEADER_SEARCH_ROWS = 10
+"""How many non-blank rows a sheet may have above its header (title rows such as
+"XX县2025年教师名单", an office's name, a date line)."""
+
+
+def read_rows(path: Path, known: Collection[str] = ()) -> Iterator[tuple[int, dict[str, Cell]]]:
     """The data rows of the file's first sheet as (row number as Excel shows it, {header: cell}).
 
-    The first non-blank row is the header; blank rows are skipped (but still counted, so the
-    numbers match what Excel shows); cells under a blank header are dropped; "" is an empty cell.
+    The header is the first non-blank row, or, given the `known` header names (compared by
+    `header_key`), the first of the first HEADER_SEARCH_ROWS non-blank rows holding at least two of
+    them (or one, for a one-column sheet): the rows above it are titles and are skipped, as blank
+    rows are (still counted, so the numbers match what Excel shows); cells under a blank header are
+    dropped; "" is an empty cell.
     """
+    keys = {header_key(name) for name in known}
     header: list[str] | None = None
+    pending: list[tuple[int, list[Cell]]] = []  # non-blank rows read while looking for the header
     for number, cells in _raw_rows(path):
         if not any(cells):
             continue
         if header is None:
-            header = _unique([normalise_text(c if isinstance(c, str) else c.isoformat()) for c in cells])
+            if not keys:
+                header = _header(cells)
+                continue
+            pending.append((number, cells))
+            found = next((i for i, (_, row) in enumerate(pending) if _is_header(row, keys)), None)
+            if found is None and len(pending) < HEADER_SEARCH_ROWS:
+                continue
+            found = 0 if found is None else found  # no row names the columns: the first is the header
+            header = _header(pending[found][1])
+            for later_number, later in pending[found + 1 :]:
+                yield later_number, _cells(header, later)
             continue
-        padded = list(cells) + [""] * (len(header) - len(cells))
-        yield number, {name: value for name, value in zip(header, padded, strict=False) if name}
+        yield number, _cells(header, cells)
+    if header is None and pending:
+        found = next((i for i, (_, row) in enumerate(pending) if _is_header(row, keys)), 0)
+        header = _header(pending[found][1])
+        for later_number, later in pending[found + 1 :]:
+            yield later_number, _cells(header, later)
     if header is None:
         raise ImportFileError("no_header", f"{path.name} has no header row")
+
+
+def _header(cells: list[Cell]) -> list[str]:
+    return _unique([normalise_text(c if isinstance(c, str) else c.isoformat()) for c in cells])
+
+
+def _cells(header: list[str], cells: list[Cell]) -> dict[str, Cell]:
+    padded = list(cells) + [""] * (len(header) - len(cells))
+    return {name: value for name, value in zip(header, padded, strict=False) if name}
+
+
+def _is_header(cells: list[Cell], keys: set[str]) -> bool:
+    """Does the row name the kind's columns: two known headers, or one in a row of one cell?"""
+    texts = [c for c in cells if isinstance(c, str) and c]
+    matches = sum(1 for c in texts if header_key(c) in keys)
+    return matches >= 2 or (matches == 1 and len(texts) == 1 and len(keys) == 1)
 
 
 def _unique(header: list[str]) -> list[str]:
@@ -245,8 +285,8 @@ RESULTS = _choices({
     AssessmentResult.PASS: ("合格",), AssessmentResult.FAIL: ("不合格",),
 })
 PRESENCE = _choices({
-    "1": ("是", "出席", "出勤", "√", "✓", "y", "yes", "true", "present"),
-    "0": ("否", "缺席", "缺勤", "×", "✗", "n", "no", "false", "absent"),
+    "1": ("是", "出席", "出勤", "到", "已到", "√", "✓", "✔", "y", "yes", "true", "present"),
+    "0": ("否", "缺席", "缺勤", "缺", "未到", "×", "✗", "✘", "n", "no", "false", "absent"),
 })
 
 

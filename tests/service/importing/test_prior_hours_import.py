@@ -73,7 +73,7 @@ def test_cli_import_of_earlier_hours_names_each_rejected_rows_teacher(tmp_path: 
     command = [sys.executable, "-m", "service.cli", "import", "prior-hours", str(path), "--report", "rejected.csv"]
     run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=120)
     assert run.returncode == 1, run.stderr
-    assert "row 3: teacher_not_found: no teacher X999 [工号 X999]" in run.stdout
+    assert "row 3: teacher_not_found: no teacher X999 [工号 X999] [姓名 某某]" in run.stdout
     assert "prior-hours: 2 rows, 1 accepted (0 already imported before), 1 rejected; 1 events recorded" in run.stdout
     lines = (tmp_path / "rejected.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert lines == ["row,code,reason,teacher_no", "3,teacher_not_found,no teacher X999,X999"]
+    assert lines == ["row,code,reason,teacher_no,name", "3,teacher_not_found,no teacher X999,X999,某某"]
