@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.commands.evidence import EvidenceFiles
 from service.commands.lifecycle import LifecycleCommands
 from service.commands.prior_hours import PriorHoursCommands
 from service.commands.programmes import ProgrammeCommands
@@ -13,7 +14,7 @@ from service.queries.audit import AuditQueries
 
 
 class TrainRec(StaffCommands, ProgrammeCommands, RecordCommands, PriorHoursCommands, LifecycleCommands,
-               AuditQueries):
+               EvidenceFiles, AuditQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""
 

@@ -15,7 +15,7 @@ from domain.errors import DomainError, Unavailable
 log = logging.getLogger("trainrec.api")
 
 STATUS_OF_KIND = {"not_found": 404, "conflict": 409, "invalid": 422, "forbidden": 403, "unauthenticated": 401,
-                  "unavailable": 503}
+                  "unavailable": 503, "too_large": 413, "unsupported": 415}
 TITLES = {
     400: "Bad request",
     401: "Not authenticated",

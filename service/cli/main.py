@@ -147,7 +147,7 @@ def _import(args: argparse.Namespace) -> int:
     try:
         report = import_file(app, args.kind, Path(args.file), actor, progress=progress_bar(f"import {args.kind}"),
                              exclusive=True)  # this process runs nothing else
-    except ImportFileError as error:
+    except (ImportFileError, DomainError) as error:
         print(f"trainrec: {error.code}: {error.detail}", file=sys.stderr)
         return 2
     finally:

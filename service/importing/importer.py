@@ -29,6 +29,7 @@ from domain.ids import teacher_uuid
 from domain.vocabulary import AssessmentResult, Form, Level, Role, SchoolBasedContent, Selection
 from service.app import TrainRec
 from service.application.unit import CommandResult
+from service.auth.scopes import IMPORTS
 from service.commands.programmes import MAX_SHEET
 from service.importing.sheets import (
     CONTENTS,
@@ -528,6 +529,8 @@ def import_file(
     actor: Actor = DEFAULT_ACTOR,
     progress: Progress | None = None,
     exclusive: bool = False,
+    max_rows: int | None = None,
+    file_name: str | None = None,
 ) -> ImportReport:
     """Import every row of `path` as `kind` through the service's commands, acting as `actor`.
 
@@ -535,19 +538,28 @@ def import_file(
     (code and reason) and records nothing; the others are recorded, one command per row (one
     per (programme, session) sheet for attendance), the commands of up to BATCH_ROWS rows in
     one transaction. `exclusive`: no other thread uses `app` meanwhile (the CLI), so commands
-    may work on cached aggregates without copying them (TrainRecBase.batched).
+    may work on cached aggregates without copying them (TrainRecBase.batched). `max_rows`: a file
+    with more data rows is refused whole (ImportFileError `too_many_rows`) before any is run.
+    `file_name`: the file's name as its sender called it (the evidence earlier hours cite), else
+    the path's. A role that never may record the kind's rows is refused (Forbidden) before the file
+    is read (service.auth.scopes.IMPORTS).
     """
     if kind not in COLUMNS:
         raise ImportFileError("unknown_kind", f"unknown import {kind!r}; one of {', '.join(KINDS)}")
+    app.scopes.gate(actor, IMPORTS[kind])
     path = Path(path)
     try:
         file_hash = file_sha256(path)
         rows = list(read_rows(path, known_headers(kind)))
     except OSError as error:
         raise ImportFileError("unreadable_file", f"cannot read {path}: {error.strerror or error}") from None
+    if max_rows is not None and len(rows) > max_rows:
+        raise ImportFileError("too_many_rows", f"the sheet has {len(rows)} rows; at most {max_rows} are "
+                                               f"imported at once: split it, or use `trainrec import`")
     headers = list(dict.fromkeys(header for _, row in rows for header in row)) if rows else []
     mapping, ignored = map_columns(kind, headers)
-    run = _Run(app, kind, actor, file_hash, len(rows), progress, exclusive, path.name, name_header(headers))
+    run = _Run(app, kind, actor, file_hash, len(rows), progress, exclusive, file_name or path.name,
+               name_header(headers))
     if progress is not None:
         progress(0, len(rows))
     if kind == "attendance":
