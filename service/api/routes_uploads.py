@@ -11,11 +11,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Header, Path, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from domain.errors import Invalid, NotFound
+from domain.errors import NotFound
 from service.api.deps import CurrentActor, Service
 from service.auth.scopes import IMPORTS
 from service.commands.evidence import MAX_EVIDENCE_BYTES, MEDIA_TYPES, TooLarge, clean_name
-from service.importing.importer import KINDS, ImportFileError, import_file
+from service.importing.importer import KINDS, import_file
 from service.importing.report_sheet import XLSX_MEDIA_TYPE, report_workbook
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
@@ -27,15 +27,14 @@ minute's work); larger sheets are split, or imported with `trainrec import`."""
 MULTIPART_OVERHEAD = 64 * 1024
 UPLOAD_LIMITS = {  # the body limits of the upload routes (service.api.main.BodyLimit): file + form
     "/api/v1/evidence": (MAX_EVIDENCE_BYTES + MULTIPART_OVERHEAD, "evidence_too_large"),
-    "/api/v1/imports/": (MAX_SHEET_BYTES + MULTIPART_OVERHEAD, "sheet_too_large"),
+    "/api/v1/imports/": (MAX_SHEET_BYTES + MULTIPART_OVERHEAD, "import_too_large"),
 }
 
 
-def _read(file: UploadFile, limit: int, code: str, what: str) -> bytes:
+def _read(file: UploadFile, limit: int) -> bytes | None:
+    """The uploaded file's bytes, or None when there are more than `limit`."""
     content = file.file.read(limit + 1)
-    if len(content) > limit:
-        raise TooLarge(code, f"{what} is at most {limit} bytes")
-    return content
+    return None if len(content) > limit else content
 
 
 @router.post("/imports/{kind}", response_model=dict[str, Any])
@@ -52,15 +51,15 @@ def import_sheet(
     if kind not in KINDS:
         raise NotFound("unknown_import_kind", f"no import {kind!r}; one of {', '.join(KINDS)}")
     service.scopes.gate(actor, IMPORTS[kind])
-    content = _read(file, MAX_SHEET_BYTES, "sheet_too_large", "a sheet")
+    content = _read(file, MAX_SHEET_BYTES)
+    if content is None:
+        raise TooLarge("import_too_large", f"a sheet is at most {MAX_SHEET_BYTES} bytes")
     name = clean_name(file.filename, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     with tempfile.TemporaryDirectory(prefix="trainrec-import-") as folder:
         path = FilePath(folder) / "sheet"
         path.write_bytes(content)
-        try:
-            report = import_file(service, kind, path, actor, max_rows=MAX_SHEET_ROWS, file_name=name)
-        except ImportFileError as error:
-            raise Invalid(error.code, error.detail) from None
+        # a file that cannot be imported is an ImportFileError: a 422 with its code, nothing recorded
+        report = import_file(service, kind, path, actor, max_rows=MAX_SHEET_ROWS, file_name=name)
     if answer_format == "xlsx" or (answer_format is None and accept is not None and XLSX_MEDIA_TYPE in accept):
         stem = name.rsplit(".", 1)[0] or "sheet"
         return Response(report_workbook(report), media_type=XLSX_MEDIA_TYPE,
@@ -76,7 +75,9 @@ def keep_evidence(
     sha256: Annotated[str | None, Form(max_length=128, description="the sha256 the sender computed")] = None,
 ) -> JSONResponse:
     """Keep an evidence file by its sha256: 201 when new, 200 when the same bytes were kept before."""
-    content = _read(file, MAX_EVIDENCE_BYTES, "evidence_too_large", "an evidence file")
+    content = _read(file, MAX_EVIDENCE_BYTES)
+    if content is None:
+        raise TooLarge("evidence_too_large", f"an evidence file is at most {MAX_EVIDENCE_BYTES} bytes")
     kept = service.keep_evidence(actor, file.filename, content, sha256)
     body = {"sha256": kept.file.sha256, "name": kept.file.name, "size": kept.file.size,
             "media_type": kept.file.media_type}

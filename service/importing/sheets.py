@@ -18,6 +18,7 @@ from pathlib import Path
 
 import openpyxl  # type: ignore[import-untyped]
 
+from domain.errors import Invalid
 from domain.rules.programme_definition import SessionPlan
 from domain.vocabulary import AssessmentResult, Form, Level, SchoolBasedContent, Selection
 
@@ -28,13 +29,9 @@ XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (unreadable, no header, ambiguous columns)."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+class ImportFileError(Invalid):
+    """The file as a whole cannot be imported (unreadable, no header, ambiguous columns): nothing
+    is recorded (exit status 2 of `trainrec import`, 422 over HTTP)."""
 
 
 class RowError(Exception):
