@@ -17,6 +17,7 @@ from service.auth.scopes import IMPORTS
 from service.commands.evidence import MAX_EVIDENCE_BYTES, MEDIA_TYPES, TooLarge, clean_name
 from service.importing.importer import KINDS, import_file
 from service.importing.report_sheet import XLSX_MEDIA_TYPE, report_workbook
+from service.importing.sheets import XLSX_MAGIC
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
 
@@ -56,7 +57,8 @@ def import_sheet(
         raise TooLarge("import_too_large", f"a sheet is at most {MAX_SHEET_BYTES} bytes")
     name = clean_name(file.filename, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     with tempfile.TemporaryDirectory(prefix="trainrec-import-") as folder:
-        path = FilePath(folder) / "sheet"
+        # openpyxl reads a workbook by its extension; the importer goes by the bytes' magic
+        path = FilePath(folder) / ("sheet.xlsx" if content.startswith(XLSX_MAGIC) else "sheet.csv")
         path.write_bytes(content)
         # a file that cannot be imported is an ImportFileError: a 422 with its code, nothing recorded
         report = import_file(service, kind, path, actor, max_rows=MAX_SHEET_ROWS, file_name=name)
