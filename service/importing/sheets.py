@@ -11,12 +11,14 @@ import csv
 import hashlib
 import io
 import re
+import zipfile
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import openpyxl  # type: ignore[import-untyped]
+from openpyxl.utils import column_index_from_string  # type: ignore[import-untyped]
 
 from domain.errors import Invalid
 from domain.rules.programme_definition import SessionPlan
@@ -171,13 +173,49 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Cell]]]:
         raise ImportFileError("unreadable_xlsx", f"the workbook cannot be read: {error}") from None
     try:
         sheet = workbook.worksheets[0]
+        merges = _vertical_merges(path, getattr(sheet, "_worksheet_path", ""))
+        carried: dict[int, tuple[int, Cell]] = {}  # column index → (last row of its merge, value)
         sheet.reset_dimensions()  # some writers store wrong dimensions; read the rows as they are
         for row in sheet.iter_rows():
             number = next((c.row for c in row if getattr(c, "row", None) is not None), None)
-            if number is not None:
-                yield number, [xlsx_cell(c.value) for c in row]
+            if number is None:
+                continue
+            cells = [xlsx_cell(c.value) for c in row]
+            for column, last in merges.get(number, ()):
+                if column < len(cells) and cells[column] != "":
+                    carried[column] = (last, cells[column])
+            for column, (last, value) in list(carried.items()):
+                if number > last:
+                    del carried[column]
+                    continue
+                cells += [""] * (column + 1 - len(cells))
+                if cells[column] == "":
+                    cells[column] = value
+            yield number, cells
     finally:
         workbook.close()
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+def _vertical_merges(path: Path, member: str) -> dict[int, list[tuple[int, int]]]:
+    """The sheet's merged ranges spanning rows, as {first row: [(column index, last row)]}: a cell
+    merged down several rows (项目编号 or 场次 once for a block of lines) gives its value to each of
+    them. Merges across columns only (titles) are left alone: their other cells stay empty."""
+    if not member:
+        return {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xml = archive.read(member)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return {}
+    merges: dict[int, list[tuple[int, int]]] = {}
+    for first_col, first_row, _, last_row in _MERGE.findall(xml):
+        if int(last_row) > int(first_row):
+            merges.setdefault(int(first_row), []).append(
+                (column_index_from_string(first_col.decode()) - 1, int(last_row)))
+    return merges
 
 
 def xlsx_cell(value: object) -> Cell:

@@ -41,6 +41,22 @@ def test_title_rows_above_the_header_are_skipped_and_rows_keep_excels_numbers(tm
     assert [number for number, _ in read_rows(path)] == [2, 3, 4]
 
 
+def test_cells_merged_down_several_rows_give_their_value_to_each(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [["K1 签到表", None, None, None], ["项目编号", "场次", "工号", "出勤"], ["K1", 1, "A001", "到"],
+                [None, None, "A002", "缺"], [None, 2, "A001", "√"], [None, None, "A002", "到"]]:
+        sheet.append(row)
+    sheet.merge_cells("A1:D1")  # the title, across the columns
+    sheet.merge_cells("A3:A6")  # 项目编号 once for the block
+    sheet.merge_cells("B3:B4")  # 场次 once per session
+    sheet.merge_cells("B5:B6")
+    workbook.save(tmp_path / "签到.xlsx")
+    assert [(n, [row["项目编号"], row["场次"], row["工号"]]) for n, row in
+            read_rows(tmp_path / "签到.xlsx", ["项目编号", "场次", "工号", "出勤"])] == [
+        (3, ["K1", "1", "A001"]), (4, ["K1", "1", "A002"]), (5, ["K1", "2", "A001"]), (6, ["K1", "2", "A002"])]
+
+
 def test_a_csv_title_row_is_skipped_too(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
