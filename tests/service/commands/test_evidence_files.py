@@ -12,7 +12,18 @@ import pytest
 from domain.errors import DomainError
 from projections.check import check
 from service.app import TrainRec
-from tests.conftest import ADMIN, COUNTY_SUP, OTHER_SCHOOL_ADMIN, SCHOOL_ADMIN, TOWN_SUP, teacher_actor
+from service.storage.config import storage_from_url
+from tests.conftest import (
+    ADMIN,
+    COUNTY_SUP,
+    OTHER_SCHOOL_ADMIN,
+    SCHOOL_ADMIN,
+    TOWN_SUP,
+    Backend,
+    Clock,
+    build_county,
+    teacher_actor,
+)
 
 PDF = b"%PDF-1.7\n%evidence\n%%EOF\n"
 SHA = hashlib.sha256(PDF).hexdigest()
@@ -53,3 +64,22 @@ def test_keeping_refusals(county: TrainRec) -> None:
     assert refusal(lambda: county.keep_evidence(ADMIN, "a.txt", b"plain text"))[0] == "evidence_type_refused"
     assert refusal(lambda: county.evidence_file(ADMIN, "f" * 64))[0] == "evidence_not_found"
     assert county.evidence.get(SHA) is None
+
+
+def test_a_store_from_before_citations_is_rebuilt_with_them(durable_backend: Backend, clock: Clock) -> None:
+    """A read model of an earlier trainrec has no rm_citations: opening the store rebuilds it from
+    the log, so files cited before the upgrade are readable in scope at once."""
+    storage = durable_backend.fresh()
+    app = TrainRec(storage, clock=clock)
+    build_county(app)
+    app.keep_evidence(COUNTY_SUP, "证明.pdf", PDF)
+    app.record_prior_hours(COUNTY_SUP, "A001", 2023, Decimal(80), "旧平台", [{"name": "证明.pdf", "sha256": SHA}],
+                           "平台迁移")
+    with app.read_model.db.transaction() as tx:
+        tx.execute(f"DROP TABLE {app.read_model.prefix}citations")
+    app.close()
+    again = TrainRec(storage_from_url(storage.url), clock=clock)
+    try:
+        assert again.evidence_file(TOWN_SUP, SHA).content == PDF
+    finally:
+        again.close()
