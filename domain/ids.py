@@ -39,3 +39,10 @@ def event_id(originator_id: UUID, originator_version: int) -> str:
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     x = digest.hex()
     return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+def account_uuid(username: str) -> UUID:
+    return uuid5(NS, f"account:{username}")
+
+
+ACCOUNT_DIRECTORY = uuid5(NS, "account-directory")

@@ -266,8 +266,11 @@ class SchoolYears:
         if schools is None:
             orgs = tx.query(f"SELECT org_id FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))
             result = {str(r[0]): SchoolYear() for r in orgs}
+            # as of an instant, a unit holding half the orgs on record or more sums every teacher's rows
+            # and joins its members to them after (projections/as_of.py)
+            among_all = at is not None and 2 * len(orgs) >= int(tx.query(f"SELECT COUNT(*) FROM {self.p}orgs")[0][0])
             self._compute(tx, result, year, today, f"SELECT o.org_id FROM {self.p}orgs o WHERE o.path LIKE ? "
-                          f"{LIKE_ESCAPE}", (like_prefix(path),), at)
+                          f"{LIKE_ESCAPE}", (like_prefix(path),), at, among_all)
             return result
         result = {school_id: SchoolYear() for school_id in schools}
         for start in range(0, len(schools), CHUNK):
@@ -276,7 +279,7 @@ class SchoolYears:
         return result
 
     def _compute(self, tx: Tx, result: dict[str, SchoolYear], year: int, today: date, among: str,
-                 among_args: Sequence[Any], at: str | None = None) -> None:
+                 among_args: Sequence[Any], at: str | None = None, among_all: bool = False) -> None:
         p = self.p
         t = self.policy.thresholds
         first, last = self.policy.year_bounds(year)
@@ -310,46 +313,61 @@ class SchoolYears:
         agg = ("string_agg({}, chr(31) ORDER BY teacher_no COLLATE \"C\")" if postgres
                else "group_concat({}, char(31))").format
         lists = ", ".join(agg(f"CASE WHEN {test} THEN teacher_no END") for test, _ in tests)
+        unordered = ("string_agg({}, chr(31))" if postgres else "group_concat({}, char(31))").format
+        collate_c = ' COLLATE "C"' if postgres else ""
+        assessment_before = today - timedelta(days=self.policy.deadlines.assessment_days)
+        evaluation_before = today - timedelta(days=self.policy.deadlines.evaluation_days)
         if at is None:
             per_member, per_member_args = self._per_member(year, today, first, last, cycle_start)
+            overdue_sums = ""
         else:
-            per_member, per_member_args = as_of.per_member(p, at, year, today, first, last, cycle_start)
+            # as of an instant, each member's overdue enrolments are counted in the same pass
+            per_member, per_member_args = as_of.per_member(p, at, year, today, first, last, cycle_start,
+                                                           assessment_before, evaluation_before, among_all)
+            overdue_sums = (f", SUM(oa), {unordered('CASE WHEN oa > 0 THEN teacher_no END')}, "
+                            f"SUM(oe), {unordered('CASE WHEN oe > 0 THEN teacher_no END')}")
+            # the lists in the order of the members' rows, which come sorted (sorting each list of
+            # each school apart cost a county a fifth of its time); sorted again below, at no cost
+            # when they came in order
+            lists = ", ".join(unordered(f"CASE WHEN {test} THEN teacher_no END") for test, _ in tests)
+            per_member = f"SELECT * FROM ({per_member}) pm ORDER BY school_id, teacher_no{collate_c}"
         # As of an instant, on PostgreSQL, `m` is inlined where it is used: materialized, the planner
         # guesses 200 members and probes the credits and enrolments of a county's 100,000 one by one.
         inlined = "NOT MATERIALIZED " if at is not None and postgres else ""
         rows = tx.query(
             f"WITH m AS {inlined}({members}) "
-            f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {counts}, {lists} FROM ("
+            f"SELECT school_id, COUNT(*), SUM(h), SUM(s), SUM(cnt), SUM(att), {counts}, {lists}{overdue_sums} FROM ("
             f"{per_member}) f GROUP BY school_id",
             (*member_args, *limits, *limits, *per_member_args),
         )
+        rules = len(RULES_SHORT)
+        if at is not None:
+            for school_id, n, hours_x10, self_x10, counted, attended, *rest in rows:
+                short, lists_of, (a_count, a_teachers, e_count, e_teachers) = (
+                    rest[:rules], rest[rules:2 * rules], rest[2 * rules:])
+                result[str(school_id)] = SchoolYear(
+                    int(n), int(hours_x10), int(self_x10), int(counted), int(attended),
+                    tuple(int(x) for x in short), tuple(_ordered(names, False) for names in lists_of),
+                    int(a_count), _ordered(a_teachers, False), int(e_count), _ordered(e_teachers, False))
+            return
         overdue_a: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
         overdue_e: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
-        if at is None:
-            overdue, overdue_args = (
-                f"SELECT e.teacher_no, m.school_id, 'assessment' FROM {p}enrolments e "
-                f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
-                "AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
-                "AND (e.absence_status IS NULL OR e.absence_status <> 'approved') "
-                f"UNION ALL SELECT e.teacher_no, m.school_id, 'evaluation' FROM {p}enrolments e "
-                f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.evaluated_at IS NULL "
-                "AND e.assessment_result IS NOT NULL AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
-                "AND (e.absence_status IS NULL OR e.absence_status <> 'approved')",
-                (*member_args, first.isoformat(), last.isoformat(),
-                 (today - timedelta(days=self.policy.deadlines.assessment_days)).isoformat(),
-                 *member_args, first.isoformat(), last.isoformat(),
-                 (today - timedelta(days=self.policy.deadlines.evaluation_days)).isoformat()))
-        else:
-            overdue, overdue_args = as_of.overdue(
-                p, at, members, member_args, first, last,
-                today - timedelta(days=self.policy.deadlines.assessment_days),
-                today - timedelta(days=self.policy.deadlines.evaluation_days))
+        overdue, overdue_args = (
+            f"SELECT e.teacher_no, m.school_id, 'assessment' FROM {p}enrolments e "
+            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
+            "AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
+            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved') "
+            f"UNION ALL SELECT e.teacher_no, m.school_id, 'evaluation' FROM {p}enrolments e "
+            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.evaluated_at IS NULL "
+            "AND e.assessment_result IS NOT NULL AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
+            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved')",
+            (*member_args, first.isoformat(), last.isoformat(), assessment_before.isoformat(),
+             *member_args, first.isoformat(), last.isoformat(), evaluation_before.isoformat()))
         for teacher_no, school_id, kind in tx.query(overdue, overdue_args):
             bucket = overdue_a if kind == "assessment" else overdue_e
             n, teachers = bucket[str(school_id)]
             teachers.add(str(teacher_no))
             bucket[str(school_id)] = (n + 1, teachers)  # each overdue enrolment counts (a teacher may have several)
-        rules = len(RULES_SHORT)
         for school_id, n, hours_x10, self_x10, counted, attended, *short in rows:
             key = str(school_id)
             a_count, a_teachers = overdue_a.pop(key, (0, set()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.commands.accounts import AccountCommands
 from service.commands.evidence import EvidenceFiles
 from service.commands.lifecycle import LifecycleCommands
 from service.commands.prior_hours import PriorHoursCommands
@@ -13,8 +14,8 @@ from service.commands.staff import StaffCommands
 from service.queries.audit import AuditQueries
 
 
-class TrainRec(StaffCommands, ProgrammeCommands, RecordCommands, PriorHoursCommands, LifecycleCommands,
-               EvidenceFiles, AuditQueries):
+class TrainRec(AccountCommands, StaffCommands, ProgrammeCommands, RecordCommands, PriorHoursCommands,
+               LifecycleCommands, EvidenceFiles, AuditQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""
 

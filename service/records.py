@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.actor import Actor
 from domain.chained import ChainedAggregate
-from domain.ids import dispute_uuid, idempotency_uuid
+from domain.ids import ACCOUNT_DIRECTORY, dispute_uuid, idempotency_uuid
 
 
 class IdempotencyRecord(ChainedAggregate):
@@ -80,3 +80,29 @@ class DisputeIndex(ChainedAggregate):
             actor=actor.as_record(),
             reason="",
         )
+
+
+class AccountDirectory(ChainedAggregate):
+    """The usernames of every account, in the order created: `trainrec user list` reads it."""
+
+    if TYPE_CHECKING:
+        usernames: list[str]
+
+    class Started(ChainedAggregate.Created):
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.usernames = []
+
+    class Listed(ChainedAggregate.Event):
+        username: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.usernames.append(self.username)
+
+    @classmethod
+    def start(cls, actor: Actor, now: datetime) -> AccountDirectory:
+        return cls._create(cls.Started, id=ACCOUNT_DIRECTORY, timestamp=now, actor=actor.as_record(), reason="")
+
+    def list(self, username: str, actor: Actor, now: datetime) -> None:
+        self.trigger_event(self.Listed, timestamp=now, username=username, actor=actor.as_record(), reason="")

@@ -1,6 +1,7 @@
 """FastAPI dependencies: the service, the authenticated actor, the idempotency key.
 
-They are `async def` on purpose: none of them does I/O (a token is checked by HMAC in memory), and
+They are `async def` on purpose: none of them does I/O (a token is checked by HMAC in memory; an
+account session's token reads the account in the thread pool), and
 FastAPI runs every plain `def` dependency in the thread pool, a hand-off to another thread and back
 per dependency per request, which under load cost more than the dependencies themselves. The
 eventsourcing library is synchronous: read endpoints stay `def` (the thread pool), and write
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -21,7 +23,8 @@ from domain.actor import Actor
 from domain.errors import Invalid, Unauthenticated
 from service.app import TrainRec
 from service.application.unit import CommandResult
-from service.auth.tokens import read_token
+from service.auth.csrf import csrf_token, ensure_csrf
+from service.auth.tokens import SESSION_COOKIE, read_credential
 
 MAX_KEY = 200
 HEAVY = 64  # a command of this weight (lines of an attendance sheet) or more checks its rules in a worker thread
@@ -34,13 +37,29 @@ async def get_service(request: Request) -> TrainRec:
 
 
 async def get_actor(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    if not authorization:
-        raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
+    """The caller: from `Authorization: Bearer <token>`, else from the session cookie of a signed-in
+    account (an unsafe request then needs its CSRF token). A token of an account's session (bearer
+    or cookie) is good only while the account is enabled and the session open: read from the store
+    on every request, in the thread pool. A token of `trainrec token issue` reads nothing."""
     secret: str = request.app.state.secret
-    return read_token(secret, token.strip())
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
+        actor, session_id = read_credential(secret, token.strip())
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise Unauthenticated("unauthenticated", "send Authorization: Bearer <token>")
+        actor, session_id = read_credential(secret, cookie)
+        if session_id is None:
+            raise Unauthenticated("invalid_token", "the session cookie does not name a session")
+        await ensure_csrf(request, secret, session_id)
+    request.state.session_id = session_id
+    if session_id is None:
+        return actor
+    service: TrainRec = request.app.state.trainrec
+    return await run_in_threadpool(service.session_actor, actor.subject, session_id)
 
 
 async def get_idempotency_key(idempotency_key: Annotated[str | None, Header()] = None) -> str | None:
@@ -53,6 +72,27 @@ async def get_idempotency_key(idempotency_key: Annotated[str | None, Header()] =
 
 Service = Annotated[TrainRec, Depends(get_service)]
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The caller of a page: its actor, its session (None for a token of `trainrec token issue`),
+    and the CSRF token a page puts in each of its forms (field `csrf_token`)."""
+
+    actor: Actor
+    session_id: str | None
+    csrf_token: str | None
+
+
+async def get_caller(request: Request, actor: CurrentActor) -> Caller:
+    """`CurrentActor`, with what a server-rendered page needs: an unsafe request authenticated by
+    the session cookie has already been checked for its CSRF token (`get_actor`)."""
+    session_id: str | None = request.state.session_id
+    secret: str = request.app.state.secret
+    return Caller(actor, session_id, csrf_token(secret, session_id) if session_id is not None else None)
+
+
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
 IdempotencyKey = Annotated[str | None, Depends(get_idempotency_key)]
 
 

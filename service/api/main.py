@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import pages
 from service.api import (
     availability,
     docs_pages,
@@ -20,6 +21,7 @@ from service.api import (
     routes_prior_hours,
     routes_programmes,
     routes_reports,
+    routes_session,
     routes_staff,
     routes_uploads,
 )
@@ -148,8 +150,9 @@ def create_app(
     docs_pages.install(app)
     app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
-                   routes_audit, routes_uploads):
+                   routes_audit, routes_session, routes_uploads):
         app.include_router(module.router)
+    pages.install(app)  # after problems: its errors on a page answer as a page
 
     app.add_middleware(BodyLimit)
     app.add_middleware(RefuseControlCharacters)  # outside BodyLimit: refused before the body is read

@@ -11,11 +11,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, Unavailable
+from service.auth.throttle import TooManyAttempts
+from service.labels import CODES, prefers_chinese
 
 log = logging.getLogger("trainrec.api")
 
 STATUS_OF_KIND = {"not_found": 404, "conflict": 409, "invalid": 422, "forbidden": 403, "unauthenticated": 401,
-                  "unavailable": 503, "too_large": 413, "unsupported": 415}
+                  "unavailable": 503, "too_many": 429, "too_large": 413, "unsupported": 415}
 TITLES = {
     400: "Bad request",
     401: "Not authenticated",
@@ -27,6 +29,7 @@ TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many attempts",
     431: "Request header fields too large",
     500: "Internal error",
     503: "Not available yet",
@@ -44,10 +47,12 @@ CODES_OF_STATUS = {
 
 
 def problem(status: int, code: str, detail: str, retry_after: int | None = None, *,
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+            headers: dict[str, str] | None = None, chinese: bool = False, **extra: Any) -> JSONResponse:
+    """The problem+json answer; `chinese`: its `title` is the code's Chinese label (service/labels.py),
+    for a request that prefers Chinese (`detail` stays as the code wrote it)."""
     body = {
         "type": f"urn:trainrec:problem:{code}",
-        "title": TITLES.get(status, "Error"),
+        "title": CODES[code] if chinese and code in CODES else TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "code": code,
@@ -65,29 +70,38 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc if part != "body") or "body"
 
 
+def chinese(request: Request) -> bool:
+    """Whether the request's Accept-Language prefers Chinese (service/labels.py)."""
+    return prefers_chinese(request.headers.get("accept-language"))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
-        retry_after = error.retry_after if isinstance(error, Unavailable) else None
-        return problem(STATUS_OF_KIND.get(error.kind, 409), error.code, error.detail, retry_after)
+    async def domain_error(request: Request, error: DomainError) -> JSONResponse:
+        retry_after = error.retry_after if isinstance(error, (Unavailable, TooManyAttempts)) else None
+        return problem(STATUS_OF_KIND.get(error.kind, 409), error.code, error.detail, retry_after,
+                       chinese=chinese(request))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [
             {"field": _location(e.get("loc", ())), "message": str(e.get("msg", "")), "type": str(e.get("type", ""))}
             for e in error.errors()[:50]
         ]
         if any(e["type"] == "json_invalid" for e in errors):
-            return problem(422, "malformed_json", "the body is not valid JSON", errors=errors)
+            return problem(422, "malformed_json", "the body is not valid JSON", errors=errors,
+                           chinese=chinese(request))
         first = errors[0] if errors else {"field": "body", "message": "invalid"}
-        return problem(422, "invalid_input", f"{first['field']}: {first['message']}", errors=errors)
+        return problem(422, "invalid_input", f"{first['field']}: {first['message']}", errors=errors,
+                       chinese=chinese(request))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = CODES_OF_STATUS.get(error.status_code, "error")
-        return problem(error.status_code, code, str(error.detail))
+        return problem(error.status_code, code, str(error.detail), chinese=chinese(request))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(500, "internal_error", "an unexpected error occurred; nothing was recorded")
+        return problem(500, "internal_error", "an unexpected error occurred; nothing was recorded",
+                       chinese=chinese(request))

@@ -195,3 +195,8 @@ class WithdrawalIn(Body):
 
 class CancellationIn(Body):
     reason: Reason
+
+
+class SignIn(Body):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]

@@ -338,6 +338,12 @@ class Scopes:
             return
         raise _deny("audit reads are for auditors and admins")
 
+    def ensure_account_admin(self, actor: Actor) -> None:
+        """Accounts are created, disabled, enabled, reset and listed by admins."""
+        if actor.role is Role.ADMIN:
+            return
+        raise _deny("accounts are managed by admins")
+
     def ensure_feed_read(self, actor: Actor) -> None:
         """The audit feed, filtered to the reader's subtree: admins, auditors and supervisors."""
         if actor.role in (Role.ADMIN, Role.AUDITOR, Role.SUPERVISOR):

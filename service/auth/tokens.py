@@ -19,13 +19,31 @@ from domain.vocabulary import Role
 ISSUER = "trainrec"
 ALGORITHM = "HS256"
 DEFAULT_TTL = timedelta(hours=12)
+SESSION_COOKIE = "trainrec_session"
 SECRET_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 ROLES_WITH_ORG = (Role.SUPERVISOR, Role.SCHOOL_ADMIN, Role.PROVIDER, Role.AUDITOR)
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("TRAINREC_DATA_DIR") or "./var")
+    """Where the generated secret is kept: `TRAINREC_DATA_DIR`; else the folder of the SQLite
+    database file (`TRAINREC_DATABASE_URL`, by default ./var/trainrec.db), so that every command
+    run against one database uses one secret whatever its current folder; else (PostgreSQL, or
+    the in-memory store) a per-user folder, `$XDG_DATA_HOME/trainrec` or ~/.local/share/trainrec.
+    Always absolute."""
+    from service.storage.config import ConfigError, storage_from_environment
+
+    configured = os.environ.get("TRAINREC_DATA_DIR")
+    if configured:
+        return Path(configured).resolve()
+    try:
+        sqlite_path = storage_from_environment().sqlite_path
+    except ConfigError:
+        sqlite_path = None
+    if sqlite_path is not None:
+        return sqlite_path.resolve().parent
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).resolve() / "trainrec"
 
 
 class SecretFileError(RuntimeError):
@@ -87,15 +105,21 @@ def issue_token(
     actor: Actor,
     ttl: timedelta = DEFAULT_TTL,
     now: datetime | None = None,
+    session_id: str | None = None,
+    expires_at: datetime | None = None,
 ) -> str:
+    """A bearer token for `actor`. With `session_id`, the token of an account's session (`sid`):
+    every request it authenticates checks that the account is enabled and the session open."""
     issued = now or datetime.now(tz=UTC)
     claims: dict[str, Any] = {
         "iss": ISSUER,
         "sub": actor.subject,
         "role": actor.role.value,
         "iat": int(issued.timestamp()),
-        "exp": int((issued + ttl).timestamp()),
+        "exp": int((expires_at or issued + ttl).timestamp()),
     }
+    if session_id is not None:
+        claims["sid"] = session_id
     if actor.org_id:
         claims["org"] = actor.org_id
     if actor.teacher_no:
@@ -104,27 +128,34 @@ def issue_token(
 
 
 VERIFIED_MAX = 4096
-# token (and the secret it was checked with) -> (its actor, its expiry as a Unix time). A token's
-# signature and claims never change, so one HMAC check per token is enough; its expiry is still
-# checked on every request. Bounded: cleared when full.
-_verified: dict[tuple[str, str], tuple[Actor, float]] = {}
+# token (and the secret it was checked with) -> (its actor, its expiry as a Unix time, its session
+# id if any). A token's signature and claims never change, so one HMAC check per token is enough;
+# its expiry is still checked on every request (and an account session's state, by the caller).
+# Bounded: cleared when full.
+_verified: dict[tuple[str, str], tuple[Actor, float, str | None]] = {}
 
 
 def read_token(secret: str, token: str) -> Actor:
     """The actor a bearer token names, if its signature is ours and it has not expired."""
+    return read_credential(secret, token)[0]
+
+
+def read_credential(secret: str, token: str) -> tuple[Actor, str | None]:
+    """The actor a token names and the account session it belongs to (None for a token of
+    `trainrec token issue`), if its signature is ours and it has not expired."""
     key = (secret, token)
     known = _verified.get(key)
     if known is not None:
-        actor, expires = known
+        actor, expires, session_id = known
         if time.time() < expires:  # PyJWT's rule: expired once exp <= now
-            return actor
+            return actor, session_id
         raise Unauthenticated("token_expired", "the bearer token has expired")
     if len(_verified) >= VERIFIED_MAX:
         _verified.clear()
     return _decode(secret, token)
 
 
-def _decode(secret: str, token: str) -> Actor:
+def _decode(secret: str, token: str) -> tuple[Actor, str | None]:
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub", "iss"]}
@@ -138,5 +169,7 @@ def _decode(secret: str, token: str) -> Actor:
         actor = actor_for(role, str(claims["sub"]), claims.get("org"), claims.get("teacher_no"))
     except (ValueError, Invalid):
         raise Unauthenticated("invalid_token", "the bearer token does not name a valid role and scope") from None
-    _verified[(secret, token)] = (actor, float(claims["exp"]))
-    return actor
+    sid = claims.get("sid")
+    session_id = sid if isinstance(sid, str) and sid else None
+    _verified[(secret, token)] = (actor, float(claims["exp"]), session_id)
+    return actor, session_id

@@ -1,4 +1,5 @@
-"""The `trainrec` command: serve, token issue, demo, import, projections rebuild|check|follow."""
+"""The `trainrec` command: serve, token issue, user add|disable|enable|list|reset-password, demo, import,
+projections rebuild|check|follow."""
 
 from __future__ import annotations
 
@@ -10,19 +11,115 @@ import threading
 from collections.abc import Sequence
 from datetime import timedelta
 
+from domain.actor import Actor
 from domain.errors import DomainError
 from domain.vocabulary import Role
 
 
 def _token(args: argparse.Namespace) -> int:
+    """Print a bearer token (no account: it works until it expires). Refuses a non-positive or
+    unbounded validity and an org unit that is not recorded."""
+    import math
+
+    from service.app import TrainRec
     from service.auth.tokens import actor_for, issue_token, load_secret
 
+    if not math.isfinite(args.hours) or args.hours <= 0 or args.hours > MAX_TOKEN_HOURS:
+        print(f"trainrec: invalid_ttl: --hours must be more than 0 and at most {MAX_TOKEN_HOURS}", file=sys.stderr)
+        return 2
     try:
         actor = actor_for(Role(args.role), args.sub, args.org, args.teacher_no)
     except DomainError as error:
         print(f"trainrec: {error.detail}", file=sys.stderr)
         return 2
+    if actor.org_id is not None:
+        app = TrainRec()
+        try:
+            app.org_kind(actor.org_id)
+        except DomainError as error:
+            print(f"trainrec: {error.code}: {error.detail}", file=sys.stderr)
+            return 2
+        finally:
+            app.close()
     print(issue_token(load_secret(), actor, ttl=timedelta(hours=args.hours)))
+    return 0
+
+
+MAX_TOKEN_HOURS = 24 * 366
+
+
+def _operator(args: argparse.Namespace) -> Actor:
+    """Who runs a `trainrec user` command: an admin, named by --as (default: the login name)."""
+    import getpass
+
+    subject = args.acting_as
+    if not subject:
+        try:
+            subject = getpass.getuser()
+        except (KeyError, OSError):
+            subject = "operator"
+    return Actor(subject=subject, role=Role.ADMIN)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From --password-file (`-` for standard input; one trailing line break dropped), else asked
+    twice on the terminal. Never echoed, logged or printed."""
+    import getpass
+    from pathlib import Path
+
+    if args.password_file == "-":  # noqa: S105 - a file name, not a password
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if args.password_file:
+        return Path(args.password_file).read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        msg = "the passwords differ"
+        raise PasswordEntryError(msg)
+    return first
+
+
+class PasswordEntryError(ValueError):
+    """The password could not be read."""
+
+
+def _user(args: argparse.Namespace) -> int:
+    from service.app import TrainRec
+
+    operator = _operator(args)
+    password = ""
+    if args.user_command in ("add", "reset-password"):
+        try:
+            password = _read_password(args)
+        except (PasswordEntryError, OSError, UnicodeDecodeError) as error:
+            print(f"trainrec: {error}", file=sys.stderr)
+            return 2
+    app = TrainRec()
+    try:
+        if args.user_command == "add":
+            app.add_account(operator, args.username, Role(args.role), args.org, args.teacher_no, password, args.reason)
+            print(f"account {args.username} created ({args.role})")
+        elif args.user_command == "disable":
+            app.disable_account(operator, args.username, args.reason)
+            print(f"account {args.username} disabled; its sessions ended")
+        elif args.user_command == "enable":
+            app.enable_account(operator, args.username, args.reason)
+            print(f"account {args.username} enabled")
+        elif args.user_command == "history":
+            for change in app.account_history(operator, args.username):
+                print(f"{change['recorded_at']}\t{change['type']}\t{change['by']}\t{change['reason']}")
+        elif args.user_command == "reset-password":
+            app.reset_password(operator, args.username, password, args.reason)
+            print(f"password of {args.username} reset; its sessions ended")
+        else:
+            for account in app.accounts(operator):
+                scope = account["org_id"] or account["teacher_no"] or "-"
+                state = "enabled" if account["enabled"] else "disabled"
+                print(f"{account['username']}\t{account['role']}\t{scope}\t{state}")
+    except DomainError as error:
+        print(f"trainrec: {error.code}: {error.detail}", file=sys.stderr)
+        return 2
+    finally:
+        app.close()
     return 0
 
 
@@ -187,6 +284,30 @@ def parser() -> argparse.ArgumentParser:
     issue.add_argument("--teacher-no", dest="teacher_no", default=None)
     issue.add_argument("--hours", type=float, default=12.0, help="validity in hours (default 12)")
     issue.set_defaults(run=_token)
+
+    user = commands.add_parser("user", help="accounts that sign in (passwords are asked, or read from a file)")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    adding = user_commands.add_parser("add", help="create an account")
+    adding.add_argument("--username", required=True)
+    adding.add_argument("--role", required=True, choices=[r.value for r in Role])
+    adding.add_argument("--org", default=None)
+    adding.add_argument("--teacher-no", dest="teacher_no", default=None)
+    disabling = user_commands.add_parser("disable", help="disable an account: its sessions and tokens end at once")
+    enabling = user_commands.add_parser("enable", help="enable a disabled account again")
+    resetting = user_commands.add_parser("reset-password", help="set a new password: the account's sessions end")
+    for sub in (disabling, enabling, resetting):
+        sub.add_argument("username")
+    for sub in (adding, resetting):
+        sub.add_argument("--password-file", dest="password_file", default=None,
+                         help="read the password from this file ('-': standard input) instead of asking")
+    listing = user_commands.add_parser("list", help="list the accounts")
+    history = user_commands.add_parser("history", help="an account's changes and sign-ins: when, what, by whom, why")
+    history.add_argument("username")
+    for sub in (adding, disabling, enabling, resetting, listing, history):
+        sub.add_argument("--as", dest="acting_as", default=None, help="who acts, recorded (default: the login name)")
+        sub.set_defaults(run=_user, reason="")
+    for sub in (adding, disabling, enabling, resetting):
+        sub.add_argument("--reason", default="", help="why, recorded with the change")
 
     demo = commands.add_parser("demo", help="load a demo county into the database")
     demo.add_argument("--teachers", type=int, default=600)

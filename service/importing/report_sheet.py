@@ -9,58 +9,24 @@ import openpyxl  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 
 from service.importing.importer import ImportReport
+from service.labels import CODES
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = ("行号", "结果", "工号", "姓名", "代码", "原因", "详情")
 
-LABELS = {
-    # the importer's own codes (docs/import.md)
+ROW_LABELS = {  # the importer's own row codes (docs/import.md); the rules' codes are service.labels.CODES
     "missing_column": "缺少必需的列",
     "missing_value": "必填项为空",
     "invalid_date": "日期格式不正确",
     "invalid_number": "数字格式不正确",
     "unknown_value": "不是可接受的取值",
     "invalid_sessions": "场次安排格式不正确",
-    "invalid_text": "含有控制字符",
-    "duplicate_line": "同一教师在本表中重复出现",
-    # the rules' codes most sheets meet
-    "forbidden_scope": "超出您的权限范围",
-    "teacher_not_found": "查无此教师",
-    "org_not_found": "查无此单位",
-    "not_a_school": "不是学校",
-    "teacher_exists": "教师已存在",
-    "programme_not_found": "查无此项目",
-    "programme_exists": "项目已存在",
-    "session_hours_mismatch": "场次学时之和与总学时不符",
-    "school_based_content_required": "校本研修须注明校本内容",
-    "already_enrolled": "已报名",
-    "programme_full": "名额已满",
-    "programme_ended": "项目已结束",
-    "evaluation_pending": "尚有未完成的评教",
-    "not_enrolled": "未报名该项目",
-    "session_not_found": "查无此场次",
-    "session_not_held": "该场次尚未举行",
-    "absence_approved": "已准假",
-    "invalid_score": "分数须为1至5",
-    "already_assessed": "已考核",
-    "programme_not_ended": "项目尚未结束",
-    "assessment_required": "尚未考核",
-    "assessment_failed": "考核不合格",
-    "hours_exceed_programme": "学时超过项目总学时",
-    "credit_already_awarded": "学分已认定",
-    "invalid_hours": "学时不正确",
-    "invalid_year": "年度不正确",
-    "invalid_breakdown": "学时分项不正确",
-    "prior_hours_already_recorded": "历史学时已登记",
-    "late_reason_required": "补录须填写补录原因",
-    "occurred_in_future": "发生日期晚于今天",
-    "bidi_control": "含有文字方向控制字符",
 }
 
 
 def label(code: str, reason: str) -> str:
     """The Chinese reason of a code, else the reason as the service gave it."""
-    return LABELS.get(code, reason)
+    return ROW_LABELS.get(code) or CODES.get(code) or reason
 
 
 def report_workbook(report: ImportReport) -> bytes:

@@ -100,6 +100,13 @@ class ReportQueries(TrainRecBase):
             raise Unavailable("projection_behind", f"programme {code} is recorded but not yet in the read model")
         return {**roster, "as_of": at.isoformat()}
 
+    def top_org_id(self) -> str | None:
+        """The unit at the top of the tree (the first, by id, if several): an admin's home page."""
+        reports, _ = self.fresh_reports()
+        rows = reports.db.query(f"SELECT org_id FROM {reports.p}orgs WHERE parent_id IS NULL "  # noqa: S608 - the prefix
+                                "AND kind <> 'provider' ORDER BY org_id LIMIT 1")
+        return str(rows[0][0]) if rows else None
+
     def compliance(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None) -> dict[str, Any]:
         reports, freshness = self._compliance_reports(actor, org_id, year)
         if as_of is not None:
