@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from domain.vocabulary import AssessmentResult, Role
 from service.api import routes_uploads
+from service.api.main import create_app
 from service.app import TrainRec
 from service.commands import evidence as evidence_module
 from service.importing.report_sheet import XLSX_MEDIA_TYPE
@@ -25,12 +26,13 @@ from tests.conftest import (
     OTHER_SCHOOL_ADMIN,
     PROVIDER,
     SCHOOL_ADMIN,
+    Backend,
     Clock,
     build_county,
     define,
     teacher_actor,
 )
-from tests.service.api.conftest import bearer
+from tests.service.api.conftest import SECRET, bearer
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PDF_SHA = hashlib.sha256(PDF).hexdigest()
@@ -307,3 +309,32 @@ def test_evidence_size_limits(client: TestClient, service: TrainRec, monkeypatch
     response = upload(client, "/api/v1/evidence", ADMIN, "a.pdf", PDF)
     assert (response.status_code, response.json()["code"]) == (413, "evidence_too_large")
     assert service.evidence.get(PDF_SHA) is None
+
+
+def test_an_upload_form_sent_with_the_session_cookie_carries_its_csrf_token(backend: Backend) -> None:
+    """A page's upload form (multipart) signed in by cookie: its csrf_token field beside the file (on
+    the real clock: a session expires by it)."""
+    service = TrainRec(backend.fresh())
+    try:
+        _cookie_uploads(service)
+    finally:
+        service.close()
+
+
+def _cookie_uploads(service: TrainRec) -> None:
+    build_county(service)
+    service.add_account(ADMIN, "s1", Role.SCHOOL_ADMIN, "S1", None, "correct horse battery")
+    http = TestClient(create_app(service, SECRET), raise_server_exceptions=False)
+    signed_in = http.post("/api/v1/session", json={"username": "s1", "password": "correct horse battery"}).json()
+    files = {"file": ("签到表.pdf", PDF, "application/pdf")}
+    refused = http.post("/api/v1/evidence", files=files)
+    assert (refused.status_code, refused.json()["code"]) == (403, "csrf_failed")
+    wrong = http.post("/api/v1/evidence", files=files, data={"csrf_token": "0" * 64})
+    assert (wrong.status_code, wrong.json()["code"]) == (403, "csrf_failed")
+    assert service.evidence.get(PDF_SHA) is None
+    kept = http.post("/api/v1/evidence", files=files, data={"csrf_token": signed_in["csrf_token"]})
+    assert (kept.status_code, kept.json()["sha256"]) == (201, PDF_SHA)
+    sheet = "工号,姓名,学校代码\nN1,甲,S1\n".encode()
+    imported = http.post("/api/v1/imports/teachers", files={"file": ("t.csv", sheet)},
+                         headers={"X-CSRF-Token": signed_in["csrf_token"]})
+    assert (imported.status_code, imported.json()["accepted"]) == (200, 1)
