@@ -33,7 +33,9 @@ from projections.school_years import (
     State,
     Values,
 )
-from projections.unit_answers import KEPT_KINDS, stale_answers, store_answer, stored_answer
+from projections.unit_answers import KEPT_KINDS, answer_version, stale_answers, store_answer, stored_answer
+
+NAMES_BY_NUMBER = 2000  # up to this many teachers listed, their names are looked up by number
 
 
 def hours(x10: int) -> int | float:
@@ -156,6 +158,12 @@ class Reports:
             f"SELECT position, teacher_no FROM {self.p}audit WHERE type = 'EnrolmentWithdrawn' AND recorded_at > ? "
             "ORDER BY position", (at,))]
 
+    def corrected_after(self, at: str) -> set[str]:
+        """The teachers whose registration was corrected after the instant `at` (names among them)."""
+        return {str(r[0]) for r in self.db.query(
+            f"SELECT DISTINCT teacher_no FROM {self.p}audit WHERE type = 'Corrected' AND recorded_at > ? "
+            "AND teacher_no IS NOT NULL", (at,))}
+
     # --- roster --------------------------------------------------------------------------
     def roster(self, code: str, today: date, held: int | None = None) -> dict[str, Any] | None:
         """The roster of programme `code` as of `today`. `held`: the programme's sessions dated on or
@@ -227,6 +235,13 @@ class Reports:
         text, result = self._compliance(org_id, year, today, children)
         return orjson.loads(text) if result is None and text is not None else result
 
+    def add_grandchildren(self, result: dict[str, Any], year: int, today: date, at: datetime | None = None) -> None:
+        """`?depth=2`: each child of the answer `result` with its own children's figures, from the
+        child's own answer (stored, for a unit above the schools); a school's children are none."""
+        for kid in result.get("children", []):
+            answer = None if kid["kind"] == "school" else self.compliance(kid["org_id"], year, today, at=at)
+            kid["children"] = [] if answer is None else answer.get("children", [])
+
     def compliance_json(self, org_id: str, year: int, today: date) -> str | None:
         """`compliance` as the JSON text an API answer gives (a stored answer is not parsed)."""
         text, result = self._compliance(org_id, year, today, True)
@@ -246,7 +261,8 @@ class Reports:
             name, kind, path = (str(value) for value in orgs[0])
             kept = children and kind in KEPT_KINDS
             if kept:
-                answer = stored_answer(tx, self.p, state, org_id, path, year, today, self.policy.version)
+                answer = stored_answer(tx, self.p, state, org_id, path, year, today,
+                                       answer_version(self.policy.version))
                 if answer is not None:
                     return answer, None
             kids = tx.query(
@@ -259,7 +275,8 @@ class Reports:
         text = None
         if kept:
             text = answer_json(result)
-            store_answer(self.db, self.p, state, org_id, year, today, self.policy.version, text)
+            store_answer(self.db, self.p, state, org_id, year, today, answer_version(self.policy.version),
+                         text)
         return text, result
 
     def _compliance_at(self, org_id: str, year: int, today: date, children: bool, at: str) -> dict[str, Any] | None:
@@ -291,7 +308,7 @@ class Reports:
         path = str(orgs[0][0])
 
         def figures(found: list[tuple[str, str, Values]]) -> Any:
-            return self._tallies([path], found)[0].summary(self.policy, lists=False)["figures"]
+            return self._tallies([path], found, lists=False)[0].summary(self.policy, lists=False)["figures"]
 
         return changes_since(self.db, self.p, self.policy, path, year, today, instant(since), figures, decode)
 
@@ -299,6 +316,7 @@ class Reports:
                 found: list[tuple[str, str, Values]], kids: list[Any] | None) -> dict[str, Any]:
         """The answer of unit `org_id` (the first of `units`) and, unless `kids` is None, of each child."""
         tallies = self._tallies(units, found)
+        self._names(units[0], tallies)
         result = {"org_id": org_id, "name": name, "kind": kind, "year": year,
                   "policy_version": self.policy.version, **tallies[0].summary(self.policy)}
         if kids is not None:
@@ -312,7 +330,7 @@ class Reports:
     def refresh_answers(self, today: date, years: Iterable[int]) -> int:
         """Recompute the stored answers of `years` that are stale (after the schools' rows are
         refreshed: they are read from those); returns how many were computed."""
-        stale = stale_answers(self.db, self.p, years, today, self.policy.version)
+        stale = stale_answers(self.db, self.p, years, today, answer_version(self.policy.version))
         for year, org_id in stale:
             self.compliance(org_id, year, today)
         return len(stale)
@@ -330,10 +348,11 @@ class Reports:
                 self.compliance(org_id, year, today)
         return len(units) * len(wanted)
 
-    def _tallies(self, paths: list[str], found: list[tuple[str, str, Values]]) -> list[Tally]:
+    def _tallies(self, paths: list[str], found: list[tuple[str, str, Values]], lists: bool = True) -> list[Tally]:
         """Sums for each unit of `paths` (the first contains the others), rolled up from each
         school's row of rm_school_years (`found`: the orgs under the first and their rows): every
-        figure is a sum or a count, so the roll-up is exact."""
+        figure is a sum or a count, so the roll-up is exact. With `lists`, also the teachers behind
+        the first unit's shortfalls, each with the school whose row lists them."""
         kid_index = {unit: i for i, unit in enumerate(paths) if i}
         prefix = len(paths[0])
         rows: list[list[Values]] = [[] for _ in paths]
@@ -348,16 +367,48 @@ class Reports:
         tallies = [Tally.of(unit_rows) for unit_rows in rows]
         # The teachers themselves are listed for the unit asked about only (children give figures).
         unit = tallies[0]
+        if not lists:
+            return tallies
+        listed = [(school, values) for school, _, values in found if values[0]]
 
-        def joined(column: int) -> list[str]:
-            parts = [values[column] for values in rows[0] if values[column]]
-            return SEPARATOR.join(parts).split(SEPARATOR) if parts else []
+        def joined(column: int) -> tuple[list[str], list[str]]:
+            """The teachers a column of the schools' rows lists, and the school of each."""
+            parts = [(school, values[column]) for school, values in listed if values[column]]
+            if not parts:
+                return [], []
+            nos = SEPARATOR.join(text for _, text in parts).split(SEPARATOR)
+            schools = [school for school, text in parts for _ in range(text.count(SEPARATOR) + 1)]
+            return nos, schools
 
         for rule, column in zip(RULES_SHORT, range(LISTS.start, LISTS.stop), strict=True):
-            unit.short[rule] = joined(column)
-        unit.overdue_assessment_teachers = joined(OVERDUE_ASSESSMENT_TEACHERS)
-        unit.overdue_evaluation_teachers = joined(OVERDUE_EVALUATION_TEACHERS)
+            unit.short[rule], unit.short_schools[rule] = joined(column)
+        unit.overdue_assessment_teachers, unit.short_schools["overdue_assessments"] = joined(
+            OVERDUE_ASSESSMENT_TEACHERS)
+        unit.overdue_evaluation_teachers, unit.short_schools["overdue_evaluations"] = joined(
+            OVERDUE_EVALUATION_TEACHERS)
         return tallies
+
+    def _names(self, path: str, tallies: list[Tally]) -> None:
+        """Name the teachers the unit's shortfalls list (`Tally.names`): by number, or, when they are
+        many, those at schools under `path` in one scan and any other (listed by a school they have
+        since left) by number."""
+        unit = tallies[0]
+        wanted = {no for nos in unit.short.values() for no in nos}
+        wanted.update(unit.overdue_assessment_teachers, unit.overdue_evaluation_teachers)
+        names: dict[str, str] = {}
+        if len(wanted) > NAMES_BY_NUMBER:  # most of a large unit: one scan beats many look-ups
+            for no, name in self.db.query(
+                f"SELECT t.teacher_no, t.name FROM {self.p}teachers t JOIN {self.p}orgs o ON o.org_id = t.school_id "
+                f"WHERE o.path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),)):
+                if no in wanted:
+                    names[str(no)] = str(name)
+        missing = sorted(wanted - names.keys())
+        for start in range(0, len(missing), 500):
+            chunk = missing[start:start + 500]
+            for no, name in self.db.query(f"SELECT teacher_no, name FROM {self.p}teachers WHERE teacher_no IN "
+                                          f"({', '.join('?' * len(chunk))})", chunk):
+                names[str(no)] = str(name)
+        unit.names = names
 
 
 @dataclass(frozen=True)
@@ -381,6 +432,10 @@ class Tally:
     overdue_evaluations: int = 0
     overdue_assessment_teachers: list[str] = field(default_factory=list)
     overdue_evaluation_teachers: list[str] = field(default_factory=list)
+    # the school whose row listed each teacher of `short` (by rule, overdue_* included), and the
+    # teachers' names: with them, each shortfall also lists `teachers` (number, name, school)
+    short_schools: dict[str, list[str]] = field(default_factory=dict)
+    names: dict[str, str] | None = None
 
     @classmethod
     def of(cls, rows: list[Values]) -> Tally:
@@ -404,8 +459,14 @@ class Tally:
             below = {rule: self.short.get(rule, []) for rule in RULES_SHORT}
             below["overdue_assessments"] = self.overdue_assessment_teachers
             below["overdue_evaluations"] = self.overdue_evaluation_teachers
-            for names in below.values():
-                names.sort()
+            for rule, nos in below.items():
+                schools = self.short_schools.get(rule)
+                if schools is not None and len(schools) == len(nos) and self.names is not None:
+                    pairs = sorted(zip(nos, schools, strict=True))
+                    nos[:] = [no for no, _ in pairs]
+                    self.short_schools[rule] = [school for _, school in pairs]
+                else:
+                    nos.sort()
 
         def share(rule: str) -> tuple[Decimal, Decimal]:
             return Decimal(n - self.short_counts[rule]), count
@@ -436,5 +497,14 @@ class Tally:
         return {
             "teachers": n,
             "figures": figures,
-            "shortfalls": [{"rule": rule, "teacher_nos": nos} for rule, nos in below.items() if nos],
+            "shortfalls": [self._shortfall(rule, nos) for rule, nos in below.items() if nos],
         }
+
+    def _shortfall(self, rule: str, nos: list[str]) -> dict[str, Any]:
+        item: dict[str, Any] = {"rule": rule, "teacher_nos": nos}
+        schools = self.short_schools.get(rule)
+        if self.names is not None and schools is not None and len(schools) == len(nos):
+            names = self.names
+            item["teachers"] = [{"teacher_no": no, "name": names.get(no), "school_id": school}
+                                for no, school in zip(nos, schools, strict=True)]
+        return item

@@ -25,6 +25,14 @@ from projections.db import LIKE_ESCAPE, ReadModelDB, Tx, like_prefix
 from projections.school_years import GENERATION, ORGS_MARK, State
 
 KEPT_KINDS = ("province", "city", "county", "town")  # units whose answers roll up schools' rows
+# The shape of a stored answer: part of the version it is stored under, so that answers an older
+# trainrec stored (shortfalls without the teachers' names) are stale to this one, and recomputed.
+ANSWER_FORMAT = 2
+
+
+def answer_version(policy_version: str) -> str:
+    """What an answer computed under `policy_version` is stored under (rm_unit_years.policy_version)."""
+    return f"{policy_version}#answer{ANSWER_FORMAT}"
 
 
 def stored_answer(tx: Tx, prefix: str, state: State, org_id: str, path: str, year: int, today: date,

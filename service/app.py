@@ -12,10 +12,11 @@ from service.commands.programmes import ProgrammeCommands
 from service.commands.results import RecordCommands
 from service.commands.staff import StaffCommands
 from service.queries.audit import AuditQueries
+from service.queries.lists import ListQueries
 
 
 class TrainRec(AccountCommands, StaffCommands, ProgrammeCommands, RecordCommands, PriorHoursCommands,
-               LifecycleCommands, EvidenceFiles, AuditQueries):
+               LifecycleCommands, EvidenceFiles, AuditQueries, ListQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""
 

@@ -32,11 +32,12 @@ def compliance(
     service: Service,
     year: Annotated[int, Query(ge=1990, le=2100)],
     as_of: AsOf = None,
+    depth: Annotated[int, Query(description="1: the unit's children; 2: their children too")] = 1,
 ) -> Response:
     # The answer's JSON as the read model gives it: a county's stored answer is sent as it is stored
     # rather than parsed and serialised again (megabytes of teacher numbers).
     instant = None if as_of is None else as_of_instant(as_of, service.policy.zone)
-    return Response(service.compliance_json(actor, org_id, year, instant), media_type="application/json")
+    return Response(service.compliance_json(actor, org_id, year, instant, depth), media_type="application/json")
 
 
 @router.get("/orgs/{org_id}/compliance/changes")

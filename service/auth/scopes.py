@@ -83,6 +83,10 @@ EVIDENCE_READ = _gate("providers do not read teachers' evidence",
                       Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.SCHOOL_ADMIN, Role.TEACHER, writes=False)
 TEACHER_READ = _gate("providers do not read teachers' records",
                      Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.SCHOOL_ADMIN, Role.TEACHER, writes=False)
+DISPUTE_READ = _gate("providers do not read teachers' disputes",
+                     Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.SCHOOL_ADMIN, Role.TEACHER, writes=False)
+APPROVALS_READ = _gate("what awaits a decision is listed for supervisors, schools and providers",
+                       Role.ADMIN, Role.SUPERVISOR, Role.SCHOOL_ADMIN, Role.PROVIDER, writes=False)
 ROSTER_READ = _gate("rosters are for providers, schools, supervisors and auditors",
                     Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.PROVIDER, Role.SCHOOL_ADMIN, writes=False)
 IMPORTS: dict[str, Gate] = {  # who may ever import each kind of sheet
@@ -331,6 +335,26 @@ class Scopes:
         self.gate(actor, TEACHER_READ)
         if not self.covers_teacher(actor, teacher):
             raise outside(Kind.TEACHER, teacher.teacher_no)
+
+    def ensure_list_org(self, actor: Actor, org_id: str, home_school: str | None = None,
+                        catalogue: bool = False) -> None:
+        """The unit a list is narrowed to (`?org_id=`): for an admin any; for a supervisor, auditor or
+        school its own unit or one below; for a provider its own org; for a teacher (`home_school`:
+        theirs) a unit at or above their school. With `catalogue` (the programme list), a school may
+        also name a unit above it, whose programmes are open to its staff."""
+        if actor.role is Role.ADMIN:
+            return
+        if actor.role in (Role.SUPERVISOR, Role.AUDITOR, Role.SCHOOL_ADMIN) and self.within(actor, org_id):
+            return
+        if catalogue and actor.role is Role.SCHOOL_ADMIN and actor.org_id is not None and (
+            org_id in self._chain(actor.org_id)
+        ):
+            return
+        if actor.role is Role.PROVIDER and actor.org_id == org_id:
+            return
+        if actor.role is Role.TEACHER and home_school is not None and org_id in self._chain(home_school):
+            return
+        raise outside(Kind.ORG, org_id)
 
     def ensure_audit_read(self, actor: Actor) -> None:
         """The whole-store check (verify) is for admins and auditors."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.actor import Actor
 from domain.errors import Invalid, NotFound, Unavailable
-from domain.ids import event_id, org_uuid
+from domain.ids import event_id, org_uuid, teacher_uuid
 from domain.org import OrgUnit
 from domain.programme import Programme
 from projections.db import open_read_model_db
@@ -27,6 +27,12 @@ READ_WAIT_SECONDS = 5.0
 def sessions_held(programme: Programme, today: date) -> int:
     """The programme's sessions dated on or before `today` (its plan, as recorded)."""
     return sum(1 for session in programme.sessions if session["on"] <= today)
+
+
+def ensure_depth(depth: int) -> None:
+    """How far down a compliance answer goes: 1, its children; 2, their children too."""
+    if depth not in (1, 2):
+        raise Invalid("invalid_depth", "depth is 1 (the unit's children) or 2 (their children too)")
 
 
 _OPENING = threading.Lock()  # one read model per application, however many threads ask first
@@ -83,6 +89,22 @@ class ReportQueries(TrainRecBase):
         named = [event.name for event in recorded_by(self.events.get(org_uuid(org_id)), at)]
         return named[-1] if named else None
 
+    def _teacher_names_as_of(self, reports: Reports, result: dict[str, Any], at: datetime) -> None:
+        """The teachers a report as of `at` lists, named as they were then: those whose name was
+        corrected after `at` (the audit index finds them) from their events recorded by then."""
+        corrected = reports.corrected_after(instant(at))
+        then: dict[str, str | None] = {}
+        for shortfall in result.get("shortfalls", []):
+            for teacher in shortfall.get("teachers", []):
+                no = teacher["teacher_no"]
+                if no not in corrected:
+                    continue
+                if no not in then:
+                    names = [name for event in recorded_by(self.events.get(teacher_uuid(no)), at)
+                             if (name := getattr(event, "name", None)) is not None]
+                    then[no] = names[-1] if names else None
+                teacher["name"] = then[no] or teacher["name"]
+
     def _roster_as_of(self, reports: Reports, code: str, at: datetime) -> dict[str, Any]:
         programme = programme_as_of(self.events, code, at)
         if programme is None:
@@ -107,20 +129,30 @@ class ReportQueries(TrainRecBase):
                                 "AND kind <> 'provider' ORDER BY org_id LIMIT 1")
         return str(rows[0][0]) if rows else None
 
-    def compliance(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None) -> dict[str, Any]:
+    def compliance(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None, depth: int = 1
+                   ) -> dict[str, Any]:
+        """The unit's figures and its children's; with `depth` 2 each child's children's too."""
+        ensure_depth(depth)
         reports, freshness = self._compliance_reports(actor, org_id, year)
         if as_of is not None:
             at = self._reported_instant(as_of)
             result = reports.compliance(org_id, year, self.policy.local_date(at), at=at)
             if result is None:
                 raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
+            if depth == 2:
+                reports.add_grandchildren(result, year, self.policy.local_date(at), at=at)
             # units as they were named then (org units are renamed, never moved)
-            for unit in [result, *result.get("children", [])]:
+            kids = result.get("children", [])
+            for unit in [result, *kids, *(grandkid for kid in kids for grandkid in kid.get("children", []))]:
                 unit["name"] = self._org_name_as_of(unit["org_id"], at) or unit["name"]
+            self._teacher_names_as_of(reports, result, at)
             return {**result, "as_of": at.isoformat(), **freshness}
-        result = reports.compliance(org_id, year, self.policy.local_date(self.clock()))
+        today = self.policy.local_date(self.clock())
+        result = reports.compliance(org_id, year, today)
         if result is None:
             raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
+        if depth == 2:
+            reports.add_grandchildren(result, year, today)
         return {**result, **freshness}
 
     def compliance_changes(self, actor: Actor, org_id: str, year: int, since: datetime) -> dict[str, Any]:
@@ -149,11 +181,13 @@ class ReportQueries(TrainRecBase):
         stored = notifications(self.recorder, positions)
         return {position: self.mapper.to_domain_event(stored[position]) for position in positions}
 
-    def compliance_json(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None) -> str:
+    def compliance_json(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None, depth: int = 1
+                        ) -> str:
         """`compliance` as JSON text: what the API sends, without parsing a stored answer only to
         write it out again (a county's is megabytes)."""
-        if as_of is not None:
-            return answer_json(self.compliance(actor, org_id, year, as_of))
+        ensure_depth(depth)
+        if as_of is not None or depth != 1:
+            return answer_json(self.compliance(actor, org_id, year, as_of, depth))
         reports, freshness = self._compliance_reports(actor, org_id, year)
         text = reports.compliance_json(org_id, year, self.policy.local_date(self.clock()))
         if text is None:

@@ -35,7 +35,8 @@ def test_the_http_answer_is_the_services(client: TestClient, county: TrainRec) -
     expected = county.compliance(COUNTY_SUP, "C1", 2024)
     assert computed.json() == stored.json() == expected
     assert stored.json()["name"] == "示范县"
-    assert {"rule": "overdue_assessments", "teacher_nos": ["A001"]} in stored.json()["shortfalls"]
+    assert {"rule": "overdue_assessments", "teacher_nos": ["A001"],
+            "teachers": [{"teacher_no": "A001", "name": "张伟", "school_id": "S1"}]} in stored.json()["shortfalls"]
     assert "示范县" in stored.text  # UTF-8 as it is, not \\u escapes
     school = client.get("/api/v1/orgs/S1/compliance?year=2024", headers=A)
     assert school.json() == county.compliance(ADMIN, "S1", 2024)

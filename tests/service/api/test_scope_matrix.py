@@ -400,6 +400,22 @@ def s_compliance_changes(service: TrainRec, clock: Clock, t: Target, where: str)
                    params={"year": 2024, "since": "2024-01-01"}, read=True)
 
 
+def s_list_teachers(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", "/api/v1/teachers", params={"org_id": t.school}, read=True)
+
+
+def s_list_programmes(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", "/api/v1/programmes", params={"org_id": SPECS[t.programme]["provider_id"]}, read=True)
+
+
+def s_list_disputes(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", "/api/v1/disputes", params={"org_id": t.school}, read=True)
+
+
+def s_list_approvals(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", "/api/v1/approvals", params={"org_id": SPECS[t.programme]["provider_id"]}, read=True)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     route: tuple[str, str]  # method and path template of the app
@@ -490,6 +506,16 @@ ENDPOINTS: dict[str, Endpoint] = {
     "compliance": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance"), s_compliance, ORG_READ),
     "compliance-changes": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance/changes"), s_compliance_changes,
                                    ORG_READ),
+    # lists narrowed to a unit (`org_id`): the teacher's target school is theirs either way (they
+    # see their own record); programmes and approvals are narrowed to the target programme's provider
+    "list-teachers": Endpoint(("GET", "/api/v1/teachers"), s_list_teachers,
+                              row("AA", "AD", "AD", "AD", "DD", "AA", "AD")),
+    "list-programmes": Endpoint(("GET", "/api/v1/programmes"), s_list_programmes,
+                                row("AA", "AD", "AD", "AD", "AD", "DD", "AD")),
+    "list-disputes": Endpoint(("GET", "/api/v1/disputes"), s_list_disputes,
+                              row("AA", "AD", "AD", "AD", "DD", "AA", "AD")),
+    "list-approvals": Endpoint(("GET", "/api/v1/approvals"), s_list_approvals,
+                               row("AA", "AD", "AD", "AD", "AD", "DD", "DD")),
 }
 
 # Where the contract is silent, the matrix pins the code's reading:
@@ -503,7 +529,9 @@ ENDPOINTS: dict[str, Endpoint] = {
 # - admin may open disputes (decisions.md names the teacher or their school);
 # - corrections and departures are staff work, like transfers: the teacher's school, supervisors above it, admins;
 # - a withdrawal is made by whoever may make the enrolment: the teacher only for a self-selected one;
-# - a session is cancelled by the provider, as it is rescheduled.
+# - a session is cancelled by the provider, as it is rescheduled;
+# - a teacher narrows the programme list only to a unit at or above their school, not to a provider;
+# - approvals are listed for those who decide something: not for teachers nor auditors.
 
 
 def _cases() -> Iterator[Any]:

@@ -1,0 +1,58 @@
+"""A unit's compliance page: the figures against their thresholds, children with links and charts,
+and the teachers behind each shortfall by name, on every backend."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from service.app import TrainRec
+from tests.service.pages.conftest import sign_in
+
+
+def test_a_county_page_shows_its_figures_and_drills_down_to_its_towns(browser: TestClient) -> None:
+    sign_in(browser, "county")
+    page = browser.get("/units/C1", params={"year": 2024})
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "示范县" in text
+    assert "2024 年度" in text
+    assert "在册教师 6 人" in text
+    # nothing recorded: every average is 0 h, short; nothing overdue, met
+    assert text.count('class="figure short"') == 7
+    assert text.count('class="figure met"') == 2
+    assert "人均学时" in text
+    assert "0 学时" in text
+    assert 'href="/units/T1?year=2024"' in text
+    assert 'href="/units/T2?year=2024"' in text
+    assert "城关镇" in text
+    assert "河西镇" in text
+    assert text.count('class="bars"') == 9  # one chart per figure
+
+
+def test_a_school_page_names_the_teachers_behind_each_shortfall(browser: TestClient) -> None:
+    sign_in(browser, "s1")
+    page = browser.get("/units/S1", params={"year": 2024})
+    assert page.status_code == 200
+    for no, name in (("A001", "张伟"), ("A002", "王芳"), ("A003", "李娜")):
+        assert f'href="/teachers/{no}"' in page.text
+        assert name in page.text
+    assert "刘洋" not in page.text  # S2's
+    assert 'class="bars"' not in page.text  # a school has no children to chart
+
+
+def test_a_town_supervisor_cannot_open_the_county_page(browser: TestClient) -> None:
+    sign_in(browser, "town1")
+    assert browser.get("/units/T1").status_code == 200
+    refused = browser.get("/units/C1")
+    assert refused.status_code == 403
+    assert "超出您的权限范围" in refused.text
+
+
+def test_the_year_chooser_offers_the_years_around_the_one_shown(browser: TestClient, county: TrainRec) -> None:
+    sign_in(browser, "county")
+    page = browser.get("/units/C1", params={"year": 2024})
+    years = re.findall(r'<option value="(\d{4})"( selected)?>', page.text)
+    assert [y for y, _ in years] == ["2020", "2021", "2022", "2023", "2024", "2025"]
+    assert [y for y, chosen in years if chosen] == ["2024"]
