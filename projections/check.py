@@ -228,6 +228,10 @@ def _teacher_rows(t: Teacher, rows: dict[str, set[Row]], history: _History, sess
             h.recorded_by.get("role", ""), h.event_id, h.status, h.revoked_event_id, h.revoked_reason,
             recorded[h.revoked_event_id] if h.revoked_event_id else None,
         ))
+    for cited_by, evidence in [*((h.record_id, h.evidence) for h in t.prior().values()),
+                               *((d.dispute_id, d.evidence) for d in t.disputes.values())]:
+        for sha256 in {str(item.get("sha256", "")) for item in evidence} - {""}:
+            rows["citations"].add((sha256, cited_by, t.teacher_no))
     for d in t.disputes.values():
         rows["disputes"].add((
             d.dispute_id, t.teacher_no, d.programme_code, d.claim, instant(d.opened_at), d.decision,

@@ -36,7 +36,7 @@ from projections.schema import KEYS
 
 PARTS = 2  # connections loading at once: the database does the work, so about its cores
 LOADED = ("orgs", "programmes", "teachers", "postings", "starts", "enrolments", "attendance", "marks", "credits",
-          "prior_hours", "disputes", "audit")
+          "prior_hours", "disputes", "citations", "audit")
 
 # The event types the statements below know (by class, so a renamed class fails the tests).
 KNOWN: tuple[type[Any], ...] = (
@@ -351,6 +351,13 @@ def statements(prefix: str, events: str, crypto: str, head: int, part: int = 0, 
         f"r.decision, r.reason, r.resolved_at FROM {s} e JOIN {p}load_teachers m USING (aggregate_id) "
         f"LEFT JOIN {resolved} r "
         f"ON r.dispute_id = e.j->>'dispute_id' WHERE e.event_type = 'Teacher.DisputeOpened'",
+        # the evidence files disputes and earlier hours cite (each sha256 once per record)
+        f"INSERT INTO {p}citations (sha256, cited_by, teacher_no) SELECT DISTINCT x.item->>'sha256', "
+        f"COALESCE(e.j->>'dispute_id', e.j->>'record_id'), m.teacher_no FROM {s} e "
+        f"JOIN {p}load_teachers m USING (aggregate_id) "
+        f"CROSS JOIN LATERAL jsonb_array_elements(COALESCE(e.j->'evidence', '[]'::jsonb)) AS x(item) "
+        f"WHERE e.event_type IN ('Teacher.DisputeOpened', 'Teacher.PriorHoursRecorded') "
+        f"AND COALESCE(x.item->>'sha256', '') <> ''",
         *_audit(p, s),
     ]
 

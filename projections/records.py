@@ -362,6 +362,14 @@ class RecordsProjection:
         rows.insert("disputes", {"dispute_id": e.dispute_id, "teacher_no": self._teacher(rows, e),
                                  "programme_code": e.programme_code, "claim": e.claim,
                                  "opened_at": instant(e.timestamp)})
+        self._cite(rows, e.evidence, e.dispute_id, self._teacher(rows, e))
+
+    @staticmethod
+    def _cite(rows: Rows, evidence: Any, cited_by: str, teacher_no: str) -> None:
+        """The evidence files a record cites, by sha256 (each once)."""
+        for sha256 in dict.fromkeys(str(item.get("sha256", "")) for item in evidence or ()):
+            if sha256:
+                rows.insert("citations", {"sha256": sha256, "cited_by": cited_by, "teacher_no": teacher_no})
 
     def _dispute_resolved(self, rows: Rows, e: Any) -> None:
         rows.update("disputes", (e.dispute_id,), decision=e.decision, reason=e.reason,
@@ -375,6 +383,7 @@ class RecordsProjection:
             "recorded_at": instant(e.timestamp), "recorded_by": e.actor.get("sub", ""),
             "recorder_role": e.actor.get("role", ""), "event_id": eid(e), "status": "valid",
         })
+        self._cite(rows, e.evidence, e.record_id, self._teacher(rows, e))
 
     def _prior_hours_revoked(self, rows: Rows, e: Any) -> None:
         rows.update("prior_hours", (e.record_id,), status="revoked", revoked_event_id=eid(e), revoked_reason=e.reason,

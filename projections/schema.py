@@ -84,6 +84,11 @@ TABLES: dict[str, str] = {
         "dispute_id TEXT PRIMARY KEY, teacher_no TEXT NOT NULL, programme_code TEXT NOT NULL, claim TEXT NOT NULL, "
         "opened_at TEXT NOT NULL, decision TEXT, reason TEXT, resolved_at TEXT"
     ),
+    # Which dispute or earlier-hours record cites which evidence file (its sha256): who may read
+    # a kept file (GET /api/v1/evidence/{sha256}) follows from the teachers of the records citing it.
+    "citations": (
+        "sha256 TEXT NOT NULL, cited_by TEXT NOT NULL, teacher_no TEXT NOT NULL, PRIMARY KEY (sha256, cited_by)"
+    ),
     # Caches of compliance per school (projections/school_years.py): not replayed, checked or compared.
     "school_years": (
         "year INTEGER NOT NULL, school_id TEXT NOT NULL, today TEXT NOT NULL, policy_version TEXT NOT NULL, "
@@ -130,6 +135,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "prior_hours": ("record_id",),
     "teacher_years": ("teacher_no", "year"),
     "disputes": ("dispute_id",),
+    "citations": ("sha256", "cited_by"),
     "audit": ("position",),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.commands.accounts import AccountCommands
+from service.commands.evidence import EvidenceFiles
 from service.commands.lifecycle import LifecycleCommands
 from service.commands.prior_hours import PriorHoursCommands
 from service.commands.programmes import ProgrammeCommands
@@ -15,7 +16,7 @@ from service.queries.lists import ListQueries
 
 
 class TrainRec(AccountCommands, StaffCommands, ProgrammeCommands, RecordCommands, PriorHoursCommands,
-               LifecycleCommands, AuditQueries, ListQueries):
+               LifecycleCommands, EvidenceFiles, AuditQueries, ListQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""
 

@@ -24,6 +24,7 @@ from service.api import (
     routes_reports,
     routes_session,
     routes_staff,
+    routes_uploads,
 )
 from service.api.characters import RefuseControlCharacters
 from service.api.headers import SecurityHeaders
@@ -37,19 +38,29 @@ MAX_BODY = 2 * 1024 * 1024
 
 
 class BodyLimit:
-    """Refuse bodies over `limit` bytes with 413 before any handler parses them."""
+    """Refuse bodies over `limit` bytes with 413 before any handler parses them; the upload routes
+    (`larger`: path or path prefix → (limit, code)) take files up to their own limits."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY,
+                 larger: dict[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.larger = routes_uploads.UPLOAD_LIMITS if larger is None else larger
+
+    def _limit_of(self, path: str) -> tuple[int, str]:
+        for prefix, (limit, code) in self.larger.items():
+            if path == prefix or (prefix.endswith("/") and path.startswith(prefix)):
+                return limit, code
+        return self.limit, "payload_too_large"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, code = self._limit_of(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, receive, send, limit, code)
             return
         chunks: list[bytes] = []
         size = 0
@@ -60,8 +71,8 @@ class BodyLimit:
                 return  # a partial body is never handed on
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
-                await self._refuse(scope, receive, send)
+            if size > limit:
+                await self._refuse(scope, receive, send, limit, code)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -77,8 +88,8 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problems.problem(413, "payload_too_large", f"the body is over {self.limit} bytes")
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int, code: str) -> None:
+        response = problems.problem(413, code, f"the body is over {limit} bytes")
         await response(scope, receive, send)
 
 
@@ -140,7 +151,7 @@ def create_app(
     docs_pages.install(app)
     app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
-                   routes_audit, routes_session, routes_lists):
+                   routes_audit, routes_session, routes_lists, routes_uploads):
         app.include_router(module.router)
     pages.install(app)  # after problems: its errors on a page answer as a page
 

@@ -17,7 +17,7 @@ from service.labels import CODES, prefers_chinese
 log = logging.getLogger("trainrec.api")
 
 STATUS_OF_KIND = {"not_found": 404, "conflict": 409, "invalid": 422, "forbidden": 403, "unauthenticated": 401,
-                  "unavailable": 503, "too_many": 429}
+                  "unavailable": 503, "too_many": 429, "too_large": 413, "unsupported": 415}
 TITLES = {
     400: "Bad request",
     401: "Not authenticated",

@@ -1,7 +1,8 @@
 """CSRF protection for cookie-authenticated requests (the server-rendered pages' forms).
 
 A synchronizer token derived from the session: HMAC-SHA256(secret, "csrf:" + session id). A page
-puts it in each form as the field `csrf_token` (or a script sends it as the header `X-CSRF-Token`);
+puts it in each form as the field `csrf_token` (urlencoded or multipart, as upload forms are), or a
+script sends it as the header `X-CSRF-Token`;
 an unsafe request (POST, PUT, PATCH, DELETE) authenticated by the session cookie without it is
 refused, 403 `csrf_failed`. A request with a bearer token needs none: a browser never adds one by
 itself."""
@@ -20,6 +21,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 MAX_FORM = 1 << 20
 
 
@@ -36,10 +38,19 @@ async def ensure_csrf(request: Request, secret: str, session_id: str) -> None:
     if request.method in SAFE_METHODS:
         return
     sent = request.headers.get(HEADER)
-    if sent is None and request.headers.get("content-type", "").split(";")[0].strip().lower() == FORM:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if sent is None and media_type == FORM:
         body = await request.body()  # kept by the request: the endpoint reads it again
         if len(body) <= MAX_FORM:
             values = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).get(FIELD)
             sent = values[0] if values else None
+    elif sent is None and media_type == MULTIPART:
+        # an upload form (a sheet, an evidence file): its field beside the file; the form is parsed
+        # once per request (the endpoint's File and Form parameters read the same one)
+        try:
+            value = (await request.form()).get(FIELD)
+        except Exception:  # noqa: BLE001 - a malformed body has no token; the endpoint answers it
+            value = None
+        sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent, csrf_token(secret, session_id)):
         raise csrf_failed()

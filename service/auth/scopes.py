@@ -76,6 +76,11 @@ PROVIDER_WORK = _gate("only a programme's provider, or a supervisor of it, does 
 """Attendance, assessment, credit, the provider's approval of an absence."""
 SUPERVISION = _gate("only a supervisor of the teacher's school does this", Role.ADMIN, Role.SUPERVISOR)
 """Revoke a credit, resolve a dispute."""
+EVIDENCE_UPLOAD = _gate("evidence is uploaded by those who open disputes or record what cites it",
+                        Role.ADMIN, Role.SUPERVISOR, Role.SCHOOL_ADMIN, Role.TEACHER)
+"""Keep an evidence file (it is read by those whose scope covers a record citing it)."""
+EVIDENCE_READ = _gate("providers do not read teachers' evidence",
+                      Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.SCHOOL_ADMIN, Role.TEACHER, writes=False)
 TEACHER_READ = _gate("providers do not read teachers' records",
                      Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.SCHOOL_ADMIN, Role.TEACHER, writes=False)
 DISPUTE_READ = _gate("providers do not read teachers' disputes",
@@ -84,6 +89,17 @@ APPROVALS_READ = _gate("what awaits a decision is listed for supervisors, school
                        Role.ADMIN, Role.SUPERVISOR, Role.SCHOOL_ADMIN, Role.PROVIDER, writes=False)
 ROSTER_READ = _gate("rosters are for providers, schools, supervisors and auditors",
                     Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.PROVIDER, Role.SCHOOL_ADMIN, writes=False)
+IMPORTS: dict[str, Gate] = {  # who may ever import each kind of sheet
+    "teachers": STAFF_WORK,
+    "programmes": _gate("programmes are imported by their providers or supervisors",
+                        Role.ADMIN, Role.SUPERVISOR, Role.PROVIDER, Role.SCHOOL_ADMIN),
+    "enrolments": STAFF_WORK,
+    "attendance": PROVIDER_WORK, "assessments": PROVIDER_WORK, "credits": PROVIDER_WORK,
+    "prior-hours": _gate("earlier hours are recorded by a supervisor above the teachers' schools",
+                         Role.ADMIN, Role.SUPERVISOR),
+}
+"""A sheet of a kind is refused whole for a role that never may record its rows; within the role
+each row is checked against the caller's scope on its own (docs/import.md)."""
 
 
 class TeacherRef(Protocol):

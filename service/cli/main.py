@@ -244,7 +244,7 @@ def _import(args: argparse.Namespace) -> int:
     try:
         report = import_file(app, args.kind, Path(args.file), actor, progress=progress_bar(f"import {args.kind}"),
                              exclusive=True)  # this process runs nothing else
-    except ImportFileError as error:
+    except (ImportFileError, DomainError) as error:
         print(f"trainrec: {error.code}: {error.detail}", file=sys.stderr)
         return 2
     finally:
@@ -253,6 +253,7 @@ def _import(args: argparse.Namespace) -> int:
         print(f"ignored columns: {', '.join(report.ignored_columns)}")
     for rejected in report.rejected:
         who = f" [工号 {rejected.teacher_no}]" if rejected.teacher_no else ""
+        who += f" [姓名 {rejected.name}]" if rejected.name else ""
         print(f"row {rejected.row}: {rejected.code}: {rejected.reason}{who}")
     print(report.summary())
     if args.report:

@@ -29,6 +29,7 @@ from domain.ids import teacher_uuid
 from domain.vocabulary import AssessmentResult, Form, Level, Role, SchoolBasedContent, Selection
 from service.app import TrainRec
 from service.application.unit import CommandResult
+from service.auth.scopes import IMPORTS
 from service.commands.programmes import MAX_SHEET
 from service.importing.sheets import (
     CONTENTS,
@@ -138,6 +139,7 @@ class RowResult:
     events: int = 0
     answer: dict[str, Any] = field(default_factory=dict)
     teacher_no: str = ""  # the row's 工号, when it has one
+    name: str = ""  # the row's 姓名, when the sheet has such a column (repeated in the reject report)
 
 
 @dataclass
@@ -170,11 +172,26 @@ class ImportReport:
 
     def write_csv(self, path: Path) -> None:
         """The rejected rows as CSV in UTF-8 with a BOM (so Excel opens it): row, code, reason, and
-        the row's 工号 (teacher_no) when it has one."""
+        the row's 工号 (teacher_no) and 姓名 (name) when it has them."""
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["row", "code", "reason", "teacher_no"])
-            writer.writerows([r.row, r.code, r.reason, r.teacher_no] for r in self.rejected)
+            writer.writerow(["row", "code", "reason", "teacher_no", "name"])
+            writer.writerows([r.row, r.code, r.reason, r.teacher_no, r.name] for r in self.rejected)
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as the HTTP import answers it: the counts, then every row's answer."""
+        return {
+            "kind": self.kind, "file_sha256": self.file_sha256, "rows": len(self.results),
+            "accepted": len(self.accepted), "replayed": len(self.replayed), "rejected": len(self.rejected),
+            "events": self.events, "ignored_columns": list(self.ignored_columns), "summary": self.summary(),
+            "results": [
+                {"row": r.row, "accepted": r.accepted, "replayed": r.replayed, "events": r.events,
+                 **({"answer": r.answer} if r.accepted and r.answer else {}),
+                 **({} if r.accepted else {"code": r.code, "reason": r.reason}),
+                 "teacher_no": r.teacher_no, "name": r.name}
+                for r in self.results
+            ],
+        }
 
 
 # --- idempotency keys ----------------------------------------------------------------------------
@@ -203,6 +220,28 @@ def map_columns(kind: str, headers: Sequence[str]) -> tuple[dict[str, str], list
         else:
             mapping[name] = header
     return mapping, ignored
+
+
+NAME_HEADERS = ("姓名", "教师姓名", "name")
+"""The column whose cell a rejected row repeats beside its 工号 (any kind: 姓名 beside 工号 helps
+people read a sheet even where the import identifies the teacher by 工号 only)."""
+
+
+def known_headers(kind: str) -> list[str]:
+    """Every header the kind's columns accept, and 姓名: what finds the header row under title rows."""
+    return [name for column in COLUMNS[kind] for name in (column.field, *column.names)] + list(NAME_HEADERS)
+
+
+def name_header(headers: Sequence[str]) -> str:
+    """The file's 姓名 column, or ""."""
+    keys = {header_key(name) for name in NAME_HEADERS}
+    return next((header for header in headers if header_key(header) in keys), "")
+
+
+def _cell_text(cell: Cell | None) -> str:
+    if cell is None or cell == "":
+        return ""
+    return cell if isinstance(cell, str) else cell.isoformat()
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -314,8 +353,10 @@ class Mark:
 class _Line:
     """One row of a sheet, read once: its fields (or why they cannot be read) and its key."""
 
-    def __init__(self, kind: str, mapping: dict[str, str], number: int, row: dict[str, Cell], key: str) -> None:
+    def __init__(self, kind: str, mapping: dict[str, str], number: int, row: dict[str, Cell], key: str,
+                 name_column: str = "") -> None:
         self.number, self.key = number, key
+        self.name = _cell_text(row.get(name_column)) if name_column else ""
         self.fields: dict[str, Cell] = {}
         self.error: RowError | None = None
         try:
@@ -343,7 +384,8 @@ def _send(send: Send, number: int, key: str, teacher_no: str | None = None) -> R
 
 class _Run:
     def __init__(self, app: TrainRec, kind: str, actor: Actor, file_hash: str, total: int,
-                 progress: Progress | None, exclusive: bool, file_name: str = "") -> None:
+                 progress: Progress | None, exclusive: bool, file_name: str = "", name_column: str = "") -> None:
+        self.name_column = name_column
         self.app, self.kind, self.actor, self.file_hash = app, kind, actor, file_hash
         self.evidence = {"name": file_name or "import", "sha256": file_hash}
         self.exclusive = exclusive
@@ -373,7 +415,8 @@ class _Run:
     def rows(self, mapping: dict[str, str], rows: Sequence[Row]) -> None:
         reads_teacher = self.kind in ("teachers", "enrolments", "assessments", "credits", "prior-hours")
         for start in range(0, len(rows), BATCH_ROWS):
-            chunk = [_Line(self.kind, mapping, number, row, row_key(self.file_hash, self.kind, number, row))
+            chunk = [_Line(self.kind, mapping, number, row, row_key(self.file_hash, self.kind, number, row),
+                           self.name_column)
                      for number, row in rows[start : start + BATCH_ROWS]]
             # the teachers the rows' commands will load (or, registering them, look for)
             ahead = [teacher_uuid(line.teacher_no) for line in chunk if reads_teacher and line.teacher_no]
@@ -395,9 +438,10 @@ class _Run:
             else:
                 send = BUILDERS[self.kind](self.app, self.actor, line.fields)
         except RowError as error:
-            return RowResult(line.number, False, error.code, error.reason, teacher_no=line.teacher_no)
+            return RowResult(line.number, False, error.code, error.reason, teacher_no=line.teacher_no,
+                             name=line.name)
         result = _send(send, line.number, line.key)
-        return result if result.accepted else replace(result, teacher_no=line.teacher_no)
+        return result if result.accepted else replace(result, teacher_no=line.teacher_no, name=line.name)
 
     def attendance(self, mapping: dict[str, str], rows: Sequence[Row]) -> None:
         units: list[tuple[int, RowResult | list[Mark]]] = []
@@ -414,7 +458,9 @@ class _Run:
                     raise RowError("duplicate_line", f"teacher {mark.teacher_no} is already on row {first} "
                                    f"for {mark.code} session {mark.session_no}")
             except RowError as error:
-                units.append((number, RowResult(number, False, error.code, error.reason)))
+                teacher_no = _cell_text(row.get(mapping.get("teacher_no", "")))
+                units.append((number, RowResult(number, False, error.code, error.reason, teacher_no=teacher_no,
+                                                name=self.name_of(row))))
                 continue
             # one sheet per session and late reason (a sheet's reason is its lines')
             sheet = sheets.setdefault((mark.code, mark.session_no, mark.late_reason), [])
@@ -437,6 +483,9 @@ class _Run:
                 ahead = [teacher_uuid(m.teacher_no) for sheet in sheets_of_chunk for m in sheet]
                 self.in_batch(partial(self.sheets, chunk), [self.sheet_key(sheet) for sheet in sheets_of_chunk], ahead)
                 chunk, lines = [], 0
+
+    def name_of(self, row: dict[str, Cell]) -> str:
+        return _cell_text(row.get(self.name_column)) if self.name_column else ""
 
     def sheets(self, items: list[RowResult | list[Mark]]) -> list[RowResult]:
         results: list[RowResult] = []
@@ -464,9 +513,12 @@ class _Run:
             result = send(marks)(idempotency_key=self.sheet_key(marks))
         except DomainError as error:
             if len(marks) == 1:
-                return [RowResult(marks[0].row, False, error.code, error.detail)]
-            return [_send(send([m]), m.row, row_key(self.file_hash, self.kind, m.row, m.content), m.teacher_no)
-                    for m in marks]
+                return [RowResult(marks[0].row, False, error.code, error.detail, teacher_no=marks[0].teacher_no,
+                                  name=self.name_of(marks[0].content))]
+            results = [_send(send([m]), m.row, row_key(self.file_hash, self.kind, m.row, m.content), m.teacher_no)
+                       for m in marks]
+            return [r if r.accepted else replace(r, teacher_no=m.teacher_no, name=self.name_of(m.content))
+                    for r, m in zip(results, marks, strict=True)]
         return [_accepted(m.row, result, m.teacher_no) for m in marks]
 
 
@@ -477,6 +529,8 @@ def import_file(
     actor: Actor = DEFAULT_ACTOR,
     progress: Progress | None = None,
     exclusive: bool = False,
+    max_rows: int | None = None,
+    file_name: str | None = None,
 ) -> ImportReport:
     """Import every row of `path` as `kind` through the service's commands, acting as `actor`.
 
@@ -484,19 +538,28 @@ def import_file(
     (code and reason) and records nothing; the others are recorded, one command per row (one
     per (programme, session) sheet for attendance), the commands of up to BATCH_ROWS rows in
     one transaction. `exclusive`: no other thread uses `app` meanwhile (the CLI), so commands
-    may work on cached aggregates without copying them (TrainRecBase.batched).
+    may work on cached aggregates without copying them (TrainRecBase.batched). `max_rows`: a file
+    with more data rows is refused whole (ImportFileError `too_many_rows`) before any is run.
+    `file_name`: the file's name as its sender called it (the evidence earlier hours cite), else
+    the path's. A role that never may record the kind's rows is refused (Forbidden) before the file
+    is read (service.auth.scopes.IMPORTS).
     """
     if kind not in COLUMNS:
         raise ImportFileError("unknown_kind", f"unknown import {kind!r}; one of {', '.join(KINDS)}")
+    app.scopes.gate(actor, IMPORTS[kind])
     path = Path(path)
     try:
         file_hash = file_sha256(path)
-        rows = list(read_rows(path))
+        rows = list(read_rows(path, known_headers(kind)))
     except OSError as error:
         raise ImportFileError("unreadable_file", f"cannot read {path}: {error.strerror or error}") from None
+    if max_rows is not None and len(rows) > max_rows:
+        raise ImportFileError("too_many_rows", f"the sheet has {len(rows)} rows; at most {max_rows} are "
+                                               f"imported at once: split it, or use `trainrec import`")
     headers = list(dict.fromkeys(header for _, row in rows for header in row)) if rows else []
     mapping, ignored = map_columns(kind, headers)
-    run = _Run(app, kind, actor, file_hash, len(rows), progress, exclusive, path.name)
+    run = _Run(app, kind, actor, file_hash, len(rows), progress, exclusive, file_name or path.name,
+               name_header(headers))
     if progress is not None:
         progress(0, len(rows))
     if kind == "attendance":

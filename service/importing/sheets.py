@@ -11,13 +11,16 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import zipfile
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import openpyxl  # type: ignore[import-untyped]
+from openpyxl.utils import column_index_from_string  # type: ignore[import-untyped]
 
+from domain.errors import Invalid
 from domain.rules.programme_definition import SessionPlan
 from domain.vocabulary import AssessmentResult, Form, Level, SchoolBasedContent, Selection
 
@@ -28,13 +31,9 @@ XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (unreadable, no header, ambiguous columns)."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+class ImportFileError(Invalid):
+    """The file as a whole cannot be imported (unreadable, no header, ambiguous columns): nothing
+    is recorded (exit status 2 of `trainrec import`, 422 over HTTP)."""
 
 
 class RowError(Exception):
@@ -54,23 +53,63 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Cell]]]:
+HEADER_SEARCH_ROWS = 10
+"""How many non-blank rows a sheet may have above its header (title rows such as
+"XX县2025年教师名单", an office's name, a date line)."""
+
+
+def read_rows(path: Path, known: Collection[str] = ()) -> Iterator[tuple[int, dict[str, Cell]]]:
     """The data rows of the file's first sheet as (row number as Excel shows it, {header: cell}).
 
-    The first non-blank row is the header; blank rows are skipped (but still counted, so the
-    numbers match what Excel shows); cells under a blank header are dropped; "" is an empty cell.
+    The header is the first non-blank row, or, given the `known` header names (compared by
+    `header_key`), the first of the first HEADER_SEARCH_ROWS non-blank rows holding at least two of
+    them (or one, for a one-column sheet): the rows above it are titles and are skipped, as blank
+    rows are (still counted, so the numbers match what Excel shows); cells under a blank header are
+    dropped; "" is an empty cell.
     """
+    keys = {header_key(name) for name in known}
     header: list[str] | None = None
+    pending: list[tuple[int, list[Cell]]] = []  # non-blank rows read while looking for the header
     for number, cells in _raw_rows(path):
         if not any(cells):
             continue
         if header is None:
-            header = _unique([normalise_text(c if isinstance(c, str) else c.isoformat()) for c in cells])
+            if not keys:
+                header = _header(cells)
+                continue
+            pending.append((number, cells))
+            found = next((i for i, (_, row) in enumerate(pending) if _is_header(row, keys)), None)
+            if found is None and len(pending) < HEADER_SEARCH_ROWS:
+                continue
+            found = 0 if found is None else found  # no row names the columns: the first is the header
+            header = _header(pending[found][1])
+            for later_number, later in pending[found + 1 :]:
+                yield later_number, _cells(header, later)
             continue
-        padded = list(cells) + [""] * (len(header) - len(cells))
-        yield number, {name: value for name, value in zip(header, padded, strict=False) if name}
+        yield number, _cells(header, cells)
+    if header is None and pending:
+        found = next((i for i, (_, row) in enumerate(pending) if _is_header(row, keys)), 0)
+        header = _header(pending[found][1])
+        for later_number, later in pending[found + 1 :]:
+            yield later_number, _cells(header, later)
     if header is None:
         raise ImportFileError("no_header", f"{path.name} has no header row")
+
+
+def _header(cells: list[Cell]) -> list[str]:
+    return _unique([normalise_text(c if isinstance(c, str) else c.isoformat()) for c in cells])
+
+
+def _cells(header: list[str], cells: list[Cell]) -> dict[str, Cell]:
+    padded = list(cells) + [""] * (len(header) - len(cells))
+    return {name: value for name, value in zip(header, padded, strict=False) if name}
+
+
+def _is_header(cells: list[Cell], keys: set[str]) -> bool:
+    """Does the row name the kind's columns: two known headers, or one in a row of one cell?"""
+    texts = [c for c in cells if isinstance(c, str) and c]
+    matches = sum(1 for c in texts if header_key(c) in keys)
+    return matches >= 2 or (matches == 1 and len(texts) == 1 and len(keys) == 1)
 
 
 def _unique(header: list[str]) -> list[str]:
@@ -134,13 +173,49 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Cell]]]:
         raise ImportFileError("unreadable_xlsx", f"the workbook cannot be read: {error}") from None
     try:
         sheet = workbook.worksheets[0]
+        merges = _vertical_merges(path, getattr(sheet, "_worksheet_path", ""))
+        carried: dict[int, tuple[int, Cell]] = {}  # column index → (last row of its merge, value)
         sheet.reset_dimensions()  # some writers store wrong dimensions; read the rows as they are
         for row in sheet.iter_rows():
             number = next((c.row for c in row if getattr(c, "row", None) is not None), None)
-            if number is not None:
-                yield number, [xlsx_cell(c.value) for c in row]
+            if number is None:
+                continue
+            cells = [xlsx_cell(c.value) for c in row]
+            for column, last in merges.get(number, ()):
+                if column < len(cells) and cells[column] != "":
+                    carried[column] = (last, cells[column])
+            for column, (last, value) in list(carried.items()):
+                if number > last:
+                    del carried[column]
+                    continue
+                cells += [""] * (column + 1 - len(cells))
+                if cells[column] == "":
+                    cells[column] = value
+            yield number, cells
     finally:
         workbook.close()
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+def _vertical_merges(path: Path, member: str) -> dict[int, list[tuple[int, int]]]:
+    """The sheet's merged ranges spanning rows, as {first row: [(column index, last row)]}: a cell
+    merged down several rows (项目编号 or 场次 once for a block of lines) gives its value to each of
+    them. Merges across columns only (titles) are left alone: their other cells stay empty."""
+    if not member:
+        return {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xml = archive.read(member)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return {}
+    merges: dict[int, list[tuple[int, int]]] = {}
+    for first_col, first_row, _, last_row in _MERGE.findall(xml):
+        if int(last_row) > int(first_row):
+            merges.setdefault(int(first_row), []).append(
+                (column_index_from_string(first_col.decode()) - 1, int(last_row)))
+    return merges
 
 
 def xlsx_cell(value: object) -> Cell:
@@ -245,8 +320,8 @@ RESULTS = _choices({
     AssessmentResult.PASS: ("合格",), AssessmentResult.FAIL: ("不合格",),
 })
 PRESENCE = _choices({
-    "1": ("是", "出席", "出勤", "√", "✓", "y", "yes", "true", "present"),
-    "0": ("否", "缺席", "缺勤", "×", "✗", "n", "no", "false", "absent"),
+    "1": ("是", "出席", "出勤", "到", "已到", "√", "✓", "✔", "y", "yes", "true", "present"),
+    "0": ("否", "缺席", "缺勤", "缺", "未到", "×", "✗", "✘", "n", "no", "false", "absent"),
 })
 
 

@@ -368,6 +368,39 @@ class Probe:
     note: str
 
 
+UPLOADS = [  # file contents a multipart upload carries: sheets, evidence, and neither
+    "工号,姓名,学校代码\nF001,孙悦,S1\n".encode(), "项目编号,场次,工号,出勤\nK1,1,A001,到\n".encode(),
+    b"%PDF-1.4\n%%EOF\n", b"\x89PNG\r\n\x1a\n", b"PK\x03\x04junk", b"\xd0\xcf\x11\xe0", b"", b"\x00" * 64,
+    b"\xff\xfe\x00", "标题\n\n\n".encode(),
+]
+
+
+def multipart(fields: dict[str, bytes], file: tuple[str, bytes] | None) -> tuple[bytes, str]:
+    """A multipart/form-data body of text `fields` and one `file` (field `file`), and its content type."""
+    boundary = "fuzz-boundary-7d3f"
+    parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n".encode() + value + b"\r\n"
+             for name, value in fields.items()]
+    if file is not None:
+        parts.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{quote(file[0])}\"\r\n"
+                     f"Content-Type: application/octet-stream\r\n\r\n".encode() + file[1] + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+@st.composite
+def uploads(draw: Any, valid_only: bool) -> tuple[bytes, str, str]:
+    """A multipart body (with a file, mostly), its content type and a note."""
+    file = (draw(st.sampled_from(["t.csv", "t.xlsx", "证明.pdf", "../../etc/passwd", ""])),
+            draw(st.sampled_from(UPLOADS) | st.binary(max_size=200)))
+    fields = {} if valid_only else draw(st.dictionaries(st.sampled_from(["sha256", "file", "x"]),
+                                                        st.sampled_from([b"", b"0" * 64, b"zz", b"\xff"]), max_size=2))
+    if not valid_only and draw(st.integers(0, 9)) == 0:
+        file = None
+    content, content_type = multipart(fields, file)
+    if not valid_only and draw(st.integers(0, 9)) == 0:  # now and then a broken body
+        content = draw(st.sampled_from([content[: len(content) // 2], b"--x\r\n", b"{}"]))
+    return content, content_type, f"upload {file[0] if file else 'without file'} {sorted(fields)}"
+
+
 @st.composite
 def probes(draw: Any, gen: Generator, method: str, path: str, valid_only: bool = False) -> Probe:
     operation = gen.spec["paths"][path][method.lower()]
@@ -392,6 +425,9 @@ def probes(draw: Any, gen: Generator, method: str, path: str, valid_only: bool =
                                               | st.text(string.ascii_letters + string.digits, min_size=1, max_size=40))
     content = None
     note = "no body"
+    if "requestBody" in operation and "multipart/form-data" in operation["requestBody"]["content"]:
+        content, headers["Content-Type"], note = draw(uploads(valid_only))
+        return Probe(method, url, query, headers, content, note)
     if "requestBody" in operation:
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         note, body = draw(mutated_body(gen, schema, valid_only))
@@ -453,7 +489,8 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "evidence": [{"name": "证书.pdf", "sha256": "c" * 64}], "reason": "平台迁移"},
     "/api/v1/teachers/{teacher_no}/prior-hours/{record_id}/revocation": {"reason": "证书不实"},
 }
-VALID_PATH = {"org_id": "SNEW", "teacher_no": "A001", "code": "K1", "no": "1"}
+VALID_PATH = {"org_id": "SNEW", "teacher_no": "A001", "code": "K1", "no": "1", "kind": "teachers",
+              "sha256": "0" * 64}
 GENERIC_EDGES: list[Any] = [None, "", " ", [], {}, 0, -1, True, 1e308, float("nan"), "\u0000", "A001\u0000",
                             "汉" * 5, "🀄", "a" * 33, "a" * 65, "a" * 2001, "a" * 4001, ["A001"] * 600,
                             {"$ref": "#/x"}, "<script>", "' OR 1=1 --"]

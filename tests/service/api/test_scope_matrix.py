@@ -144,6 +144,7 @@ class Request:
     params: dict[str, Any] | None = None
     privileged: Actor = ADMIN  # who may certainly do this: replayed after a 403
     read: bool = False
+    files: dict[str, tuple[str, bytes, str]] | None = None  # a multipart upload
 
 
 Setup = Callable[[TrainRec, Clock, Target, str], Request]
@@ -325,6 +326,29 @@ def s_dispute(service: TrainRec, clock: Clock, t: Target, where: str) -> Request
                    {"programme_code": t.programme, "claim": "实际参加了全部课时", "evidence": EVIDENCE})
 
 
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def s_keep_evidence(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("POST", "/api/v1/evidence", files={"file": ("签到表.pdf", PDF, "application/pdf")}, read=True)
+
+
+def s_read_evidence(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    """A file kept by the admin and cited by a dispute about the target teacher."""
+    _ended_and_assessed(service, clock, t, AssessmentResult.GOOD)
+    kept = service.keep_evidence(ADMIN, "签到表.pdf", PDF)
+    service.open_dispute(ADMIN, t.teacher, t.programme, "实际参加了全部课时",
+                         [{"name": "签到表.pdf", "sha256": kept.file.sha256}])
+    return Request("GET", f"/api/v1/evidence/{kept.file.sha256}", read=True)
+
+
+def s_import(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    """A teachers sheet of one new teacher at the target's school (each row is then checked against
+    the caller's scope on its own: tests/service/api/test_uploads_http.py)."""
+    sheet = f"工号,姓名,学校代码\nN001,新教师,{t.school}\n".encode()
+    return Request("POST", "/api/v1/imports/teachers", files={"file": ("教师.csv", sheet, "text/csv")})
+
+
 def s_resolution(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     _ended_and_assessed(service, clock, t, AssessmentResult.GOOD)
     opened = service.open_dispute(teacher_actor(t.teacher), t.teacher, t.programme, "实际参加了全部课时", EVIDENCE)
@@ -468,6 +492,11 @@ ENDPOINTS: dict[str, Endpoint] = {
                         row("AA", "DD", "DD", "AD", "DD", "AD", "DD")),
     "resolution": Endpoint(("POST", "/api/v1/disputes/{dispute_id}/resolution"), s_resolution,
                            row("AA", "AD", "AD", "DD", "DD", "DD", "DD")),
+    "keep-evidence": Endpoint(("POST", "/api/v1/evidence"), s_keep_evidence,
+                              row("A", "A", "A", "A", "D", "A", "D"), only_one=True),
+    "read-evidence": Endpoint(("GET", "/api/v1/evidence/{sha256}"), s_read_evidence, TEACHER_READ),
+    "import": Endpoint(("POST", "/api/v1/imports/{kind}"), s_import, row("A", "A", "A", "A", "D", "D", "D"),
+                       only_one=True),
     "transcript": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/transcript"), s_transcript, TEACHER_READ),
     "history": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/history"), s_history, TEACHER_READ),
     "audit-events": Endpoint(("GET", "/api/v1/audit/events"), s_audit_events,
@@ -540,6 +569,9 @@ def world(clock: Clock) -> Iterator[World]:
 
 def send(client: TestClient, request: Request, actor: Actor | None) -> Any:
     headers = bearer(actor) if actor is not None else {}
+    if request.files is not None:
+        return client.request(request.method, request.path, files=request.files, params=request.params,
+                              headers=headers)
     return client.request(request.method, request.path, json=request.json, params=request.params, headers=headers)
 
 
@@ -574,6 +606,9 @@ def test_scope_matrix(world: World, role: str, endpoint: str, where: str, outcom
         )
         return
     assert response.status_code in (200, 201), f"expected success, got {response.status_code}: {response.text[:300]}"
+    if endpoint == "read-evidence":
+        assert response.content == PDF
+        return
     body = response.json()
     if request.read:
         assert head(world.service) == before

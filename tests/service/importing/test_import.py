@@ -333,8 +333,8 @@ def test_rejected_report_csv_has_a_bom(county: TrainRec, tmp_path: Path) -> None
     report.write_csv(out)
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     with out.open(encoding="utf-8-sig", newline="") as handle:
-        assert list(csv.reader(handle)) == [["row", "code", "reason", "teacher_no"],
-                                            ["3", "org_not_found", "no org unit 无", "Q2"]]
+        assert list(csv.reader(handle)) == [["row", "code", "reason", "teacher_no", "name"],
+                                            ["3", "org_not_found", "no org unit 无", "Q2", "乙"]]
 
 
 # --- the command line ---------------------------------------------------------------------------

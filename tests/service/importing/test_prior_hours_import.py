@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from domain.errors import Forbidden
 from service.app import TrainRec
 from service.importing.importer import import_file
 from service.storage.config import storage_from_url
@@ -50,12 +53,14 @@ def test_a_sheet_of_earlier_hours_is_imported_row_by_row(county: TrainRec, tmp_p
 
 
 def test_an_xlsx_sheet_of_earlier_hours_is_held_to_the_importers_scope(county: TrainRec, tmp_path: Path) -> None:
-    """A county supervisor imports its county's sheet; a school admin may not record earlier hours."""
+    """A county supervisor imports its county's sheet; a school admin, which never records earlier
+    hours, is refused the whole sheet before it is read."""
     row = ["A001", "张伟", 2023, 80.0, 40, None, None, "旧平台", "迁移"]
     path = write_xlsx(tmp_path / "历史学时.xlsx", [HEADER, [1001, *row[1:]]])
     before = last_notification(county)
-    refused = import_file(county, "prior-hours", path, actor=SCHOOL_ADMIN)
-    assert [(r.row, r.code) for r in refused.rejected] == [(2, "forbidden_scope")]
+    with pytest.raises(Forbidden) as refused:
+        import_file(county, "prior-hours", path, actor=SCHOOL_ADMIN)
+    assert refused.value.code == "forbidden_scope"
     assert last_notification(county) == before
     path = write_xlsx(tmp_path / "历史学时2.xlsx", [HEADER, row])
     report = import_file(county, "prior-hours", path, actor=COUNTY_SUP)
@@ -73,7 +78,7 @@ def test_cli_import_of_earlier_hours_names_each_rejected_rows_teacher(tmp_path: 
     command = [sys.executable, "-m", "service.cli", "import", "prior-hours", str(path), "--report", "rejected.csv"]
     run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=120)
     assert run.returncode == 1, run.stderr
-    assert "row 3: teacher_not_found: no teacher X999 [工号 X999]" in run.stdout
+    assert "row 3: teacher_not_found: no teacher X999 [工号 X999] [姓名 某某]" in run.stdout
     assert "prior-hours: 2 rows, 1 accepted (0 already imported before), 1 rejected; 1 events recorded" in run.stdout
     lines = (tmp_path / "rejected.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert lines == ["row,code,reason,teacher_no", "3,teacher_not_found,no teacher X999,X999"]
+    assert lines == ["row,code,reason,teacher_no,name", "3,teacher_not_found,no teacher X999,X999,某某"]
