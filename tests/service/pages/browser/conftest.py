@@ -46,6 +46,7 @@ def chromium() -> Iterator[Browser]:
     """Debian's Chromium, headless, through Playwright's driver (no browser of Playwright's own)."""
     require_browser()
     api: Any = playwright_api()
+    api.expect.set_options(timeout=STEP_TIMEOUT)
     driver = api.sync_playwright().start()
     try:
         browser = driver.chromium.launch(executable_path=chromium_path(), headless=True)

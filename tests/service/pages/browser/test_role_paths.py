@@ -51,17 +51,22 @@ def test_a_supervisor_signs_in_drills_down_to_a_short_teacher_and_signs_out(page
     expect(short).to_be_visible()
     expect(short.locator(".value")).to_have_text("0 学时")
     expect(short.locator(".badge")).to_have_text("未达标")
-    year = re.search(r"(\d{4}) 年度", heading.inner_text())
-    assert year is not None
+    shown = re.search(r"(\d{4}) 年度", heading.inner_text())
+    assert shown is not None
+    year = str(int(shown[1]) - 1)
+    with page.expect_navigation():  # the chooser sends its form by itself (a line of script)
+        page.get_by_label("年度").select_option(year)
+    assert path_of(page.url) == f"/units/C1?year={year}"
+    expect(heading).to_contain_text(f"{year} 年度")
 
     with page.expect_navigation():
         page.locator("table").get_by_role("link", name="城关镇").click()
-    assert path_of(page.url) == f"/units/T1?year={year[1]}"
+    assert path_of(page.url) == f"/units/T1?year={year}"
     expect(heading).to_contain_text("城关镇")
     expect(page.get_by_text("在册教师 4 人")).to_be_visible()
     with page.expect_navigation():
         page.locator("table").get_by_role("link", name="城关第一小学").click()
-    assert path_of(page.url) == f"/units/S1?year={year[1]}"
+    assert path_of(page.url) == f"/units/S1?year={year}"
     expect(heading).to_contain_text("城关第一小学")
 
     behind = page.locator("details", has_text="人均学时")
@@ -70,7 +75,7 @@ def test_a_supervisor_signs_in_drills_down_to_a_short_teacher_and_signs_out(page
     behind.locator("summary").click()
     expect(teacher).to_be_visible()
     expect(teacher).to_have_attribute("href", "/teachers/A001")
-    expect(behind.locator("tr", has=teacher)).to_contain_text("张伟")
+    expect(behind.locator("tr", has=page.get_by_role("link", name="A001"))).to_contain_text("张伟")
     expect(behind.locator("summary")).to_contain_text("3 人")
 
     out = sign_out(page)
@@ -145,6 +150,7 @@ def test_each_roles_home_page_at_desktop_and_phone_widths(page: Page, phone: Pag
         assert path_of(browser.url) == home, width
         assert landed.status == 200 or (landed.status == 404 and home in PENDING), (width, landed.status)
         browser.screenshot(path=SCREENSHOTS / f"{role}-{username}-{width}.png", full_page=True)
-        wide = browser.evaluate("() => document.documentElement.scrollWidth")
-        assert browser.viewport_size is not None
-        assert wide <= browser.viewport_size["width"], (width, wide)
+        if landed.status == 200:  # (a page not built yet answers the framework's 404)
+            wide = browser.evaluate("() => document.documentElement.scrollWidth")
+            assert browser.viewport_size is not None
+            assert wide <= browser.viewport_size["width"], (width, wide)
