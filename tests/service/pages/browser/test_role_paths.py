@@ -140,7 +140,7 @@ def test_a_teacher_lands_on_their_own_page_and_cannot_open_another_teachers(page
 @pytest.mark.parametrize("username", list(HOMES))
 def test_each_roles_home_page_at_desktop_and_phone_widths(page: Page, phone: Page, username: str) -> None:
     """Each role's home page as it looks, written to var/screenshots/ (ROLE-USERNAME-WIDTH.png); a phone
-    never scrolls the page sideways (wide tables scroll inside their card)."""
+    never scrolls the page sideways (wide tables scroll inside their card) nor folds the menu's items."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     role = ACCOUNTS[username][0].value
     for width, browser in (("desktop", page), ("phone", phone)):
@@ -154,3 +154,6 @@ def test_each_roles_home_page_at_desktop_and_phone_widths(page: Page, phone: Pag
             wide = browser.evaluate("() => document.documentElement.scrollWidth")
             assert browser.viewport_size is not None
             assert wide <= browser.viewport_size["width"], (width, wide)
+            squeezed = browser.locator("header nav a").evaluate_all(
+                "links => links.filter(a => a.offsetHeight > a.offsetWidth).map(a => a.textContent)")
+            assert squeezed == [], (width, squeezed)  # a menu item on one line, not a character a line
