@@ -30,7 +30,7 @@ from tests.service.pages.browser.harness import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, Page
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -73,24 +73,33 @@ def site(chromium: Browser, county: TrainRec) -> Iterator[Site]:
 
 
 @contextmanager
-def _context(chromium: Browser, site: Site, **options: Any) -> Iterator[BrowserContext]:
+def _browsing(chromium: Browser, site: Site, **options: Any) -> Iterator[Page]:
+    """A page of a fresh context; afterwards, no script of it failed and the pages' policy blocked
+    nothing (a style sheet, a form or a handler the Content-Security-Policy refuses works only in tests
+    that are not a browser)."""
     context = chromium.new_context(base_url=site.url, locale="zh-CN", timezone_id="Asia/Shanghai", **options)
     context.set_default_timeout(STEP_TIMEOUT)
+    troubles: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda error: troubles.append(f"script error: {error}"))
+    page.on("console", lambda message: troubles.append(message.text)
+            if "Content Security Policy" in message.text else None)
     try:
-        yield context
+        yield page
     finally:
         context.close()
+    assert troubles == [], troubles
 
 
 @pytest.fixture
 def page(chromium: Browser, site: Site) -> Iterator[Page]:
     """A fresh browser (no cookies) at desktop width, 1280×800."""
-    with _context(chromium, site, viewport=DESKTOP) as context:
-        yield context.new_page()
+    with _browsing(chromium, site, viewport=DESKTOP) as browsing:
+        yield browsing
 
 
 @pytest.fixture
 def phone(chromium: Browser, site: Site) -> Iterator[Page]:
     """A fresh browser as a phone's, 375×812 (honours the pages' viewport meta, touch)."""
-    with _context(chromium, site, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2) as context:
-        yield context.new_page()
+    with _browsing(chromium, site, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2) as browsing:
+        yield browsing

@@ -43,6 +43,7 @@ def test_a_supervisor_signs_in_drills_down_to_a_short_teacher_and_signs_out(page
     assert (landed.status, path_of(page.url)) == (200, "/units/C1")
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_contain_text("示范县")
+    expect(page.locator("header.top")).to_have_css("background-color", "rgb(23, 58, 99)")  # the style sheet
     expect(page.get_by_text("在册教师 6 人")).to_be_visible()
     figures = page.locator(".grid .figure")
     assert figures.count() == 9
