@@ -104,14 +104,14 @@ async def audit_page(
     zone = service.policy.zone
     filters = {"teacher_no": (teacher_no or "").strip(), "actor": (actor or "").strip(), "type": type_ or "",
                "since": (since or "").strip(), "until": (until or "").strip(),
-               "late_entry": "1" if late_entry else ""}
+               "late_entry": "1" if late_entry in ("1", "true", "on") else ""}
     since_day, until_day = _day(since, "since"), _day(until, "until")
     start = None if since_day is None else datetime.combine(since_day, time(0), tzinfo=zone)
     end = None if until_day is None else as_of_instant(until_day.isoformat(), zone, "until")
     feed = await run_in_threadpool(lambda: service.audit_events(
         caller.actor, teacher_no=filters["teacher_no"] or None, actor_sub=filters["actor"] or None,
         event_type=filters["type"] or None, since=start, until=end, after=after or None, limit=PAGE,
-        late_entry=True if late_entry else None))
+        late_entry=True if filters["late_entry"] else None))
     kept = {k: v for k, v in filters.items() if v}
     more = f"/audit?{urlencode({**kept, 'after': feed['next']})}" if feed["next"] else None
     types = [(code, words) for code, words in EVENT_TYPES.items() if code in FEED_TYPES]

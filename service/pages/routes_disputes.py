@@ -96,9 +96,9 @@ def _hours(text: str) -> Decimal | None:
 
 @router.post("/disputes/{dispute_id}/resolution")
 async def resolve(request: Request, dispute_id: str, caller: PageCaller, service: Service,
-                  decision: Annotated[str, Form(max_length=16)] = "",
-                  reason: Annotated[str, Form(max_length=4000)] = "",
-                  award_hours: Annotated[str, Form(max_length=16)] = "") -> Response:
+                  decision: Annotated[str, Form()] = "",
+                  reason: Annotated[str, Form()] = "",
+                  award_hours: Annotated[str, Form()] = "") -> Response:
     back = f"/disputes/{quote(dispute_id, safe='')}"
     try:
         if decision not in (DisputeDecision.UPHELD.value, DisputeDecision.REJECTED.value):
