@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -125,10 +125,10 @@ def _can_verify(role: str) -> bool:
 
 
 @router.post("/audit/verify")
-async def verify_page(request: Request, caller: PageCaller, service: Service,
-                      full: Annotated[str, Form()] = "") -> HTMLResponse:
+async def verify_page(request: Request, caller: PageCaller, service: Service) -> HTMLResponse:
     """Checks the store's hash chains (as `GET /api/v1/audit/verify`) and shows the outcome."""
-    result = await run_in_threadpool(lambda: service.verify(caller.actor, full=bool(full)))
+    full = bool((await request.form()).get("full"))  # read after PageCaller checked the csrf_token
+    result = await run_in_threadpool(lambda: service.verify(caller.actor, full=full))
     broken = result.first_broken
     verification: Mapping[str, Any] = {
         "ok": result.ok, "checked": result.checked_events, "full": result.full,

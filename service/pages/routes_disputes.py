@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.errors import DomainError, Invalid
@@ -37,7 +37,7 @@ def disputes_page(request: Request, caller: PageCaller, service: Service,
     wanted = status if status in STATUSES else None
     found = service.list_disputes(caller.actor, status=wanted, after=after or None, limit=PAGE)
     more = f"/disputes?{urlencode({'status': wanted or 'all', 'after': found['next']})}" if found["next"] else None
-    return page(request, "disputes.html", caller, "申诉处理", items=found["items"], status=wanted or "all",
+    return page(request, "disputes.html", caller, "申诉处理", items=found["items"], shown=wanted or "all",
                 more=more)
 
 
@@ -95,11 +95,13 @@ def _hours(text: str) -> Decimal | None:
 
 
 @router.post("/disputes/{dispute_id}/resolution")
-async def resolve(request: Request, dispute_id: str, caller: PageCaller, service: Service,
-                  decision: Annotated[str, Form()] = "",
-                  reason: Annotated[str, Form()] = "",
-                  award_hours: Annotated[str, Form()] = "") -> Response:
+async def resolve(request: Request, dispute_id: str, caller: PageCaller, service: Service) -> Response:
     back = f"/disputes/{quote(dispute_id, safe='')}"
+    # read here, after PageCaller checked the csrf_token (that check reads the body first; Form
+    # parameters would read it before the dependency and leave it none)
+    form = await request.form()
+    decision, reason = str(form.get("decision") or ""), str(form.get("reason") or "")
+    award_hours = str(form.get("award_hours") or "")
     try:
         if decision not in (DisputeDecision.UPHELD.value, DisputeDecision.REJECTED.value):
             raise Invalid("invalid_input", "decision is upheld or rejected")
