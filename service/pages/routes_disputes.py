@@ -67,13 +67,13 @@ def dispute_page(request: Request, dispute_id: str, caller: PageCaller, service:
     opened, resolved = _dispute_events(events, dispute_id)
     code = str(opened["data"].get("programme_code", ""))
     transcript = service.transcript(caller.actor, teacher_no)
-    facts = next((e["data"].get("programme") for e in events if e["type"] == "Enrolled" and _touches(e, code)), {})
-    facts = facts if isinstance(facts, dict) else {}
+    found = next((e["data"].get("programme") for e in events if e["type"] == "Enrolled" and _touches(e, code)), None)
+    facts: dict[str, Any] = found if isinstance(found, dict) else {}
     lines = [line for line in transcript["lines"] if line["programme_code"] == code]
-    credits = {line["credit_id"] for line in lines}
+    credit_ids = {line["credit_id"] for line in lines}
     record = [{**e, "words": describe(e["type"], e["data"])} for e in events
               if e is not opened and (_touches(e, code) or e["data"].get("dispute_id") == dispute_id
-                                      or e["data"].get("credit_id") in credits)]
+                                      or e["data"].get("credit_id") in credit_ids)]
     return page(request, "dispute.html", caller, f"申诉 {dispute_id}", dispute_id=dispute_id, teacher_no=teacher_no,
                 opened=opened, resolved=resolved, code=code, programme_title=facts.get("title") or "",
                 programme_hours=facts.get("hours"), t=transcript, lines=lines,
