@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from domain.errors import DomainError, Invalid
+from domain.errors import DomainError, Invalid, NotFound
 from domain.vocabulary import DisputeDecision, Role
 from service.api.deps import Service, write
 from service.auth.scopes import Kind
@@ -45,7 +45,7 @@ def _dispute_events(events: list[dict[str, Any]], dispute_id: str) -> tuple[dict
     opened = next((e for e in events if e["type"] == "DisputeOpened" and e["data"].get("dispute_id") == dispute_id),
                   None)
     if opened is None:  # the index names the teacher, whose record must hold the dispute
-        raise Invalid("dispute_not_found", f"no dispute {dispute_id}")
+        raise NotFound("dispute_not_found", f"no dispute {dispute_id}")
     resolved = next((e for e in events if e["type"] == "DisputeResolved"
                      and e["data"].get("dispute_id") == dispute_id), None)
     return opened, resolved
