@@ -13,8 +13,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from domain.errors import Invalid
+from domain.actor import Actor
+from domain.errors import DomainError, Invalid
 from service.api.deps import Service
+from service.app import TrainRec
 from service.application.values import as_of_instant
 from service.labels import EVENT_TYPES
 from service.pages.auth import PageCaller
@@ -46,6 +48,17 @@ def broken_reason(reason: str) -> str:
     return "校验未通过"
 
 
+def schools(service: TrainRec, actor: Actor, teacher_no: str) -> dict[str, str]:
+    """The name of the teacher's school now, by its id ({} when the lists cannot say: a departed
+    teacher, or a caller the teachers list refuses), to show a name beside the id."""
+    try:
+        found = service.list_teachers(actor, q=teacher_no, limit=50)
+    except DomainError:
+        return {}
+    return {t["school_id"]: t["school_name"] for t in found["items"]
+            if t["teacher_no"] == teacher_no and t.get("school_id") and t.get("school_name")}
+
+
 def current_name(events: list[dict[str, Any]]) -> str:
     """The teacher's name as the history last recorded it (registered, then corrected)."""
     name = ""
@@ -64,7 +77,8 @@ def history_page(request: Request, teacher_no: str, caller: PageCaller, service:
     events = service.teacher_history(caller.actor, teacher_no)
     name = current_name(events)
     return page(request, "history.html", caller, f"{name or teacher_no} 的档案记录", teacher_no=teacher_no,
-                name=name, events=timeline(list(reversed(events))),
+                name=name, school_names=schools(service, caller.actor, teacher_no),
+                events=timeline(list(reversed(events))),
                 late=sum(1 for e in events if e["late_entry"]))
 
 
@@ -77,7 +91,8 @@ def transcript_page(request: Request, teacher_no: str, caller: PageCaller, servi
     years = sorted(transcript["totals"]["by_year"].items(), key=lambda item: item[0], reverse=True)
     title = f"{transcript.get('name') or teacher_no} 的学时档案" + (f"（截至 {asked}）" if asked else "")
     return page(request, "transcript.html", caller, title, teacher_no=teacher_no, t=transcript, as_of=asked or "",
-                years=years, today=service.policy.local_date(service.clock()).isoformat())
+                years=years, today=service.policy.local_date(service.clock()).isoformat(),
+                school_names=schools(service, caller.actor, teacher_no))
 
 
 def _day(text: str | None, name: str) -> date | None:

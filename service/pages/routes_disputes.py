@@ -19,6 +19,7 @@ from service.auth.scopes import Kind
 from service.pages.auth import PageCaller
 from service.pages.describe import describe
 from service.pages.render import page
+from service.pages.routes_audit import schools
 from service.records import DisputeIndex
 
 router = APIRouter(include_in_schema=False)
@@ -77,7 +78,8 @@ def dispute_page(request: Request, dispute_id: str, caller: PageCaller, service:
     return page(request, "dispute.html", caller, f"申诉 {dispute_id}", dispute_id=dispute_id, teacher_no=teacher_no,
                 opened=opened, resolved=resolved, code=code, programme_title=facts.get("title") or "",
                 programme_hours=facts.get("hours"), t=transcript, lines=lines,
-                record=record, can_resolve=resolved is None and caller.actor.role in RESOLVERS,
+                record=record, school_names=schools(service, caller.actor, teacher_no),
+                can_resolve=resolved is None and caller.actor.role in RESOLVERS,
                 evidence=[{"name": item.get("name") or item.get("sha256", "")[:12], "sha256": item.get("sha256", "")}
                           for item in opened["data"].get("evidence") or []])
 

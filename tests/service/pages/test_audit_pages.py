@@ -75,6 +75,7 @@ def test_the_history_is_a_timeline_with_both_times_and_the_late_entries_marked(b
     assert page.status_code == 200, page.text
     text = page.text
     assert "张伟" in text
+    assert "城关第一小学" in text
     assert '<ul class="timeline">' in text
     assert len(re.findall(r"<li[ >]", text)) == 5  # registered, enrolled, assessed, credited, disputed
     assert text.count('<li class="late">') == 3
@@ -111,6 +112,7 @@ def test_the_transcript_as_it_stood_at_a_chosen_date(browser: TestClient) -> Non
     now = browser.get("/teachers/A001/transcript")
     assert now.status_code == 200, now.text
     assert "张伟" in now.text
+    assert "学校 城关第一小学" in now.text
     assert 'type="date" name="as_of"' in now.text
     assert "K1 培训项目K1" in now.text
     assert '<td class="num" data-label="学时">20</td>' in now.text
@@ -235,6 +237,7 @@ def test_a_dispute_shows_its_evidence_and_the_teachers_record(browser: TestClien
     assert page.status_code == 200, page.text
     text = page.text
     assert CLAIM in text
+    assert "工号 A001 · 学校 城关第一小学" in text
     assert f'<a href="/api/v1/evidence/{PDF_SHA}">签到表.pdf</a>' in text
     assert "项目：K1《培训项目K1》，24 学时" in text
     assert "K1 培训项目K1：20 学时（2024 年度，2024-03-07 认定）" in text
