@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.rules.late_entry import SHANGHAI
-from domain.vocabulary import AssessmentResult
+from domain.vocabulary import AssessmentResult, Role
 from service.app import TrainRec
 from service.pages import routes_audit
 from service.queries.verify import Broken, Verification
@@ -298,3 +298,14 @@ def test_the_desk_keeps_to_the_callers_scope(browser: TestClient) -> None:
     sign_in(browser, "a001")
     answer = browser.get("/disputes")
     assert (answer.status_code, answer.headers["location"]) == (303, "/me/disputes")
+
+
+def test_an_unknown_dispute_is_refused_as_one_outside_the_scope(browser: TestClient, county: TrainRec) -> None:
+    sign_in(browser, "county")
+    assert browser.get("/disputes/D-0000000000000000").status_code == 403
+    county.add_account(ADMIN, "root", Role.ADMIN, None, None, PASSWORD)
+    browser.cookies.clear()
+    sign_in(browser, "root")
+    missing = browser.get("/disputes/D-0000000000000000")
+    assert missing.status_code == 404
+    assert "没有该申诉" in missing.text
