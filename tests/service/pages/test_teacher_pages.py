@@ -61,6 +61,19 @@ def _teacher(browser: TestClient) -> None:
     assert browser.get("/").headers["location"] == "/me"
 
 
+def _as_a_browser_sends(fields: dict[str, str], files: list[tuple[str, bytes, str]]
+                        ) -> tuple[bytes, dict[str, str]]:
+    """A multipart body as a browser builds it: a file input left empty is a part with `filename=""`."""
+    boundary = "trainrec-form-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in fields.items()]
+    for filename, content, media_type in files:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="evidence"; filename="{filename}"\r\n'
+                     f"Content-Type: {media_type}\r\n\r\n".encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), {"content-type": f"multipart/form-data; boundary={boundary}"}
+
+
 def _rows(html: str, label: str) -> list[str]:
     return re.findall(rf'data-label="{label}">(.*?)</td>', html)
 
@@ -185,8 +198,9 @@ def test_opening_a_dispute_keeps_the_evidence_files_and_cites_them(browser: Test
 def test_a_dispute_without_files_and_the_refusals_of_its_form(browser: TestClient) -> None:
     _teacher(browser)
     token = csrf_of(browser.get("/disputes/new").text)
-    plain = browser.post("/disputes/new", data={"csrf_token": token, "programme_code": "K2", "claim": "学时有误"},
-                         files=[("evidence", ("", b"", "application/octet-stream"))])  # no file chosen
+    body, headers = _as_a_browser_sends({"csrf_token": token, "programme_code": "K2", "claim": "学时有误"},
+                                        [("", b"", "application/octet-stream")])  # no file chosen
+    plain = browser.post("/disputes/new", content=body, headers=headers)
     assert plain.headers["location"] == "/me/disputes?done=dispute_opened"
     again = browser.post("/disputes/new", data={"csrf_token": token, "programme_code": "K2", "claim": "再次申诉"},
                          files=[("evidence", ("", b"", "application/octet-stream"))])
