@@ -5,15 +5,15 @@ evidence files uploaded with it (kept as `POST /api/v1/evidence` keeps them, cit
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from domain.errors import DomainError, Forbidden, Invalid, NotFound
+from domain.errors import Conflict, DomainError, Forbidden, Invalid
 from domain.vocabulary import Role
 from service.api.deps import Caller, Service
 from service.api.problems import STATUS_OF_KIND
@@ -123,7 +123,7 @@ async def enrol(request: Request, code: str, caller: PageCaller, service: Servic
 def _enrolment(service: TrainRec, caller: Caller, code: str) -> dict[str, Any]:
     mine = enrolments(service, caller, own_number(caller))
     if code not in mine:
-        raise NotFound("not_enrolled", f"you are not enrolled in {code}")
+        raise Conflict("not_enrolled", f"you are not enrolled in {code}")
     return mine[code]
 
 
@@ -141,13 +141,15 @@ def _score(value: str) -> int:
 
 
 @router.post("/me/evaluations/{code}")
-async def evaluate(request: Request, code: str, caller: PageCaller, service: Service,
-                   form: Annotated[str, Form()] = "", instructors: Annotated[str, Form()] = "",
-                   management: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "") -> Response:
+async def evaluate(request: Request, code: str, caller: PageCaller, service: Service) -> Response:
     teacher_no = own_number(caller)
+    # the form is read here, after PageCaller checked its csrf_token (that check reads the body
+    # first; FastAPI's Form parameters would read it before the dependency and leave it none)
+    form = await request.form()
+    comment = str(form.get("comment") or "").strip() or None
     try:
-        scores = _score(form), _score(instructors), _score(management)
-        await run_in_threadpool(service.evaluate, caller.actor, code, teacher_no, *scores, comment.strip() or None)
+        given, teachers, running = (_score(str(form.get(name) or "")) for name, _ in QUESTIONS)
+        await run_in_threadpool(service.evaluate, caller.actor, code, teacher_no, given, teachers, running, comment)
     except DomainError as refused:
         return _back(f"/me/evaluations/{quote(code, safe='')}", error=refused.code)
     return _back("/me", done="evaluated")
@@ -208,7 +210,7 @@ async def open_dispute(request: Request, caller: PageCaller, service: Service) -
     programmes = await run_in_threadpool(enrolments, service, caller, teacher_no)
     try:
         if code not in programmes:
-            raise NotFound("not_enrolled", f"you are not enrolled in {code or 'a programme'}")
+            raise Conflict("not_enrolled", f"you are not enrolled in {code or 'a programme'}")
         await run_in_threadpool(_open_dispute, service, caller, teacher_no, code, claim, _files(form))
     except DomainError as refused:
         return _dispute_form(request, caller, programmes, status=STATUS_OF_KIND.get(refused.kind, 409),

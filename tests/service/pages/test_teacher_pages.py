@@ -217,7 +217,7 @@ def test_a_dispute_without_files_and_the_refusals_of_its_form(browser: TestClien
     assert "申诉内容不能为空" in empty.text
     elsewhere = browser.post("/disputes/new", data={"csrf_token": token, "programme_code": "MAND", "claim": "x"},
                              files=[("evidence", ("", b"", "application/octet-stream"))])
-    assert elsewhere.status_code == 404
+    assert elsewhere.status_code == 409
     assert "该教师未报名该项目" in elsewhere.text
     assert _rows(browser.get("/me/disputes").text, "培训项目") == ["培训项目K2"]
 
@@ -245,7 +245,7 @@ def test_only_a_teacher_has_these_pages_and_only_for_their_own_programmes(browse
     browser.cookies.clear()
     _teacher(browser)
     missing = browser.get("/me/evaluations/OPEN1")
-    assert missing.status_code == 404
+    assert missing.status_code == 409
     assert "该教师未报名该项目" in missing.text
 
 
