@@ -88,7 +88,7 @@ def test_the_transcript_shows_credits_and_keeps_an_unevaluated_programme_pending
     assert _rows(text, "培训项目") == ["培训项目K1", "培训项目K2"]
     assert _rows(text, "级别")[0] == "县级"
     assert _rows(text, "形式")[0] == "集中培训"
-    assert _rows(text, "学时") == ["24", "—"]  # K2's hours wait for its evaluation
+    assert _rows(text, "学时") == ["24", "评价后显示考核结果和学时"]  # K2's hours wait for its evaluation
     assert _rows(text, "认定日期")[0] == "2024-03-06"
     assert _rows(text, "认定人")[0] == "p1（培训机构）"
     assert "有效" in text
