@@ -29,6 +29,7 @@ MULTIPART_OVERHEAD = 64 * 1024
 UPLOAD_LIMITS = {  # the body limits of the upload routes (service.api.main.BodyLimit): file + form
     "/api/v1/evidence": (MAX_EVIDENCE_BYTES + MULTIPART_OVERHEAD, "evidence_too_large"),
     "/api/v1/imports/": (MAX_SHEET_BYTES + MULTIPART_OVERHEAD, "import_too_large"),
+    "/disputes/new": (5 * MAX_EVIDENCE_BYTES + MULTIPART_OVERHEAD, "evidence_too_large"),  # the dispute form: 5 files
 }
 
 
