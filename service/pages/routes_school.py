@@ -10,7 +10,6 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from domain.errors import DomainError, Invalid
 from domain.vocabulary import AbsenceKind, Approver, Decision, Role
@@ -32,7 +31,21 @@ OPTIONS = 200  # programmes offered in the enrolment form, colleagues in the sub
 ENROLMENT_STATES = {"enrolled": "已报名", "withdrawn": "已退选", "assessed": "已考核", "credited": "已认定学时"}
 ENROLLING = (Role.ADMIN, Role.SUPERVISOR, Role.SCHOOL_ADMIN, Role.TEACHER)
 
-TextField = Annotated[str, Form(max_length=2000)]
+MAX_FIELD = 2000
+
+
+async def _fields(request: Request, *names: str) -> dict[str, str]:
+    """The text fields `names` of a posted form ("" when absent). The form is read here rather than
+    by Form parameters: the CSRF check has already read the body, which FastAPI would read again."""
+    form = await request.form()
+    values = {}
+    for name in names:
+        value = form.get(name)
+        text = value if isinstance(value, str) else ""
+        if len(text) > MAX_FIELD:
+            raise Invalid("invalid_input", f"{name} is at most {MAX_FIELD} characters")
+        values[name] = text
+    return values
 
 
 def _back(path: str, *, done: str | None = None, error: str | None = None, anchor: str = "") -> RedirectResponse:
@@ -59,7 +72,7 @@ def teachers_page(request: Request, caller: PageCaller, service: Service, q: str
     if found["next"]:
         following = "/teachers?" + urlencode({k: v for k, v in (("q", q), ("status", status), ("after", found["next"]))
                                               if v})
-    return page(request, "teachers.html", caller, "教师", items=found["items"], q=q or "", status=status or "",
+    return page(request, "teachers.html", caller, "教师", items=found["items"], q=q or "", wanted=status or "",
                 next=following)
 
 
@@ -132,7 +145,7 @@ def _teacher_view(service: Any, caller: Caller, teacher_no: str) -> dict[str, An
                 and (e["absence"] is None or e["absence"]["status"] == "rejected")]
     years = sorted(transcript["totals"]["by_year"].items(), reverse=True)
     return {"t": transcript, "listed": listed, "school_name": (listed or {}).get("school_name") or school_id,
-            "status": (listed or {}).get("status") or ("departed" if departed else "active"),
+            "teacher_status": (listed or {}).get("status") or ("departed" if departed else "active"),
             "enrolments": enrolments, "titles": titles, "offered": offered, "colleagues": colleagues,
             "absence_for": open_now if actor.role in ENROLLING and not departed else [],
             "years": years, "cycle": transcript["totals"]["cycle"],
@@ -147,16 +160,16 @@ def teacher_page(request: Request, teacher_no: str, caller: PageCaller, service:
 
 
 @router.post("/teachers/{teacher_no}/enrolments")
-async def enrol_form(teacher_no: str, caller: PageCaller, service: Service,
-                     code: Annotated[str, Form(max_length=64)]) -> RedirectResponse:
+async def enrol_form(request: Request, teacher_no: str, caller: PageCaller, service: Service) -> RedirectResponse:
+    code = (await _fields(request, "code"))["code"]
     return await _run(service, lambda: service.enrol(caller.actor, code, teacher_no),
                       f"/teachers/{quote(teacher_no)}", "enrolled", "#enrolments")
 
 
 @router.post("/teachers/{teacher_no}/absences")
-async def absence_form(teacher_no: str, caller: PageCaller, service: Service,
-                       code: Annotated[str, Form(max_length=64)], kind: Annotated[str, Form(max_length=32)],
-                       reason: TextField, substitute: Annotated[str, Form(max_length=64)] = "") -> RedirectResponse:
+async def absence_form(request: Request, teacher_no: str, caller: PageCaller, service: Service) -> RedirectResponse:
+    form = await _fields(request, "code", "kind", "reason", "substitute")
+    code, kind, reason, substitute = form["code"], form["kind"], form["reason"], form["substitute"]
     path = f"/teachers/{quote(teacher_no)}"
     if kind not in tuple(AbsenceKind):
         return _back(path, error="invalid_input", anchor="#enrolments")
@@ -185,9 +198,9 @@ def _decision(value: str) -> Decision:
 
 
 @router.post("/approvals/absence")
-async def decide_absence_form(caller: PageCaller, service: Service, code: Annotated[str, Form(max_length=64)],
-                              teacher_no: Annotated[str, Form(max_length=64)], by: Annotated[str, Form(max_length=16)],
-                              decision: Annotated[str, Form(max_length=16)], reason: TextField = "") -> RedirectResponse:
+async def decide_absence_form(request: Request, caller: PageCaller, service: Service) -> RedirectResponse:
+    form = await _fields(request, "code", "teacher_no", "by", "decision", "reason")
+    code, teacher_no, by, decision, reason = (form[k] for k in ("code", "teacher_no", "by", "decision", "reason"))
     if by not in tuple(Approver):
         raise Invalid("invalid_input", "by is school or provider")
     side, chosen = Approver(by), _decision(decision)
@@ -196,9 +209,9 @@ async def decide_absence_form(caller: PageCaller, service: Service, code: Annota
 
 
 @router.post("/approvals/programme")
-async def decide_programme_form(caller: PageCaller, service: Service, code: Annotated[str, Form(max_length=64)],
-                                decision: Annotated[str, Form(max_length=16)], reason: TextField = ""
-                                ) -> RedirectResponse:
+async def decide_programme_form(request: Request, caller: PageCaller, service: Service) -> RedirectResponse:
+    form = await _fields(request, "code", "decision", "reason")
+    code, decision, reason = form["code"], form["decision"], form["reason"]
     chosen = _decision(decision)
     return await _run(service, lambda: service.decide_programme(caller.actor, code, chosen, reason.strip()),
                       "/approvals", "decided")
@@ -219,7 +232,8 @@ def _kinds(service: Any, caller: Caller) -> list[tuple[str, str]]:
 
 def _rows(report: ImportReport) -> list[dict[str, Any]]:
     return [{"row": r.row, "outcome": ("已导入（此前）" if r.replayed else "已导入") if r.accepted else "拒绝",
-             "accepted": r.accepted, "teacher_no": r.teacher_no, "name": r.name,
+             "accepted": r.accepted, "teacher_no": r.teacher_no or str(r.answer.get("teacher_no") or ""),
+             "name": r.name,
              "reason": "" if r.accepted else row_reason(r.code, r.reason), "code": "" if r.accepted else r.code}
             for r in report.results]
 

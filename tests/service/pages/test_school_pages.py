@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import openpyxl  # type: ignore[import-untyped]
@@ -15,27 +15,33 @@ from fastapi.testclient import TestClient
 
 from domain.vocabulary import AssessmentResult, Form, Level, SchoolBasedContent, Selection
 from service.app import TrainRec
-from tests.conftest import ADMIN, PROVIDER, SCHOOL_ADMIN, Backend, Clock, build_county, define
+from tests.conftest import ADMIN, PROVIDER, SCHOOL_ADMIN, SHANGHAI, Backend, Clock, build_county, define
 from tests.service.pages.conftest import ACCOUNTS, PASSWORD, csrf_of, sign_in
+
+TODAY = datetime.now(SHANGHAI).date()
+K1_START = TODAY - timedelta(days=14)  # K1: three days of 8 h, credited the day after
+AWARDED = K1_START + timedelta(days=3)
+K2_START = TODAY + timedelta(days=21)  # K2: two days of 8 h, open for enrolment
 
 
 @pytest.fixture
-def county(backend: Backend, clock: Clock) -> Iterator[TrainRec]:
-    """The county of the page tests on 2024-03-10: K1 (2024-03-04 … 06, 24 h) credited to A001 on
-    03-07; K2 (from 2024-04-01, owned by the county) open for enrolment."""
+def county(backend: Backend) -> Iterator[TrainRec]:
+    """The county of the page tests, today (a session's cookie is good for a while from now): K1,
+    two weeks ago, credited to A001 (24 h); K2, owned by the county, open for enrolment."""
+    clock = Clock(K1_START - timedelta(days=7))
     service = TrainRec(backend.fresh(), clock=clock)
     build_county(service)
     for username, (role, org, teacher_no) in ACCOUNTS.items():
         service.add_account(ADMIN, username, role, org, teacher_no, PASSWORD)
-    define(service, "K1")
+    define(service, "K1", starts_on=K1_START)
     service.enrol(SCHOOL_ADMIN, "K1", "A001")
-    clock.set(date(2024, 3, 6), hour=18)
+    clock.set(K1_START + timedelta(days=2), hour=18)
     service.record_attendance(PROVIDER, "K1", 3, ["A001"], [])
-    clock.set(date(2024, 3, 7))
+    clock.set(AWARDED)
     service.assess(PROVIDER, "K1", "A001", 4, 4, AssessmentResult.PASS)
     service.award_credit(PROVIDER, "K1", "A001", Decimal(24))
-    define(service, "K2", starts_on=date(2024, 4, 1), days=2)
-    clock.set(date(2024, 3, 10))
+    define(service, "K2", starts_on=K2_START, days=2)
+    clock.now = datetime.now(UTC)
     yield service
     service.close()
 
@@ -57,7 +63,7 @@ def test_a_school_admin_lists_and_searches_its_staff(browser: TestClient) -> Non
         assert name in page.text
     assert page.text.count("城关第一小学") == 3
     assert "刘洋" not in page.text  # S2's
-    assert page.text.count(">在职<") == 3
+    assert page.text.count('class="badge met">在职<') == 3
     found = browser.get("/teachers", params={"q": "王"})
     assert "王芳" in found.text
     assert "张伟" not in found.text
@@ -88,7 +94,7 @@ def test_a_provider_cannot_open_the_staff_list(browser: TestClient) -> None:
 
 
 # --- a teacher's page -----------------------------------------------------------------------------
-def test_a_teachers_page_shows_the_transcript_and_totals(browser: TestClient) -> None:
+def test_a_teachers_page_shows_the_transcript_and_totals(browser: TestClient, county: TrainRec) -> None:
     sign_in(browser, "s1")
     page = browser.get("/teachers/A001")
     assert page.status_code == 200, page.text
@@ -97,9 +103,9 @@ def test_a_teachers_page_shows_the_transcript_and_totals(browser: TestClient) ->
     assert "城关第一小学" in text
     assert "在职" in text
     assert "培训项目K1（K1）" in text
-    for word in ("县级", "集中培训", "自主选学", "2024-03-07", "有效", "已认定学时"):
+    for word in ("县级", "集中培训", "自主选学", AWARDED.isoformat(), "有效", "已认定学时"):
         assert word in text, word
-    assert "2024 年度" in text
+    assert f"{county.policy.year_of(AWARDED)} 年度" in text
     assert "24 学时" in text
     assert "待评价项目" in text  # A001 has not evaluated K1 yet
 
@@ -126,7 +132,7 @@ def test_a_supervisor_of_another_town_cannot_open_a_teachers_page(browser: TestC
 def test_a_school_admin_enrols_a_teacher_through_the_form(browser: TestClient) -> None:
     sign_in(browser, "s1")
     page = browser.get("/teachers/A002")
-    assert '<option value="K2">培训项目K2（K2，2024-04-01 起，16 学时）</option>' in page.text
+    assert f'<option value="K2">培训项目K2（K2，{K2_START} 起，16 学时）</option>' in page.text
     assert 'value="K1"' not in page.text  # ended
     done = browser.post("/teachers/A002/enrolments", data={"code": "K2", "csrf_token": csrf_of(page.text)})
     assert done.status_code == 303
@@ -134,8 +140,8 @@ def test_a_school_admin_enrols_a_teacher_through_the_form(browser: TestClient) -
     text = _follow(browser, done)
     assert "已报名。" in text
     assert "培训项目K2（K2）" in text
-    assert "2024-04-01 至 2024-04-02" in text
-    assert "培训项目K2（K2，2024-04-01 起" not in text  # no longer offered
+    assert f"{K2_START} 至 {K2_START + timedelta(days=1)}" in text
+    assert "培训项目K2（K2，" not in text  # no longer offered
     again = browser.post("/teachers/A002/enrolments", data={"code": "K2", "csrf_token": csrf_of(page.text)})
     assert again.headers["location"] == "/teachers/A002?error=already_enrolled#enrolments"
     assert "该教师已报名该项目" in _follow(browser, again)
@@ -192,13 +198,13 @@ def test_an_absence_asked_on_the_teachers_page_is_approved_by_school_and_provide
 
 
 def test_a_supervisor_approves_a_school_based_programme(browser: TestClient, county: TrainRec) -> None:
-    define(county, "X1", starts_on=date(2024, 4, 8), level=Level.SCHOOL, form=Form.SCHOOL_BASED,
+    define(county, "X1", starts_on=K2_START, level=Level.SCHOOL, form=Form.SCHOOL_BASED,
            selection=Selection.SCHOOL_BASED, content=SchoolBasedContent.DESIGNATED, provider_id="S1",
            owner_org_id="S1")
     sign_in(browser, "town1")
     waiting = browser.get("/approvals")
     assert waiting.status_code == 200
-    assert "培训项目X1（X1）" in waiting.text
+    assert "<strong>培训项目X1</strong>（X1）" in waiting.text
     assert "校本研修" in waiting.text
     token = csrf_of(waiting.text)
     unexplained = browser.post("/approvals/programme", data={"code": "X1", "decision": "rejected", "reason": "",
@@ -251,7 +257,8 @@ def test_a_school_admin_uploads_an_enrolment_sheet_and_reads_the_row_report(brow
     assert "attachment" in sheet.headers["content-disposition"]
     book = openpyxl.load_workbook(io.BytesIO(sheet.content))
     lines = [[cell.value for cell in row] for row in book["导入结果"].iter_rows(min_row=2, max_row=3)]
-    assert [line[:3] for line in lines] == [[2, "已导入（此前）", "A003"], [3, "拒绝", "B001"]]
+    assert [line[:2] for line in lines] == [[2, "已导入（此前）"], [3, "拒绝"]]
+    assert lines[1][2] == "B001"
     assert lines[1][3] == "刘洋"
 
 
