@@ -28,7 +28,8 @@ router = APIRouter(include_in_schema=False)
 
 PAGE = 50
 OPTIONS = 200  # programmes offered in the enrolment form, colleagues in the substitute's
-ENROLMENT_STATES = {"enrolled": "已报名", "withdrawn": "已退选", "assessed": "已考核", "credited": "已认定学时"}
+ENROLMENT_STATES = {"enrolled": "已报名", "withdrawn": "已退选", "assessed": "已考核", "credited": "已认定学时",
+                    "hidden": "评价后可见结果"}
 ENROLLING = (Role.ADMIN, Role.SUPERVISOR, Role.SCHOOL_ADMIN, Role.TEACHER)
 
 MAX_FIELD = 2000
@@ -95,7 +96,9 @@ def enrolments_of(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row = rows.get(code or "")
         if row is None:
             continue
-        if kind == "EnrolmentWithdrawn":
+        if data.get("hidden_until"):  # the trainee's own, before evaluating it (R6): no result yet
+            row["state"] = "hidden"
+        elif kind == "EnrolmentWithdrawn":
             row["state"] = "withdrawn"
         elif kind == "AbsenceRequested":
             row["absence"] = {"kind": data.get("kind"), "status": "pending",

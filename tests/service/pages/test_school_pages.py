@@ -116,6 +116,9 @@ def test_a_teacher_sees_their_own_page_and_not_anothers(browser: TestClient) -> 
     assert own.status_code == 200
     assert "张伟" in own.text
     assert "待评价项目：培训项目K1（K1）" in own.text
+    assert "评价后可见结果" in own.text  # neither the result nor the hours before evaluating (R6)
+    assert "已认定学时" not in own.text
+    assert "尚无认定的学时" in own.text
     refused = browser.get("/teachers/A002")
     assert refused.status_code == 403
     assert "超出您的权限范围" in refused.text
