@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from domain.errors import DomainError
 from service.api.problems import STATUS_OF_KIND
 from service.labels import CODES
-from service.pages import routes_signin, routes_units
+from service.pages import routes_programmes, routes_signin, routes_units
 from service.pages.auth import SignInFirst, sign_in_url
 from service.pages.render import STATIC, page
 
@@ -32,6 +32,7 @@ def install(app: FastAPI) -> None:
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="assets")
     app.include_router(routes_signin.router)
     app.include_router(routes_units.router)
+    app.include_router(routes_programmes.router)
     api_error: Any = app.exception_handlers[DomainError]
 
     @app.exception_handler(SignInFirst)

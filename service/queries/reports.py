@@ -129,6 +129,18 @@ class ReportQueries(TrainRecBase):
                                 "AND kind <> 'provider' ORDER BY org_id LIMIT 1")
         return str(rows[0][0]) if rows else None
 
+    def org_names(self, org_ids: list[str]) -> dict[str, str]:
+        """The names of units whose ids a scoped answer already gave (a roster's schools, a
+        programme's provider and owner), so a page shows names; ids not in the tables are left out."""
+        wanted = sorted({org_id for org_id in org_ids if org_id})
+        if not wanted:
+            return {}
+        reports, _ = self.fresh_reports()
+        marks = ", ".join("?" for _ in wanted)
+        rows = reports.db.query(f"SELECT org_id, name FROM {reports.p}orgs WHERE org_id IN ({marks})",  # noqa: S608
+                                tuple(wanted))
+        return {str(r[0]): str(r[1]) for r in rows if r[1] is not None}
+
     def compliance(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None, depth: int = 1
                    ) -> dict[str, Any]:
         """The unit's figures and its children's; with `depth` 2 each child's children's too."""
