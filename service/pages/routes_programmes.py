@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.actor import Actor
@@ -184,16 +184,16 @@ async def attendance_form(request: Request, code: Code, no: SessionNo, caller: P
 
 
 @router.post("/programmes/{code}/assessments")
-async def assessment_form(code: Code, caller: PageCaller, service: Service, teacher_no: Annotated[str, Form()] = "",
-                          attitude: Annotated[str, Form()] = "", assignments: Annotated[str, Form()] = "",
-                          result: Annotated[str, Form()] = "", late_reason: Annotated[str, Form()] = "") -> Response:
+async def assessment_form(request: Request, code: Code, caller: PageCaller, service: Service) -> Response:
     """One trainee's assessment: attitude and assignments 1–5, and the result."""
+    fields = await _fields(request, "teacher_no", "attitude", "assignments", "result", "late_reason")
 
     def command() -> CommandResult:
-        if result not in tuple(AssessmentResult):
+        if fields["result"] not in tuple(AssessmentResult):
             raise Invalid("invalid_input", "result is excellent, good, pass or fail")
-        return service.assess(caller.actor, code, teacher_no, _score(attitude), _score(assignments),
-                              AssessmentResult(result), late_reason=_late(late_reason))
+        return service.assess(caller.actor, code, fields["teacher_no"], _score(fields["attitude"]),
+                              _score(fields["assignments"]), AssessmentResult(fields["result"]),
+                              late_reason=_late(fields["late_reason"]))
 
     return await _command(service, code, "assessed", "#assessments", command)
 
@@ -205,15 +205,24 @@ def _score(value: str) -> int:
 
 
 @router.post("/programmes/{code}/credits")
-async def credit_form(code: Code, caller: PageCaller, service: Service, teacher_no: Annotated[str, Form()] = "",
-                      hours: Annotated[str, Form()] = "", late_reason: Annotated[str, Form()] = "") -> Response:
+async def credit_form(request: Request, code: Code, caller: PageCaller, service: Service) -> Response:
     """学时认定 for an assessed trainee: the hours to award (at most the programme's)."""
+    fields = await _fields(request, "teacher_no", "hours", "late_reason")
 
     def command() -> CommandResult:
         try:
-            amount = Decimal(hours.strip())
+            amount = Decimal(fields["hours"].strip())
         except InvalidOperation:
             raise Invalid("invalid_hours", "hours is a number") from None
-        return service.award_credit(caller.actor, code, teacher_no, amount, late_reason=_late(late_reason))
+        return service.award_credit(caller.actor, code, fields["teacher_no"], amount,
+                                    late_reason=_late(fields["late_reason"]))
 
     return await _command(service, code, "credited", "#credits", command)
+
+
+async def _fields(request: Request, *names: str) -> dict[str, str]:
+    """A form's text fields, read in the endpoint: its CSRF check (in `PageCaller`) reads the body
+    first, which FastAPI's `Form()` parameters, parsed before the dependencies, would leave consumed."""
+    form = await request.form()
+    values = {name: form.get(name) for name in names}
+    return {name: value if isinstance(value, str) else "" for name, value in values.items()}
