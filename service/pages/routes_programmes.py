@@ -137,7 +137,11 @@ def programme_page(request: Request, code: Code, caller: PageCaller, service: Se
                                (roster["overdue_assessments"] if roster else [])],
                "evaluations": [by_no.get(no, {"teacher_no": no, "name": no}) for no in
                                (roster["overdue_evaluations"] if roster else [])]}
-    sessions = [{**s, "held": s["on"] <= today} for s in programme["sessions"]]
+    marks = service.roster_marks(actor, code) if may_work else {"attendance": {}, "credited": {}}
+    sessions = [{**s, "held": s["on"] <= today, "marks": marks["attendance"].get(s["no"], {})}
+                for s in programme["sessions"]]
+    for trainee in trainees:
+        trainee["credited"] = marks["credited"].get(trainee["teacher_no"])
     return page(request, "programme.html", caller, f"{programme['title']}（{code}）", programme=programme,
                 roster=roster, trainees=trainees, overdue=overdue, sessions=sessions, may_work=may_work,
                 enrolled=_enrolled(service, actor, code) if actor.role is Role.TEACHER else None,

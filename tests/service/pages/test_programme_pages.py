@@ -128,6 +128,12 @@ def test_a_provider_marks_a_session_and_sees_the_rates(browser: TestClient, coun
     roster = county.roster(ADMIN, "K1")
     assert [e["sessions_present"] for e in roster["enrolled"]] == [1, 1, 0]
     assert [e["sessions_marked"] for e in roster["enrolled"]] == [1, 1, 1]
+    # the sheet starts from the marks recorded: A003 absent at session 1 only
+    assert 'name="mark_A003" value="absent" checked' in page.text
+    assert page.text.count('name="mark_A003" value="present" checked') == 2
+    assert page.text.count('name="mark_A001" value="present" checked') == 3
+    assert "已记录 3 人" in page.text
+    assert page.text.count("未记录") == 2
     # attendance 2 of 9 session places: 22.2 %; two of three attended
     assert "22.2%" in page.text
     assert "66.7%" in page.text
@@ -150,7 +156,10 @@ def test_a_provider_assesses_and_awards_hours(browser: TestClient, county: Train
     sent = browser.post("/programmes/K1/credits", data={"csrf_token": token, "teacher_no": "A001", "hours": "24"})
     assert sent.status_code == 303, sent.text
     assert sent.headers["location"] == "/programmes/K1?done=credited#credits"
-    assert "学时已认定。" in browser.get("/programmes/K1", params={"done": "credited"}).text
+    page = browser.get("/programmes/K1", params={"done": "credited"})
+    assert "学时已认定。" in page.text
+    assert "已认定 24 学时" in page.text
+    assert 'action="/programmes/K1/credits"' not in page.text
     lines = county.transcript(ADMIN, "A001")["lines"]
     assert [(line["programme_code"], float(line["hours"])) for line in lines] == [("K1", 24.0)]
     again = browser.post("/programmes/K1/credits", data={"csrf_token": token, "teacher_no": "A001", "hours": "24"})
