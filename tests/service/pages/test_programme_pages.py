@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.vocabulary import Form
 from service.app import TrainRec
 from tests.conftest import ADMIN, SHANGHAI, Backend, Clock, build_county, define
 from tests.service.pages.conftest import ACCOUNTS, PASSWORD, csrf_of, sign_in
@@ -21,6 +22,7 @@ from tests.service.pages.conftest import ACCOUNTS, PASSWORD, csrf_of, sign_in
 TODAY = datetime.now(SHANGHAI).date()
 K1_STARTS = TODAY - timedelta(days=10)  # three days of 8 h: held, ended; assessments due 5 days after its end
 K2_STARTS = TODAY + timedelta(days=5)  # not started yet
+K3_ON = TODAY - timedelta(days=19)  # one online day: its evaluations were due 10 days after it, 9 days ago
 
 
 @pytest.fixture
@@ -36,8 +38,10 @@ def county(backend: Backend, clock: Clock) -> Iterator[TrainRec]:
         service.add_account(ADMIN, username, role, org, teacher_no, PASSWORD)
     define(service, "K1", starts_on=K1_STARTS)
     define(service, "K2", starts_on=K2_STARTS, days=2, hours_per_day=6)
+    define(service, "K3", starts_on=K3_ON, days=1, hours_per_day=4, form=Form.ONLINE)
     for teacher_no in ("A001", "A002", "A003"):
         service.enrol(ADMIN, "K1", teacher_no)
+    service.enrol(ADMIN, "K3", "B001")
     clock.now = datetime.now(UTC)
     yield service
     service.close()
@@ -57,7 +61,8 @@ def test_a_provider_lists_its_programmes_with_names_and_states(browser: TestClie
     assert 'href="/programmes/K1"' in text
     assert "培训项目K1" in text
     assert "培训项目K2" in text
-    assert text.count("县教师进修学校") == 2  # the provider's name on each row
+    assert text.count("县教师进修学校") == 3  # the provider's name on each row
+    assert "县级 · 网络研修 · 自主选学" in text
     assert "县级 · 集中培训 · 自主选学" in text
     assert f"{_day(K1_STARTS)} 至 {_day(K1_STARTS + timedelta(days=2))}" in text
     assert "已结束" in text
@@ -75,12 +80,13 @@ def test_the_list_filters_and_pages(browser: TestClient, monkeypatch: pytest.Mon
     assert "培训项目" in found.text
     assert browser.get("/programmes", params={"level": "school"}).text.count('href="/programmes/K') == 0
     monkeypatch.setattr("service.pages.routes_programmes.PAGE", 1)
-    first = browser.get("/programmes", params={"level": "county"})
+    first = browser.get("/programmes", params={"level": "county", "form": "concentrated"})
     assert "培训项目K1" in first.text
     assert "培训项目K2" not in first.text
     following = re.search(r'href="(/programmes\?[^"]*after=[^"]*)"', first.text)
     assert following is not None
     assert "level=county" in following[1]
+    assert "form=concentrated" in following[1]
     second = browser.get(following[1].replace("&amp;", "&"))
     assert "培训项目K2" in second.text
     assert "培训项目K1" not in second.text
@@ -235,3 +241,28 @@ def test_a_county_supervisor_may_mark_and_an_auditor_only_read(browser: TestClie
     assert "/attendance" not in page.text
     assert 'action="/programmes/K1/assessments"' not in page.text
 
+
+
+def test_an_evaluation_overdue_after_a_late_assessment_shows_in_red(browser: TestClient) -> None:
+    sign_in(browser, "p1")
+    page = browser.get("/programmes/K3")
+    assert "逾期未考核 1 人：</strong>刘洋（B001）" in page.text
+    assert "城关中学" in page.text
+    assert "网络研修" in page.text
+    sent = browser.post("/programmes/K3/assessments", data={"csrf_token": csrf_of(page.text), "teacher_no": "B001",
+                                                           "attitude": "4", "assignments": "3", "result": "pass"})
+    assert sent.headers["location"] == "/programmes/K3?done=assessed#assessments"
+    page = browser.get("/programmes/K3")
+    assert "逾期未考核" not in page.text.split("<h2>学员名单</h2>")[0]
+    assert "逾期未评价 1 人：</strong>刘洋（B001）" in page.text
+    assert "合格 <span class=\"badge plain\">逾期考核</span>" in page.text
+    assert 'name="hours" inputmode="decimal" size="6" value="4"' in page.text  # the programme's 4 hours
+
+
+def test_a_school_admin_reads_the_definition_but_not_the_roster(browser: TestClient) -> None:
+    sign_in(browser, "s1")  # the programme is open to its teachers; its roster is the provider's and owner's
+    page = browser.get("/programmes/K1")
+    assert page.status_code == 200, page.text
+    assert "培训项目K1" in page.text
+    assert "学员名单" not in page.text
+    assert "您已报名" not in page.text
