@@ -13,7 +13,15 @@ from fastapi.staticfiles import StaticFiles
 from domain.errors import DomainError
 from service.api.problems import STATUS_OF_KIND
 from service.labels import CODES
-from service.pages import routes_audit, routes_disputes, routes_school, routes_signin, routes_teacher, routes_units
+from service.pages import (
+    routes_audit,
+    routes_disputes,
+    routes_programmes,
+    routes_school,
+    routes_signin,
+    routes_teacher,
+    routes_units,
+)
 from service.pages.auth import SignInFirst, sign_in_url
 from service.pages.render import STATIC, page
 
@@ -37,6 +45,7 @@ def install(app: FastAPI) -> None:
     app.include_router(routes_audit.router)
     app.include_router(routes_disputes.router)
     app.include_router(routes_school.router)
+    app.include_router(routes_programmes.router)
     api_error: Any = app.exception_handlers[DomainError]
 
     @app.exception_handler(SignInFirst)
