@@ -5,6 +5,9 @@ no-referrer` and a Content-Security-Policy that lets no page frame it (`frame-an
 The API's JSON gets the strictest policy (`default-src 'none'`: it is data, never a page), and
 every answer under `/api/` `Cache-Control: no-store` (they carry personal data).
 
+The pages people use (service/pages: HTML outside `/api/`) get a policy of their own (`PAGES_CSP`):
+their style sheet and script from this server, style attributes, forms posted back to this server.
+
 The documentation page (`/docs`: Swagger UI, vendored in service/api/static/swagger-ui/ and served
 by service/api/docs_pages.py) loads its script, style and icon from this server and starts Swagger
 UI with an inline script. It gets a policy allowing this server's own files, and the inline scripts
@@ -29,6 +32,10 @@ EVERY_ANSWER = {
     "referrer-policy": "no-referrer",
 }
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The pages (service/pages): their own style sheet and script from this server, style attributes
+# (a chart's bar widths), forms posted to this server only; no inline script, no outside origin.
+PAGES_CSP = ("default-src 'none'; style-src 'self'; style-src-attr 'unsafe-inline'; script-src 'self'; "
+             "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 NO_STORE = "no-store"
 DOCS_SOURCES = {
     "script-src": "'self'",
@@ -70,7 +77,8 @@ class SecurityHeaders:
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = _secured(message)
-                headers["content-security-policy"] = API_CSP
+                page = not api and headers.get("content-type", "").startswith("text/html")
+                headers["content-security-policy"] = PAGES_CSP if page else API_CSP
                 if api:
                     headers["cache-control"] = NO_STORE
             await send(message)
