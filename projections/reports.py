@@ -461,6 +461,7 @@ class Tally:
     # the school whose row listed each teacher of `short` (by rule, overdue_* included), and the
     # teachers' names: with them, each shortfall also lists `teachers` (number, name, school)
     short_schools: dict[str, list[str]] = field(default_factory=dict)
+    school_of: dict[str, dict[str, str]] = field(default_factory=dict)  # by rule: teacher → school (`order`)
     names: dict[str, str] | None = None
 
     @classmethod
@@ -521,31 +522,26 @@ class Tally:
         return below
 
     def order(self) -> None:
-        """Each list in teacher-number order, with the school of each teacher kept beside it. Each
-        school's list is in order already: sorting their concatenation merges runs, and the
-        schools follow by number (a teacher is listed once per rule)."""
+        """Each list in teacher-number order, and the school of each teacher kept by number (a
+        teacher is listed once per rule: their school's row). Each school's list is in order
+        already: sorting their concatenation merges runs."""
         for rule, nos in self.lists().items():
             schools = self.short_schools.get(rule)
-            school_of = dict(zip(nos, schools, strict=True)) if schools is not None and len(schools) == len(
-                nos) else None
+            if schools is not None and len(schools) == len(nos):
+                self.school_of[rule] = dict(zip(nos, schools, strict=True))
             nos.sort()
-            if school_of is not None and len(school_of) == len(nos):
-                self.short_schools[rule] = [school_of[no] for no in nos]
-            elif school_of is not None:  # a teacher listed twice (not expected): keep each pair
-                pairs = sorted(zip(nos, schools or [], strict=True))
-                self.short_schools[rule] = [school for _, school in pairs]
 
     def page(self, rule: str, after: str | None, limit: int, names: dict[str, str]
              ) -> tuple[list[dict[str, Any]], str | None]:
         """The named teachers of `rule`'s shortfall after teacher number `after`, at most `limit`,
         and the cursor of the rest (None at the end)."""
         nos = self.lists()[rule]
-        schools = self.short_schools.get(rule) or [""] * len(nos)
+        school_of = self.school_of.get(rule, {})
         first = 0 if after is None else bisect_right(nos, after)
-        shown = range(first, min(first + limit, len(nos)))
-        items = [{"teacher_no": nos[i], "name": names.get(nos[i]), "school_id": schools[i]} for i in shown]
-        more = shown.stop < len(nos)
-        return items, encode_cursor([nos[shown.stop - 1]]) if more and items else None
+        shown = nos[first:first + limit]
+        items = [{"teacher_no": no, "name": names.get(no), "school_id": school_of.get(no, "")} for no in shown]
+        more = first + len(shown) < len(nos)
+        return items, encode_cursor([shown[-1]]) if more and shown else None
 
     def _shortfall(self, rule: str, nos: list[str]) -> dict[str, Any]:
         item: dict[str, Any] = {"rule": rule, "teacher_nos": nos}

@@ -5,18 +5,15 @@ no-referrer` and a Content-Security-Policy that lets no page frame it (`frame-an
 The API's JSON gets the strictest policy (`default-src 'none'`: it is data, never a page), and
 every answer under `/api/` `Cache-Control: no-store` (they carry personal data).
 
+The pages people use (service/pages: HTML outside `/api/`) get a policy of their own (`PAGES_CSP`):
+their style sheet and script from this server, style attributes, forms posted back to this server.
+
 The documentation page (`/docs`: Swagger UI, vendored in service/api/static/swagger-ui/ and served
 by service/api/docs_pages.py) loads its script, style and icon from this server and starts Swagger
 UI with an inline script. It gets a policy allowing this server's own files, and the inline scripts
 of the very page sent by their SHA-256 hashes (computed from its body, so the policy always
 matches the page) rather than any inline script. No outside origin is allowed: county networks
 block CDNs, and the page must work there.
-
-The pages (service/pages/: any other answer in HTML) get a policy of their own as well: this
-server's style sheet (and inline `style` attributes: the charts' bar widths), images of this server,
-forms sent to this server only (`form-action 'self'`: the strictest policy, `'none'`, keeps a
-browser from sending any form), and their inline scripts and event handlers (the year chooser's
-`onchange`) by the SHA-256 hashes of the very page sent, never any inline script.
 """
 
 from __future__ import annotations
@@ -24,8 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable, Iterable
-from html import unescape
+from collections.abc import Iterable
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +32,10 @@ EVERY_ANSWER = {
     "referrer-policy": "no-referrer",
 }
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The pages (service/pages): their own style sheet and script from this server, style attributes
+# (a chart's bar widths), forms posted to this server only; no inline script, no outside origin.
+PAGES_CSP = ("default-src 'none'; style-src 'self'; style-src-attr 'unsafe-inline'; script-src 'self'; "
+             "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 NO_STORE = "no-store"
 DOCS_SOURCES = {
     "script-src": "'self'",
@@ -44,43 +44,12 @@ DOCS_SOURCES = {
     "connect-src": "'self'",  # /openapi.json, and "Try it out"
 }
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", re.S | re.I)
-TAG = re.compile(rb"<[a-z][^>]*>", re.I)
-EVENT_HANDLER = re.compile(rb"""\son[a-z]+\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
-HTML_TYPE = b"text/html"
-PAGE_SOURCES = {
-    "style-src": "'self' 'unsafe-inline'",  # the charts set each bar's width in a style attribute
-    "img-src": "'self' data:",
-}
-
-
-def _sha256(code: bytes) -> str:
-    return f"'sha256-{base64.b64encode(hashlib.sha256(code).digest()).decode()}'"
-
-
-def page_csp(html: bytes) -> str:
-    """The policy of one page: this server's files, forms to this server, its own inline scripts and
-    event handlers by hash (the handlers' as attribute values, entities decoded)."""
-    scripts = [_sha256(m[1]) for m in INLINE_SCRIPT.finditer(html)]
-    handlers = [_sha256(unescape((m[1] or m[2] or b"").decode()).encode()) for m in _handlers(html)]
-    allowed = list(dict.fromkeys(scripts + handlers))
-    script_src = " ".join((["'unsafe-hashes'"] if handlers else []) + allowed) or "'none'"
-    directives = ["default-src 'none'", f"script-src {script_src}",
-                  *(f"{name} {value}" for name, value in PAGE_SOURCES.items()),
-                  "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'"]
-    return "; ".join(directives)
-
-
-def _handlers(html: bytes) -> list[re.Match[bytes]]:
-    """Every `on...=` attribute of every tag (a tag may have more than one)."""
-    found: list[re.Match[bytes]] = []
-    for tag in TAG.finditer(html):
-        found.extend(EVENT_HANDLER.finditer(tag[0]))
-    return found
 
 
 def docs_csp(html: bytes) -> str:
     """The policy of one documentation page: this server's files, and its own inline scripts by hash."""
-    hashes = [_sha256(m[1]) for m in INLINE_SCRIPT.finditer(html)]
+    hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(m[1]).digest()).decode()}'"
+              for m in INLINE_SCRIPT.finditer(html)]
     sources = dict(DOCS_SOURCES)
     sources["script-src"] = " ".join([sources["script-src"], *hashes])
     directives = ["default-src 'none'", *(f"{name} {value}" for name, value in sources.items()),
@@ -101,37 +70,29 @@ class SecurityHeaders:
             return
         path: str = scope["path"]
         if path in self.docs_paths:
-            await self._page(scope, receive, send, docs_csp)
+            await self._page(scope, receive, send)
             return
         api = path.startswith("/api/")
-        if not api:
-            await self._page(scope, receive, send, page_csp, only_html=True)
-            return
 
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = _secured(message)
-                headers["content-security-policy"] = API_CSP
-                headers["cache-control"] = NO_STORE
+                page = not api and headers.get("content-type", "").startswith("text/html")
+                headers["content-security-policy"] = PAGES_CSP if page else API_CSP
+                if api:
+                    headers["cache-control"] = NO_STORE
             await send(message)
 
         await self.app(scope, receive, send_secured)
 
-    async def _page(self, scope: Scope, receive: Receive, send: Send, policy: Callable[[bytes], str],
-                    only_html: bool = False) -> None:
-        """Hold the answer until its body is known, to give it the policy of its inline scripts
-        (`only_html`: an answer of another type passes as it comes, with the API's policy)."""
+    async def _page(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Hold the answer until its body is known, to give it the policy of its inline scripts."""
         start: Message | None = None
         body: list[bytes] = []
 
         async def send_page(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                headers = _secured(message)
-                if only_html and not headers.get("content-type", "").encode().startswith(HTML_TYPE):
-                    headers["content-security-policy"] = API_CSP
-                    await send(message)
-                    return
                 start = message
                 return
             if message["type"] != "http.response.body" or start is None:
@@ -141,7 +102,7 @@ class SecurityHeaders:
             if message.get("more_body", False):
                 return
             html = b"".join(body)
-            _secured(start)["content-security-policy"] = policy(html)
+            _secured(start)["content-security-policy"] = docs_csp(html)
             await send(start)
             await send({"type": "http.response.body", "body": html, "more_body": False})
 

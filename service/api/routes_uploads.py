@@ -3,21 +3,17 @@ kept by their sha256 (multipart/form-data, field `file`)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from domain.errors import NotFound
 from service.api.deps import CurrentActor, Service
-from service.auth.scopes import IMPORTS
-from service.commands.evidence import MAX_EVIDENCE_BYTES, MEDIA_TYPES, TooLarge, clean_name
-from service.importing.importer import KINDS, import_file
+from service.commands.evidence import MAX_EVIDENCE_BYTES, MEDIA_TYPES, TooLarge
+from service.importing.importer import ImportReport
 from service.importing.report_sheet import XLSX_MEDIA_TYPE, report_workbook
-from service.importing.sheets import XLSX_MAGIC
+from service.importing.upload import ensure_import_allowed, import_upload, report_file_name
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
 
@@ -29,6 +25,8 @@ MULTIPART_OVERHEAD = 64 * 1024
 UPLOAD_LIMITS = {  # the body limits of the upload routes (service.api.main.BodyLimit): file + form
     "/api/v1/evidence": (MAX_EVIDENCE_BYTES + MULTIPART_OVERHEAD, "evidence_too_large"),
     "/api/v1/imports/": (MAX_SHEET_BYTES + MULTIPART_OVERHEAD, "import_too_large"),
+    "/disputes/new": (5 * MAX_EVIDENCE_BYTES + MULTIPART_OVERHEAD, "evidence_too_large"),  # the dispute form: 5 files
+    "/imports": (MAX_SHEET_BYTES + MULTIPART_OVERHEAD, "import_too_large"),  # the upload page
 }
 
 
@@ -49,23 +47,14 @@ def import_sheet(
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Import a sheet as `trainrec import KIND FILE` does, as the caller: the same row report."""
-    if kind not in KINDS:
-        raise NotFound("unknown_import_kind", f"no import {kind!r}; one of {', '.join(KINDS)}")
-    service.scopes.gate(actor, IMPORTS[kind])
+    ensure_import_allowed(service, actor, kind)
     content = _read(file, MAX_SHEET_BYTES)
     if content is None:
         raise TooLarge("import_too_large", f"a sheet is at most {MAX_SHEET_BYTES} bytes")
-    name = clean_name(file.filename, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    with tempfile.TemporaryDirectory(prefix="trainrec-import-") as folder:
-        # openpyxl reads a workbook by its extension; the importer goes by the bytes' magic
-        path = FilePath(folder) / ("sheet.xlsx" if content.startswith(XLSX_MAGIC) else "sheet.csv")
-        path.write_bytes(content)
-        # a file that cannot be imported is an ImportFileError: a 422 with its code, nothing recorded
-        report = import_file(service, kind, path, actor, max_rows=MAX_SHEET_ROWS, file_name=name)
+    # a file that cannot be imported is an ImportFileError: a 422 with its code, nothing recorded
+    report, name = import_upload(service, actor, kind, content, file.filename, MAX_SHEET_ROWS)
     if answer_format == "xlsx" or (answer_format is None and accept is not None and XLSX_MEDIA_TYPE in accept):
-        stem = name.rsplit(".", 1)[0] or "sheet"
-        return Response(report_workbook(report), media_type=XLSX_MEDIA_TYPE,
-                        headers={"Content-Disposition": _disposition(f"{stem}-导入结果.xlsx", "import-report.xlsx")})
+        return xlsx_report(report, name)
     return JSONResponse(report.as_json())
 
 
@@ -95,6 +84,12 @@ def evidence(sha256: Annotated[str, Path(min_length=1, max_length=128)], actor: 
     return Response(file.content, media_type=file.media_type,
                     headers={"Content-Disposition": _disposition(file.name, fallback),
                              "X-Content-Type-Options": "nosniff", "ETag": f'"{file.sha256}"'})
+
+
+def xlsx_report(report: ImportReport, name: str) -> Response:
+    """The report of the import of the sheet `name` as a workbook, an attachment."""
+    return Response(report_workbook(report), media_type=XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": _disposition(report_file_name(name), "import-report.xlsx")})
 
 
 def _disposition(name: str, fallback: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import parse_qs
 
 from fastapi import Request
 
@@ -39,14 +38,10 @@ async def ensure_csrf(request: Request, secret: str, session_id: str) -> None:
         return
     sent = request.headers.get(HEADER)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if sent is None and media_type == FORM:
-        body = await request.body()  # kept by the request: the endpoint reads it again
-        if len(body) <= MAX_FORM:
-            values = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).get(FIELD)
-            sent = values[0] if values else None
-    elif sent is None and media_type == MULTIPART:
-        # an upload form (a sheet, an evidence file): its field beside the file; the form is parsed
-        # once per request (the endpoint's File and Form parameters read the same one)
+    if sent is None and media_type in (FORM, MULTIPART):
+        # a page's form (a sheet or an evidence file beside it, for multipart): its field, from the
+        # form parsed once per request (an endpoint's Form and File parameters read the same one,
+        # whichever reads first)
         try:
             value = (await request.form()).get(FIELD)
         except Exception:  # noqa: BLE001 - a malformed body has no token; the endpoint answers it

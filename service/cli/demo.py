@@ -41,6 +41,7 @@ def _stage_progress(stage: str, done: int, total: int) -> None:
 
 
 def load_demo_if_empty(teachers: int, *, refuse_if_not_empty: bool = False) -> int:
+    from service.demo.accounts import DEMO_PASSWORD, add_demo_accounts
     from service.demo.calendar import DemoClock
     from service.demo.driver import load_demo
 
@@ -68,14 +69,19 @@ def load_demo_if_empty(teachers: int, *, refuse_if_not_empty: bool = False) -> i
               f"{summary.retirement[0]} retired {summary.retirement[2]}; {summary.withdrawal[1]} withdrawn "
               f"from {summary.withdrawal[0]}; {summary.rescheduled[0]} session {summary.rescheduled[1]} moved to "
               f"{summary.rescheduled[3]}; {summary.cancelled[0]} session {summary.cancelled[1]} cancelled")
+        accounts = add_demo_accounts(app)
+        print(f"demo: {len(accounts)} accounts, one per role ({', '.join(a.username for a in accounts)}), "
+              f"password {DEMO_PASSWORD}")
         return 0
     finally:
         app.close()
 
 
 def print_examples(app: TrainRec, host: str, port: int) -> None:
-    """An admin token and three requests to try, with ids read from the records themselves."""
+    """The sign-in page and the demo's accounts, an admin token and three requests to try, with ids
+    read from the records themselves."""
     from service.auth.tokens import issue_token, load_secret
+    from service.demo.accounts import DEMO_PASSWORD, add_demo_accounts
 
     model = app.read_model
     model.catch_up()
@@ -93,8 +99,15 @@ def print_examples(app: TrainRec, host: str, port: int) -> None:
         return
     token = issue_token(load_secret(), Actor("demo-admin", Role.ADMIN))
     base = f"http://{host}:{port}/api/v1"
+    accounts = add_demo_accounts(app)
+    width = max(len(a.username) for a in accounts)
+    listed = "\n".join(f"  {a.username:<{width}}  {a.what}" + (f"（{a.org_id}）" if a.org_id else "")
+                       + (f"（工号 {a.teacher_no}）" if a.teacher_no else "") for a in accounts)
     print(f"""
 trainrec serves on http://{host}:{port}   (OpenAPI: http://{host}:{port}/docs)
+
+Open http://{host}:{port}/ in a browser and sign in (every demo account's password: {DEMO_PASSWORD}):
+{listed}
 
 An admin token, valid 12 hours:
   export TOKEN={token}

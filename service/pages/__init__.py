@@ -13,7 +13,15 @@ from fastapi.staticfiles import StaticFiles
 from domain.errors import DomainError
 from service.api.problems import STATUS_OF_KIND
 from service.labels import CODES
-from service.pages import routes_signin, routes_units
+from service.pages import (
+    routes_audit,
+    routes_disputes,
+    routes_programmes,
+    routes_school,
+    routes_signin,
+    routes_teacher,
+    routes_units,
+)
 from service.pages.auth import SignInFirst, sign_in_url
 from service.pages.render import STATIC, page
 
@@ -32,6 +40,12 @@ def install(app: FastAPI) -> None:
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="assets")
     app.include_router(routes_signin.router)
     app.include_router(routes_units.router)
+    # the teacher's before the disputes desk: `/disputes/new` is not a dispute's id
+    app.include_router(routes_teacher.router)
+    app.include_router(routes_audit.router)
+    app.include_router(routes_disputes.router)
+    app.include_router(routes_school.router)
+    app.include_router(routes_programmes.router)
     api_error: Any = app.exception_handlers[DomainError]
 
     @app.exception_handler(SignInFirst)

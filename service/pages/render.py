@@ -103,7 +103,7 @@ def menu(actor: Actor, path: str) -> list[MenuItem]:
     role = actor.role
     items: list[tuple[str, str]] = []
     if role is Role.TEACHER:
-        items = [("/me", "我的档案"), ("/catalogue", "选课"), ("/disputes", "我的申诉")]
+        items = [("/me", "我的档案"), ("/catalogue", "选课"), ("/me/disputes", "我的申诉")]
     elif role is Role.PROVIDER:
         items = [("/programmes", "我的项目"), ("/approvals", "待审批"), ("/imports", "上传表格")]
     else:
@@ -118,7 +118,9 @@ def menu(actor: Actor, path: str) -> list[MenuItem]:
             items.append(("/imports", "上传表格"))
         if role in (Role.AUDITOR, Role.ADMIN):
             items.append(("/audit", "审计"))
-    return [MenuItem(href, text, path == href or path.startswith(href + "/")) for href, text in items]
+    within = [href for href, _ in items if path == href or path.startswith(href + "/")]
+    here = max(within, key=len) if within else None  # /me/disputes is 我的申诉, not 我的档案 too
+    return [MenuItem(href, text, href == here) for href, text in items]
 
 
 def page(request: Request, template: str, caller: Any, title: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from domain.actor import Actor
@@ -79,6 +80,25 @@ class ReportQueries(TrainRecBase):
             raise Unavailable("projection_behind", f"programme {code} is recorded but not yet in the read model")
         return {**roster, **freshness}
 
+    def roster_marks(self, actor: Actor, code: str) -> dict[str, Any]:
+        """What a roster's forms start from, to its readers (as `roster`): each session's marks as
+        recorded now (`attendance`: session no → teacher no → present) and the hours of each
+        trainee's valid credit for the programme (`credited`: teacher no → hours)."""
+        self.scopes.gate(actor, ROSTER_READ)
+        programme = self.lookup(actor, Programme, Kind.PROGRAMME, code)
+        self.scopes.ensure_roster_read(actor, programme)
+        reports, freshness = self.fresh_reports()
+        attendance: dict[int, dict[str, bool]] = {}
+        for session_no, teacher_no, present in reports.db.query(
+            f"SELECT session_no, teacher_no, present FROM {reports.p}attendance WHERE programme_code = ?",  # noqa: S608
+            (code,),
+        ):
+            attendance.setdefault(int(session_no), {})[str(teacher_no)] = bool(present)
+        credited = {str(teacher_no): Decimal(hours_x10) / 10 for teacher_no, hours_x10 in reports.db.query(
+            f"SELECT teacher_no, hours_x10 FROM {reports.p}credits WHERE programme_code = ? "  # noqa: S608
+            "AND status = 'valid'", (code,))}
+        return {"attendance": attendance, "credited": credited, **freshness}
+
     def _reported_instant(self, as_of: datetime) -> datetime:
         """The instant a report `as_of` is made at: `as_of`, or now when it is later (what is recorded
         by a later instant is not known yet)."""
@@ -128,6 +148,18 @@ class ReportQueries(TrainRecBase):
         rows = reports.db.query(f"SELECT org_id FROM {reports.p}orgs WHERE parent_id IS NULL "  # noqa: S608 - the prefix
                                 "AND kind <> 'provider' ORDER BY org_id LIMIT 1")
         return str(rows[0][0]) if rows else None
+
+    def org_names(self, org_ids: list[str]) -> dict[str, str]:
+        """The names of units whose ids a scoped answer already gave (a roster's schools, a
+        programme's provider and owner), so a page shows names; ids not in the tables are left out."""
+        wanted = sorted({org_id for org_id in org_ids if org_id})
+        if not wanted:
+            return {}
+        reports, _ = self.fresh_reports()
+        marks = ", ".join("?" for _ in wanted)
+        rows = reports.db.query(f"SELECT org_id, name FROM {reports.p}orgs WHERE org_id IN ({marks})",  # noqa: S608
+                                tuple(wanted))
+        return {str(r[0]): str(r[1]) for r in rows if r[1] is not None}
 
     def compliance(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None, depth: int = 1
                    ) -> dict[str, Any]:

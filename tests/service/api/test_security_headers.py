@@ -9,7 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api.headers import API_CSP, docs_csp, page_csp
+from service.api.headers import API_CSP, docs_csp
 from service.api.main import create_app
 from service.app import TrainRec
 from tests.conftest import ADMIN
@@ -133,35 +133,3 @@ def test_docs_csp_hashes_each_inline_script_and_no_script_with_a_source() -> Non
         "script-src 'self' 'sha256-AvyuiL0SD1mVY3NNxR+V2uo+lhk6RMFrytWmRt6CrJQ=' "
         "'sha256-5KYv+PUboo5h+0+YAtGRPbwv5d/QxzHslP4YGnUaxRw='")
     assert docs_csp(b"<p>no script</p>").split("; ")[1] == "script-src 'self'"
-
-
-def _policy(header: str) -> dict[str, str]:
-    return dict(d.strip().split(" ", 1) for d in header.split(";"))
-
-
-def test_the_pages_get_a_policy_that_lets_them_work_in_a_browser(client: TestClient) -> None:
-    """The API's policy would block a page's style sheet and every form it sends."""
-    response = client.get("/signin")
-    assert response.status_code == 200
-    _assert_secured(response, api=False)
-    policy = _policy(response.headers["content-security-policy"])
-    assert policy["default-src"] == "'none'"
-    assert policy["form-action"] == "'self'"
-    assert _allows(policy["style-src"], "/assets/trainrec.css")
-    assert policy["script-src"] == "'none'"  # the sign-in page has no script
-    assert policy["base-uri"] == "'none'"
-    assert "http" not in response.headers["content-security-policy"]
-    assets = client.get("/assets/trainrec.css")
-    assert assets.headers["content-security-policy"] == API_CSP
-
-
-def test_a_pages_inline_scripts_and_handlers_are_allowed_by_hash_only() -> None:
-    html = (b'<form><select name="year" onchange="this.form.submit()"><option>2024</option></select>'
-            b"<button onclick='go(&quot;x&quot;)' onfocus=\"f()\">x</button></form><script>start()</script>")
-    policy = _policy(page_csp(html))
-    sources = policy["script-src"].split()
-    assert "'unsafe-inline'" not in sources
-    assert "'unsafe-hashes'" in sources  # for event handlers, by their hashes only
-    for code in ("this.form.submit()", 'go("x")', "f()", "start()"):
-        assert _sha256(code) in sources, code
-    assert len(sources) == 5

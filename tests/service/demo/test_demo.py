@@ -291,3 +291,22 @@ def test_the_smallest_county_stages_every_part_of_the_story() -> None:
         app.close()
     assert summary.teachers == MIN_TEACHERS
     assert summary.prior_hours_teachers >= 0.75 * MIN_TEACHERS
+
+
+def test_one_account_per_role_on_the_demos_own_units_signs_in_with_the_published_password(demo: Loaded) -> None:
+    from service.demo.accounts import DEMO_PASSWORD, add_demo_accounts
+
+    accounts = add_demo_accounts(demo.app)
+    assert [(a.username, a.role) for a in accounts] == [
+        ("admin", Role.ADMIN), ("county", Role.SUPERVISOR), ("town", Role.SUPERVISOR), ("school", Role.SCHOOL_ADMIN),
+        ("provider", Role.PROVIDER), ("teacher", Role.TEACHER), ("auditor", Role.AUDITOR)]
+    assert add_demo_accounts(demo.app) == accounts  # once: a second call opens nothing
+    assert len(demo.app.accounts(ADMIN)) == len(accounts)
+    by_name = {a.username: a for a in accounts}
+    teacher = demo.app.transcript(ADMIN, by_name["teacher"].teacher_no or "")
+    assert teacher["school_id"] == by_name["school"].org_id  # the school admin's school is the teacher's
+    assert [line for line in teacher["lines"] if line["status"] == "valid"], "the demo teacher has credits"
+    for account in accounts:
+        holder, session_id, _ = demo.app.sign_in(account.username, DEMO_PASSWORD, "127.0.0.1")
+        assert (holder.role, holder.org_id, holder.teacher_no) == (account.role, account.org_id, account.teacher_no)
+        demo.app.sign_out(account.username, session_id)

@@ -96,3 +96,16 @@ def test_the_api_keeps_answering_problem_json(browser: TestClient) -> None:
     answer = browser.get("/api/v1/orgs/S3/compliance", params={"year": 2024})
     assert answer.status_code == 403
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_pages_may_load_their_own_style_and_script_and_post_their_forms_back_only(browser: TestClient) -> None:
+    policy = browser.get("/signin").headers["content-security-policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert directives["style-src"] == "'self'"
+    assert directives["script-src"] == "'self'"  # no inline script
+    assert directives["form-action"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "data-autosubmit" in browser.get("/assets/trainrec.js").text
+    api = browser.get("/api/v1/orgs/C1").headers["content-security-policy"]
+    assert "form-action 'none'" in api  # the API's answers are data, never a page
