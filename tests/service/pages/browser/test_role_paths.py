@@ -3,8 +3,7 @@ form, do the thing, see the result, sign out; the refusals a person can meet (a 
 disabled account, a forged form, another teacher's page); and each role's home page photographed at
 desktop and phone widths into var/screenshots/.
 
-A role's path is one test function over the `page` fixture (harness.sign_in first); the pages a role
-reaches that are not built yet are named in PENDING, where a 404 is taken for now."""
+A role's path is one test function over the `page` fixture (harness.sign_in first)."""
 
 from __future__ import annotations
 
@@ -26,8 +25,6 @@ pytestmark = pytest.mark.browser
 
 HOMES = {"county": "/units/C1", "town1": "/units/T1", "s1": "/units/S1", "p1": "/programmes", "a001": "/me",
          "audit": "/units/C1"}
-# Pages of other roles' paths not built yet: answered 404 until they are (then 200 is required of them).
-PENDING = {"/me", "/programmes", "/teachers/A002"}
 
 
 def expect(target: Any) -> Any:
@@ -127,15 +124,13 @@ def test_a_form_whose_csrf_token_was_altered_is_refused(page: Page) -> None:
 def test_a_teacher_lands_on_their_own_page_and_cannot_open_another_teachers(page: Page) -> None:
     landed = sign_in(page, "a001")
     assert landed is not None
-    assert path_of(page.url) == "/me"
-    assert landed.status == 200 or (landed.status == 404 and "/me" in PENDING)
+    assert (landed.status, path_of(page.url)) == (200, "/me")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("张伟")
     other = page.goto("/teachers/A002")
     assert other is not None
-    assert other.status != 200
-    if other.status == 403:
-        expect(page.get_by_role("heading", level=1)).to_have_text("超出您的权限范围")
-    else:  # no teacher's page yet
-        assert (other.status, "/teachers/A002" in PENDING) == (404, True)
+    assert other.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("超出您的权限范围")
+    expect(page.get_by_text("王芳")).to_have_count(0)
 
 
 @pytest.mark.parametrize("username", list(HOMES))
@@ -149,12 +144,11 @@ def test_each_roles_home_page_at_desktop_and_phone_widths(page: Page, phone: Pag
         assert landed is not None
         home = HOMES[username]
         assert path_of(browser.url) == home, width
-        assert landed.status == 200 or (landed.status == 404 and home in PENDING), (width, landed.status)
+        assert landed.status == 200, (width, landed.status)
         browser.screenshot(path=SCREENSHOTS / f"{role}-{username}-{width}.png", full_page=True)
-        if landed.status == 200:  # (a page not built yet answers the framework's 404)
-            wide = browser.evaluate("() => document.documentElement.scrollWidth")
-            assert browser.viewport_size is not None
-            assert wide <= browser.viewport_size["width"], (width, wide)
-            squeezed = browser.locator("header nav a").evaluate_all(
-                "links => links.filter(a => a.offsetHeight > a.offsetWidth).map(a => a.textContent)")
-            assert squeezed == [], (width, squeezed)  # a menu item on one line, not a character a line
+        wide = browser.evaluate("() => document.documentElement.scrollWidth")
+        assert browser.viewport_size is not None
+        assert wide <= browser.viewport_size["width"], (width, wide)
+        squeezed = browser.locator("header nav a").evaluate_all(
+            "links => links.filter(a => a.offsetHeight > a.offsetWidth).map(a => a.textContent)")
+        assert squeezed == [], (width, squeezed)  # a menu item on one line, not a character a line
