@@ -8,11 +8,12 @@ A role's path is one test function over the `page` fixture (harness.sign_in firs
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, define
 from tests.service.pages.browser.harness import SCREENSHOTS, path_of, playwright_api, sign_in, sign_out
 from tests.service.pages.conftest import ACCOUNTS
 
@@ -131,6 +132,31 @@ def test_a_teacher_lands_on_their_own_page_and_cannot_open_another_teachers(page
     assert other.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("超出您的权限范围")
     expect(page.get_by_text("王芳")).to_have_count(0)
+
+
+def test_a_teacher_chooses_a_programme_from_the_catalogue_and_signs_out(page: Page, site: Site) -> None:
+    soon = site.service.policy.local_date(site.service.clock()) + timedelta(days=30)
+    define(site.service, "OPEN1", starts_on=soon)
+    define(site.service, "OPEN2", starts_on=soon, capacity=2)
+    sign_in(page, "a001")
+    assert path_of(page.url) == "/me"
+    with page.expect_navigation():
+        page.get_by_role("navigation").get_by_role("link", name="选课").click()
+    assert path_of(page.url) == "/catalogue"
+    row = page.locator("tr", has_text="OPEN2")
+    expect(row).to_contain_text("培训项目OPEN2")
+    expect(row).to_contain_text("剩余 2 / 2")
+    expect(row).to_contain_text("县教师进修学校")
+    with page.expect_navigation() as enrolled:
+        row.get_by_role("button", name="报名").click()
+    assert enrolled.value is not None
+    assert (enrolled.value.status, path_of(page.url)) == (200, "/catalogue?done=enrolled")
+    expect(page.get_by_role("status")).to_have_text("已报名。")
+    expect(page.locator("tr", has_text="OPEN2")).to_have_count(0)  # chosen: no longer to choose
+    expect(page.locator("tr", has_text="OPEN1")).to_have_count(1)
+    assert [p["seats_taken"] for p in site.service.list_programmes(ADMIN, q="OPEN2")["items"]] == [1]
+    sign_out(page)
+    assert path_of(page.url) == "/signin?done=signed_out"
 
 
 @pytest.mark.parametrize("username", list(HOMES))
