@@ -159,6 +159,47 @@ def test_a_teacher_chooses_a_programme_from_the_catalogue_and_signs_out(page: Pa
     assert path_of(page.url) == "/signin?done=signed_out"
 
 
+def test_a_school_admin_enrols_a_teacher_of_the_school_and_sees_it_listed(page: Page, site: Site) -> None:
+    define(site.service, "OPEN1", starts_on=site.service.policy.local_date(site.service.clock()) + timedelta(days=30))
+    sign_in(page, "s1")
+    assert path_of(page.url) == "/units/S1"
+    with page.expect_navigation():
+        page.get_by_role("navigation").get_by_role("link", name="教师").click()
+    assert path_of(page.url) == "/teachers"
+    with page.expect_navigation():
+        page.get_by_role("link", name="王芳").click()
+    assert path_of(page.url) == "/teachers/A002"
+    expect(page.get_by_role("heading", level=1)).to_contain_text("王芳")
+    form = page.locator('form[action="/teachers/A002/enrolments"]')
+    form.get_by_label("项目").select_option("OPEN1")
+    with page.expect_navigation() as done:
+        form.get_by_role("button", name="报名").click()
+    assert done.value is not None
+    assert (done.value.status, path_of(page.url)) == (200, "/teachers/A002?done=enrolled")
+    expect(page.get_by_role("status")).to_have_text("已报名。")
+    expect(page.locator("#enrolments + .card tbody tr")).to_have_count(1)
+    expect(page.locator("#enrolments + .card tbody tr")).to_contain_text("培训项目OPEN1（OPEN1）")
+    sign_out(page)
+    assert path_of(page.url) == "/signin?done=signed_out"
+
+
+def test_an_auditor_verifies_the_whole_chain(page: Page, site: Site) -> None:
+    sign_in(page, "audit")
+    assert path_of(page.url) == "/units/C1"
+    head = site.service.recorder.max_notification_id()  # signing in is recorded too
+    with page.expect_navigation():
+        page.get_by_role("navigation").get_by_role("link", name="审计").click()
+    assert path_of(page.url) == "/audit"
+    page.get_by_label("从头完整校验").check()
+    with page.expect_navigation() as checked:
+        page.get_by_role("button", name="校验").click()
+    assert checked.value is not None
+    assert checked.value.status == 200
+    expect(page.get_by_role("status")).to_have_text(f"校验通过：已核对 {head} 个事件，未发现改动。")
+    sign_out(page)
+    assert path_of(page.url) == "/signin?done=signed_out"
+
+
 @pytest.mark.parametrize("username", list(HOMES))
 def test_each_roles_home_page_at_desktop_and_phone_widths(page: Page, phone: Page, username: str) -> None:
     """Each role's home page as it looks, written to var/screenshots/ (ROLE-USERNAME-WIDTH.png); a phone
