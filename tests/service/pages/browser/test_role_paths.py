@@ -200,6 +200,30 @@ def test_an_auditor_verifies_the_whole_chain(page: Page, site: Site) -> None:
     assert path_of(page.url) == "/signin?done=signed_out"
 
 
+def test_a_provider_marks_todays_session_and_sees_the_attendance(page: Page, site: Site) -> None:
+    define(site.service, "K1", starts_on=site.service.policy.local_date(site.service.clock()))
+    for teacher_no in ("A001", "A002", "A003"):
+        site.service.enrol(ADMIN, "K1", teacher_no)
+    sign_in(page, "p1")
+    assert path_of(page.url) == "/programmes"
+    with page.expect_navigation():
+        page.get_by_role("link", name="培训项目K1").click()
+    assert path_of(page.url) == "/programmes/K1"
+    session = page.locator("#session-1")
+    session.locator("tr", has_text="李娜").get_by_label("缺勤").check()
+    with page.expect_navigation() as sent:
+        session.get_by_role("button", name="提交第 1 次考勤").click()
+    assert sent.value is not None
+    assert (sent.value.status, path_of(page.url)) == (200, "/programmes/K1?done=attendance")
+    expect(page.get_by_role("status")).to_have_text("考勤已记录。")
+    for name, present in (("张伟", "1 / 1"), ("王芳", "1 / 1"), ("李娜", "0 / 1")):  # of the one session held
+        expect(page.locator("tr", has_text=name).locator('[data-label="出勤"]').first).to_have_text(present)
+    marks = site.service.roster(ADMIN, "K1")["enrolled"]
+    assert [e["sessions_present"] for e in marks] == [1, 1, 0]
+    sign_out(page)
+    assert path_of(page.url) == "/signin?done=signed_out"
+
+
 @pytest.mark.parametrize("username", list(HOMES))
 def test_each_roles_home_page_at_desktop_and_phone_widths(page: Page, phone: Page, username: str) -> None:
     """Each role's home page as it looks, written to var/screenshots/ (ROLE-USERNAME-WIDTH.png); a phone
