@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
@@ -17,8 +18,25 @@ OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 PAGES = (DOCS, OAUTH2_REDIRECT)
 
 
+BEARER = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                     "description": "a token of `trainrec token issue`, or the `token` of POST /api/v1/session"}}
+
+
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """The description, with the bearer scheme declared (every route takes the token from the
+        `Authorization` header itself): /docs then has an Authorize button that sends it."""
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(BEARER)
+            schema["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get(DOCS, include_in_schema=False)
     async def docs() -> HTMLResponse:

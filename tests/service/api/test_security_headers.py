@@ -133,3 +133,10 @@ def test_docs_csp_hashes_each_inline_script_and_no_script_with_a_source() -> Non
         "script-src 'self' 'sha256-AvyuiL0SD1mVY3NNxR+V2uo+lhk6RMFrytWmRt6CrJQ=' "
         "'sha256-5KYv+PUboo5h+0+YAtGRPbwv5d/QxzHslP4YGnUaxRw='")
     assert docs_csp(b"<p>no script</p>").split("; ")[1] == "script-src 'self'"
+
+
+def test_the_openapi_description_declares_the_bearer_scheme_so_docs_can_authorize(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert schema["components"]["securitySchemes"]["bearer"]["type"] == "http"
+    assert schema["security"] == [{"bearer": []}]
