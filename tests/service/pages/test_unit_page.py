@@ -20,9 +20,12 @@ def test_a_county_page_shows_its_figures_and_drills_down_to_its_towns(browser: T
     assert "示范县" in text
     assert "2024 年度" in text
     assert "在册教师 6 人" in text
-    # nothing recorded: every average is 0 h, short; nothing overdue, met
-    assert text.count('class="figure short"') == 7
+    # nothing recorded: every average is 0 h, short; nothing overdue, met; no enrolment, so no
+    # participation rate at all: no data, neither met nor short
+    assert text.count('class="figure short"') == 6
     assert text.count('class="figure met"') == 2
+    assert text.count('class="figure plain"') == 1
+    assert "无数据" in text
     assert "人均学时" in text
     assert "0 学时" in text
     assert 'href="/units/T1?year=2024"' in text
