@@ -1,7 +1,7 @@
 """Each role's main path through the pages in a real Chromium against a real server: sign in through the
 form, do the thing, see the result, sign out (a supervisor drills down to a short teacher, a teacher
-enrols from the catalogue, a school admin enrols a teacher, a provider marks a session, an auditor
-verifies the chain); the refusals a person can meet (a wrong password, a disabled account, a forged
+enrols from the catalogue and evaluates a programme, a school admin enrols a teacher, a provider marks a
+session, an auditor verifies the chain, a supervisor resolves a dispute at the desk); the refusals a person can meet (a wrong password, a disabled account, a forged
 form, another teacher's page); and each role's home page photographed at desktop and phone widths into
 var/screenshots/.
 
@@ -10,11 +10,13 @@ A role's path is one test function over the `page` fixture (harness.sign_in firs
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from domain.vocabulary import AssessmentResult
 from tests.conftest import ADMIN, define
 from tests.service.pages.browser.harness import SCREENSHOTS, path_of, playwright_api, sign_in, sign_out
 from tests.service.pages.conftest import ACCOUNTS
@@ -222,6 +224,60 @@ def test_a_provider_marks_todays_session_and_sees_the_attendance(page: Page, sit
         expect(page.locator("tr", has_text=name).locator('[data-label="出勤"]').first).to_have_text(present)
     marks = site.service.roster(ADMIN, "K1")["enrolled"]
     assert [e["sessions_present"] for e in marks] == [1, 1, 0]
+    sign_out(page)
+    assert path_of(page.url) == "/signin?done=signed_out"
+
+
+def test_a_teacher_evaluates_an_assessed_programme_and_sees_its_hours(page: Page, site: Site) -> None:
+    define(site.service, "K1")  # held in March 2024 (3 days, 24 h): recorded now, with reasons
+    site.service.enrol(ADMIN, "K1", "A001", occurred_on=date(2024, 3, 1), late_reason="纸质报名表补录")
+    site.service.assess(ADMIN, "K1", "A001", 4, 4, AssessmentResult.GOOD, occurred_on=date(2024, 3, 6),
+                        late_reason="考核表补录")
+    site.service.award_credit(ADMIN, "K1", "A001", Decimal(24), occurred_on=date(2024, 3, 7), late_reason="学时补录")
+    sign_in(page, "a001")
+    assert path_of(page.url) == "/me"
+    expect(page.locator("main")).to_contain_text("待评价")  # the gating rule: no hours shown before evaluating
+    with page.expect_navigation():
+        page.get_by_role("link", name="去评价").first.click()
+    assert path_of(page.url) == "/me/evaluations/K1"
+    for legend in ("培训形式", "授课教师", "组织管理"):
+        page.locator("fieldset", has_text=legend).get_by_label("满意", exact=True).check()
+    with page.expect_navigation() as sent:
+        page.get_by_role("button", name="提交评价").click()
+    assert sent.value is not None
+    assert (sent.value.status, path_of(page.url)) == (200, "/me?done=evaluated")
+    expect(page.get_by_role("status")).to_have_text("评价已提交，谢谢。")
+    expect(page.locator("tr", has_text="培训项目K1")).to_contain_text("24")
+    assert site.service.transcript(ADMIN, "A001")["pending_evaluation"] == []
+    sign_out(page)
+    assert path_of(page.url) == "/signin?done=signed_out"
+
+
+def test_a_supervisor_resolves_a_dispute_at_the_desk(page: Page, site: Site) -> None:
+    define(site.service, "K1")  # held in March 2024: recorded now as late entries, with their reasons
+    site.service.enrol(ADMIN, "K1", "A001", occurred_on=date(2024, 3, 1), late_reason="纸质报名表补录")
+    opened = site.service.open_dispute(ADMIN, "A001", "K1", "第二天的签到漏记了", [])
+    dispute_id = opened.body["dispute_id"]
+    sign_in(page, "county")
+    with page.expect_navigation():
+        page.get_by_role("navigation").get_by_role("link", name="申诉处理").click()
+    assert path_of(page.url) == "/disputes"
+    row = page.locator("tr", has_text=dispute_id)
+    expect(row).to_contain_text("张伟")
+    with page.expect_navigation():
+        row.get_by_role("link", name=dispute_id).click()
+    assert path_of(page.url) == f"/disputes/{dispute_id}"
+    expect(page.locator("main")).to_contain_text("第二天的签到漏记了")
+    page.get_by_label("驳回申诉").check()
+    page.get_by_label("理由（必填）").fill("签到表核对无误")
+    with page.expect_navigation() as sent:
+        page.get_by_role("button", name="提交处理结果").click()
+    assert sent.value is not None
+    assert sent.value.status == 200
+    assert path_of(page.url).endswith("done=resolved")
+    expect(page.get_by_role("status")).to_have_text("申诉已处理。")
+    resolved = site.service.list_disputes(ADMIN, status="resolved")["items"]
+    assert [d["dispute_id"] for d in resolved] == [dispute_id]
     sign_out(page)
     assert path_of(page.url) == "/signin?done=signed_out"
 
