@@ -1,9 +1,9 @@
 """Each role's main path through the pages in a real Chromium against a real server: sign in through the
 form, do the thing, see the result, sign out (a supervisor drills down to a short teacher, a teacher
-enrols from the catalogue and evaluates a programme, a school admin enrols a teacher, a provider marks a
-session, an auditor verifies the chain, a supervisor resolves a dispute at the desk); the refusals a person can meet (a wrong password, a disabled account, a forged
-form, another teacher's page); and each role's home page photographed at desktop and phone widths into
-var/screenshots/.
+enrols from the catalogue and evaluates a programme, a school admin enrols a teacher, a provider marks
+a session, an auditor verifies the chain, a supervisor resolves a dispute at the desk); the refusals a
+person can meet (a wrong password, a disabled account, a forged form, another teacher's page); and
+each role's home page photographed at desktop and phone widths into var/screenshots/.
 
 A role's path is one test function over the `page` fixture (harness.sign_in first)."""
 
