@@ -116,7 +116,7 @@ def menu(actor: Actor, path: str) -> list[MenuItem]:
             items.append(("/disputes", "申诉处理"))
         if role is Role.SCHOOL_ADMIN:
             items.append(("/imports", "上传表格"))
-        if role in (Role.AUDITOR, Role.ADMIN):
+        if role in (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN):  # a supervisor reads its subtree's feed
             items.append(("/audit", "审计"))
     within = [href for href, _ in items if path == href or path.startswith(href + "/")]
     here = max(within, key=len) if within else None  # /me/disputes is 我的申诉, not 我的档案 too

@@ -1,17 +1,20 @@
 """Each role's main path through the pages in a real Chromium against a real server: sign in through the
 form, do the thing, see the result, sign out (a supervisor drills down to a short teacher, a teacher
-enrols from the catalogue and evaluates a programme, a school admin enrols a teacher, a provider marks
-a session, an auditor verifies the chain, a supervisor resolves a dispute at the desk); the refusals a
-person can meet (a wrong password, a disabled account, a forged form, another teacher's page); and
-each role's home page photographed at desktop and phone widths into var/screenshots/.
+enrols from the catalogue, evaluates a programme and opens a dispute with a scanned sheet, a school
+admin enrols a teacher, a provider marks a session, an auditor verifies the chain, a supervisor
+resolves a dispute at the desk); the refusals a person can meet (a wrong password, a disabled account,
+a forged form, another teacher's page); and each role's home page photographed at desktop and phone
+widths into var/screenshots/.
 
 A role's path is one test function over the `page` fixture (harness.sign_in first)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -249,6 +252,34 @@ def test_a_teacher_evaluates_an_assessed_programme_and_sees_its_hours(page: Page
     expect(page.get_by_role("status")).to_have_text("评价已提交，谢谢。")
     expect(page.locator("tr", has_text="培训项目K1")).to_contain_text("24")
     assert site.service.transcript(ADMIN, "A001")["pending_evaluation"] == []
+    sign_out(page)
+    assert path_of(page.url) == "/signin?done=signed_out"
+
+
+def test_a_teacher_opens_a_dispute_with_a_scanned_sheet_as_evidence(page: Page, site: Site, tmp_path: Path) -> None:
+    define(site.service, "K1")  # held in March 2024: recorded now, with a reason
+    site.service.enrol(ADMIN, "K1", "A001", occurred_on=date(2024, 3, 1), late_reason="纸质报名表补录")
+    scan = tmp_path / "签到表.pdf"
+    scan.write_bytes(b"%PDF-1.4\n% the sign-in sheet of 2024-03-05\n%%EOF\n")
+    sign_in(page, "a001")
+    with page.expect_navigation():
+        page.get_by_role("navigation").get_by_role("link", name="我的申诉").click()
+    assert path_of(page.url) == "/me/disputes"
+    with page.expect_navigation():
+        page.get_by_role("link", name="提出申诉").click()
+    assert path_of(page.url) == "/disputes/new"
+    page.get_by_label("培训项目").select_option("K1")
+    page.get_by_label("申诉内容").fill("3月5日的签到漏记了，附签到表")
+    page.locator('input[type="file"][name="evidence"]').set_input_files(str(scan))
+    with page.expect_navigation() as sent:
+        page.get_by_role("button", name="提交申诉").click()
+    assert sent.value is not None
+    assert (sent.value.status, path_of(page.url)) == (200, "/me/disputes?done=dispute_opened")
+    expect(page.get_by_role("status")).to_have_text("申诉已提交。")
+    opened = site.service.list_disputes(ADMIN, status="open")["items"]
+    assert [d["teacher_no"] for d in opened] == ["A001"]
+    cited = site.service.teacher_history(ADMIN, "A001")[-1]["data"]["evidence"]
+    assert cited == [{"name": "签到表.pdf", "sha256": hashlib.sha256(scan.read_bytes()).hexdigest()}]
     sign_out(page)
     assert path_of(page.url) == "/signin?done=signed_out"
 
