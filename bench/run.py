@@ -37,7 +37,8 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.region import ADMIN, enrolment_file, load, sample
+from bench.pages import page_figures
+from bench.region import ADMIN, SCHOOLS_PER_TOWN, enrolment_file, load, sample
 from projections.schema import LIVE
 from projections.view import NAME as TRACKED
 from service.app import TrainRec
@@ -410,6 +411,8 @@ def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, sav
         figures.append(Figure(f"{label} p99, ms", p99, "ms", target=f"≤ {target:g} ms", met=p99 <= target))
     figures.append(Figure("county compliance read parsed into Python objects, p99, ms",
                           percentile(county_parsed, 0.99), "ms"))
+    towns = sample([f"BT{t:03d}" for t in range(max(1, n // 50 // SCHOOLS_PER_TOWN))], 15)
+    figures += page_figures(app, "BC", towns, schools, 2025, timed, percentile, Figure)
     figures += as_of_figures(app, schools)
     # The reads above find the county's answer stored in rm_unit_years and every school's row of
     # rm_school_years fresh (the rebuild computed them, as a follower keeps them). Without the

@@ -55,6 +55,16 @@ def answer_json(answer: dict[str, Any]) -> str:
     return orjson.dumps(answer).decode()
 
 
+def summary_of(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer as a page shows it: each shortfall with its count and first named teachers, without
+    the whole list of `teacher_nos` (unit_answers.py)."""
+    if not answer.get("shortfalls"):
+        return answer
+    shortfalls = [{key: value for key, value in item.items() if key != "teacher_nos"}
+                  for item in answer["shortfalls"]]
+    return {**answer, "shortfalls": shortfalls}
+
+
 def ratio(numerator: Decimal, denominator: Decimal) -> float | None:
     if denominator == 0:
         return None
@@ -241,6 +251,15 @@ class Reports:
         text, result = self._compliance(org_id, year, today, children)
         return orjson.loads(text) if result is None and text is not None else result
 
+    def compliance_summary(self, org_id: str, year: int, today: date) -> dict[str, Any] | None:
+        """`compliance` with its children, each shortfall counted and its first teachers named but
+        without every teacher's number (`summary_of`): a unit above the schools reads the summary
+        stored beside its answer, some kB where the answer is megabytes."""
+        text, result = self._compliance(org_id, year, today, True, summary=True)
+        if result is not None:
+            return summary_of(result)
+        return None if text is None else orjson.loads(text)
+
     def add_grandchildren(self, result: dict[str, Any], year: int, today: date, at: datetime | None = None) -> None:
         """`?depth=2`: each child of the answer `result` with its own children's figures, from the
         child's own answer (stored, for a unit above the schools); a school's children are none."""
@@ -253,7 +272,7 @@ class Reports:
         text, result = self._compliance(org_id, year, today, True)
         return text if text is not None or result is None else answer_json(result)
 
-    def _compliance(self, org_id: str, year: int, today: date, children: bool
+    def _compliance(self, org_id: str, year: int, today: date, children: bool, summary: bool = False
                     ) -> tuple[str | None, dict[str, Any] | None]:
         """(stored or kept JSON text, computed answer): a unit above the schools answers from its
         stored answer while that is still what the roll-up would give (projections/unit_answers.py),
@@ -268,7 +287,7 @@ class Reports:
             kept = children and kind in KEPT_KINDS
             if kept:
                 answer = stored_answer(tx, self.p, state, org_id, path, year, today,
-                                       answer_version(self.policy.version))
+                                       answer_version(self.policy.version), summary)
                 if answer is not None:
                     return answer, None
             kids = tx.query(
@@ -282,7 +301,7 @@ class Reports:
         if kept:
             text = answer_json(result)
             store_answer(self.db, self.p, state, org_id, year, today, answer_version(self.policy.version),
-                         text)
+                         text, answer_json(summary_of(result)))
         return text, result
 
     def _compliance_at(self, org_id: str, year: int, today: date, children: bool, at: str) -> dict[str, Any] | None:
@@ -544,7 +563,7 @@ class Tally:
         return items, encode_cursor([shown[-1]]) if more and shown else None
 
     def _shortfall(self, rule: str, nos: list[str]) -> dict[str, Any]:
-        item: dict[str, Any] = {"rule": rule, "teacher_nos": nos}
+        item: dict[str, Any] = {"rule": rule, "count": len(nos), "teacher_nos": nos}
         if self.names is not None:
             item["teachers"], item["teachers_next"] = self.page(rule, None, SHORTFALL_PAGE, self.names)
         return item

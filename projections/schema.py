@@ -106,7 +106,7 @@ TABLES: dict[str, str] = {
     # A cache of the compliance answers of units above the schools (projections/unit_answers.py).
     "unit_years": (
         "year INTEGER NOT NULL, org_id TEXT NOT NULL, today TEXT NOT NULL, policy_version TEXT NOT NULL, "
-        "position BIGINT NOT NULL, answer TEXT NOT NULL, PRIMARY KEY (year, org_id)"
+        "position BIGINT NOT NULL, answer TEXT NOT NULL, summary TEXT NOT NULL, PRIMARY KEY (year, org_id)"
     ),
     # The audit feed's index of the log: an event's id and data are read from the log itself.
     "audit": (

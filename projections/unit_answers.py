@@ -14,6 +14,10 @@ what that roll-up would give:
   are part of the answer.
 It is written back only if the tables are still the same generation, and never over an answer
 computed at a later position. A school's own answer is not kept: its read is one row already.
+
+Beside each answer its summary is kept (`summary`): the same answer without each shortfall's
+`teacher_nos`, which in a county's answer are 400k numbers, nearly all of its 4.8 MB. A page shows a
+shortfall's count and its first teachers, never every number: it reads the summary (some kB).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ KEPT_KINDS = ("province", "city", "county", "town")  # units whose answers roll 
 # The shape of a stored answer: part of the version it is stored under, so that answers an older
 # trainrec stored (shortfalls without the teachers' names, or with every one named) are stale to
 # this one, and recomputed.
-ANSWER_FORMAT = 3
+ANSWER_FORMAT = 4
 
 
 def answer_version(policy_version: str) -> str:
@@ -37,12 +41,13 @@ def answer_version(policy_version: str) -> str:
 
 
 def stored_answer(tx: Tx, prefix: str, state: State, org_id: str, path: str, year: int, today: date,
-                  policy_version: str) -> str | None:
-    """The stored answer of the unit at `path` for `year` as of `today`, if it may still be used,
-    read in the snapshot `tx` that `state` describes."""
+                  policy_version: str, summary: bool = False) -> str | None:
+    """The stored answer (or with `summary` its summary) of the unit at `path` for `year` as of
+    `today`, if it may still be used, read in the snapshot `tx` that `state` describes."""
     p = prefix
+    column = "summary" if summary else "answer"
     rows = tx.query(
-        f"SELECT u.answer FROM {p}unit_years u WHERE u.year = ? AND u.org_id = ? AND u.today = ? "
+        f"SELECT u.{column} FROM {p}unit_years u WHERE u.year = ? AND u.org_id = ? AND u.today = ? "
         "AND u.policy_version = ? AND u.position >= ? AND u.position <= ? "
         f"AND NOT EXISTS (SELECT 1 FROM {p}school_changes c WHERE c.school_id = ? AND c.position > u.position) "
         f"AND NOT EXISTS (SELECT 1 FROM {p}orgs o JOIN {p}school_changes c ON c.school_id = o.org_id "
@@ -54,7 +59,7 @@ def stored_answer(tx: Tx, prefix: str, state: State, org_id: str, path: str, yea
 
 
 def store_answer(db: ReadModelDB, prefix: str, state: State, org_id: str, year: int, today: date,
-                 policy_version: str, answer: str) -> bool:
+                 policy_version: str, answer: str, summary: str) -> bool:
     """Keep the answer computed in the snapshot `state` describes, unless a rebuild has swapped in
     other tables since or an answer of a later position is stored already."""
     if not state.trusted:
@@ -65,11 +70,11 @@ def store_answer(db: ReadModelDB, prefix: str, state: State, org_id: str, year: 
         if (int(generation[0][0]) if generation else 0) != state.generation:
             return False
         tx.execute(
-            f"INSERT INTO {prefix}unit_years (year, org_id, today, policy_version, position, answer) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (year, org_id) DO UPDATE SET today = excluded.today, "
-            "policy_version = excluded.policy_version, position = excluded.position, answer = excluded.answer "
-            f"WHERE {prefix}unit_years.position <= excluded.position",
-            (year, org_id, today.isoformat(), policy_version, state.position, answer),
+            f"INSERT INTO {prefix}unit_years (year, org_id, today, policy_version, position, answer, summary) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (year, org_id) DO UPDATE SET today = excluded.today, "
+            "policy_version = excluded.policy_version, position = excluded.position, answer = excluded.answer, "
+            f"summary = excluded.summary WHERE {prefix}unit_years.position <= excluded.position",
+            (year, org_id, today.isoformat(), policy_version, state.position, answer, summary),
         )
     return True
 

@@ -48,13 +48,13 @@ def _value(child: dict[str, Any], rule: str) -> float | None:
 async def unit_page(request: Request, org_id: str, caller: PageCaller, service: Service,
                     year: int | None = None) -> HTMLResponse:
     asked = year or service.policy.year_of(service.policy.local_date(service.clock()))
-    report = await run_in_threadpool(service.compliance, caller.actor, org_id, asked)
+    report = await run_in_threadpool(service.compliance_summary, caller.actor, org_id, asked)
     children = report.get("children", [])
     threshold_of = {f["rule"]: float(f["threshold"]) for f in report["figures"]}
     charts = [{"rule": rule, "label": RULES[rule], "threshold": threshold_of[rule],
                "mark": _mark(rule, threshold_of[rule], children),
                "bars": bars(rule, threshold_of[rule], children)} for rule in RULES] if children else []
-    shortfalls = [{"rule": s["rule"], "label": RULES.get(s["rule"], s["rule"]), "count": len(s["teacher_nos"]),
+    shortfalls = [{"rule": s["rule"], "label": RULES.get(s["rule"], s["rule"]), "count": s["count"],
                    "teachers": s.get("teachers", []), "more": s.get("teachers_next") is not None}
                   for s in report.get("shortfalls", [])]
     return page(request, "unit.html", caller, f"{report.get('name') or org_id} {asked} 年度达标情况",

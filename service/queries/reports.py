@@ -14,7 +14,7 @@ from domain.org import OrgUnit
 from domain.programme import Programme
 from projections.db import open_read_model_db
 from projections.records import instant
-from projections.reports import Reports, answer_json
+from projections.reports import Reports, answer_json, summary_of
 from projections.view import ReadModel
 from service.application.base import TrainRecBase
 from service.application.values import ensure_instant
@@ -212,6 +212,19 @@ class ReportQueries(TrainRecBase):
         """The events at these log positions."""
         stored = notifications(self.recorder, positions)
         return {position: self.mapper.to_domain_event(stored[position]) for position in positions}
+
+    def compliance_summary(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None
+                           ) -> dict[str, Any]:
+        """`compliance` as a page shows it: each shortfall with its `count` and first named teachers,
+        without every teacher's number (projections/unit_answers.py: a county's summary is kB, its
+        answer megabytes)."""
+        if as_of is not None:
+            return summary_of(self.compliance(actor, org_id, year, as_of))
+        reports, freshness = self._compliance_reports(actor, org_id, year)
+        result = reports.compliance_summary(org_id, year, self.policy.local_date(self.clock()))
+        if result is None:
+            raise Unavailable("projection_behind", f"org {org_id} is recorded but not yet in the read model")
+        return {**result, **freshness}
 
     def compliance_json(self, actor: Actor, org_id: str, year: int, as_of: datetime | None = None, depth: int = 1
                         ) -> str:

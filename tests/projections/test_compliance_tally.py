@@ -125,10 +125,10 @@ def test_shortfalls_list_each_rules_teachers_in_order_and_leave_out_empty_rules(
     tally.overdue_evaluation_teachers = ["C001", "A002"]
     tally.order()  # as Reports._tallies does before naming and summing up
     assert tally.summary(DEFAULT_POLICY)["shortfalls"] == [
-        {"rule": "share_concentrated_90h", "teacher_nos": ["A001", "A003"]},
-        {"rule": "participation_rate", "teacher_nos": ["B001"]},
-        {"rule": "overdue_assessments", "teacher_nos": ["B001"]},
-        {"rule": "overdue_evaluations", "teacher_nos": ["A002", "C001"]},
+        {"rule": "share_concentrated_90h", "count": 2, "teacher_nos": ["A001", "A003"]},
+        {"rule": "participation_rate", "count": 1, "teacher_nos": ["B001"]},
+        {"rule": "overdue_assessments", "count": 1, "teacher_nos": ["B001"]},
+        {"rule": "overdue_evaluations", "count": 2, "teacher_nos": ["A002", "C001"]},
     ]
     assert tally.summary(DEFAULT_POLICY, lists=False)["shortfalls"] == []
 

@@ -35,7 +35,7 @@ def test_the_http_answer_is_the_services(client: TestClient, county: TrainRec) -
     expected = county.compliance(COUNTY_SUP, "C1", 2024)
     assert computed.json() == stored.json() == expected
     assert stored.json()["name"] == "示范县"
-    assert {"rule": "overdue_assessments", "teacher_nos": ["A001"],
+    assert {"rule": "overdue_assessments", "count": 1, "teacher_nos": ["A001"],
             "teachers": [{"teacher_no": "A001", "name": "张伟", "school_id": "S1"}], "teachers_next": None,
             } in stored.json()["shortfalls"]
     assert "示范县" in stored.text  # UTF-8 as it is, not \\u escapes

@@ -34,7 +34,7 @@ def test_each_shortfall_names_its_teachers_and_their_schools(overdue: TrainRec) 
     for _ in range(2):  # computed, then from the stored answer
         answer = overdue.compliance(COUNTY_SUP, "C1", 2024)
         assert shortfall(answer, "overdue_assessments") == {
-            "rule": "overdue_assessments", "teacher_nos": ["A001", "C001"],
+            "rule": "overdue_assessments", "count": 2, "teacher_nos": ["A001", "C001"],
             "teachers": [{"teacher_no": "A001", "name": "张伟", "school_id": "S1"},
                          {"teacher_no": "C001", "name": "陈静", "school_id": "S3"}], "teachers_next": None}
         hours = shortfall(answer, "avg_hours_per_teacher")
@@ -126,3 +126,29 @@ def test_a_shortfall_page_refuses_an_unknown_rule_a_foreign_cursor_and_a_unit_ou
         overdue.compliance_shortfall(COUNTY_SUP, "C1", 2024, "avg_hours_per_teacher", limit=501)
     with refused(overdue, "forbidden_scope"):
         overdue.compliance_shortfall(SCHOOL_ADMIN, "S3", 2024, "avg_hours_per_teacher")
+
+
+def test_the_summary_is_the_answer_without_every_teachers_number_computed_or_stored(overdue: TrainRec) -> None:
+    """What the unit page reads: each shortfall counted and its first teachers named, no `teacher_nos`;
+    the same whether computed (nothing stored) or read from the summary stored beside the answer."""
+    with overdue.read_model.db.transaction() as tx:
+        tx.execute("DELETE FROM rm_unit_years")
+    computed = overdue.compliance_summary(COUNTY_SUP, "C1", 2024)
+    stored = overdue.compliance_summary(COUNTY_SUP, "C1", 2024)
+    rows = overdue.read_model.db.query("SELECT summary FROM rm_unit_years WHERE org_id = 'C1'")
+    assert len(rows) == 1
+    assert "teacher_nos" not in str(rows[0][0])
+    answer = overdue.compliance(COUNTY_SUP, "C1", 2024)
+    assert computed == stored == {**answer, "shortfalls": [
+        {k: v for k, v in s.items() if k != "teacher_nos"} for s in answer["shortfalls"]]}
+    assert shortfall(stored, "overdue_assessments") == {
+        "rule": "overdue_assessments", "count": 2,
+        "teachers": [{"teacher_no": "A001", "name": "张伟", "school_id": "S1"},
+                     {"teacher_no": "C001", "name": "陈静", "school_id": "S3"}], "teachers_next": None}
+    assert shortfall(stored, "avg_hours_per_teacher")["count"] == 6
+    school = overdue.compliance_summary(ADMIN, "S3", 2024)  # a school's: computed each time, the same shape
+    assert shortfall(school, "overdue_assessments")["count"] == 1
+    assert "teacher_nos" not in shortfall(
+        school, "overdue_assessments")
+    with refused(overdue, "forbidden_scope"):
+        overdue.compliance_summary(SCHOOL_ADMIN, "C1", 2024)
