@@ -5,6 +5,7 @@ methods with the signed-in account's actor, so the scopes are the API's."""
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -18,8 +19,9 @@ from service.api.deps import Caller, Service, write
 from service.api.problems import STATUS_OF_KIND
 from service.commands.evidence import TooLarge
 from service.importing.importer import KINDS, ImportReport
+from service.importing.report_sheet import XLSX_MEDIA_TYPE, report_workbook
 from service.importing.report_sheet import label as row_reason
-from service.importing.upload import KIND_NAMES, ensure_import_allowed, import_upload
+from service.importing.upload import KIND_NAMES, ensure_import_allowed, import_upload, report_file_name
 from service.labels import CODES
 from service.pages.auth import PageCaller
 from service.pages.render import page
@@ -267,8 +269,13 @@ def import_form(request: Request, caller: PageCaller, service: Service, kind: An
                     kinds=kinds, chosen=kind, report=None, rows=[], file_name="", error=_refusal(refused))
     if answer_format == "xlsx":
         return routes_uploads.xlsx_report(report, name)
+    # The report's workbook goes with the page (a link that saves it: no second upload, nothing kept on
+    # the server); it is small beside the sheet it reports on.
+    workbook = base64.b64encode(report_workbook(report)).decode()
     return page(request, "imports.html", caller, "上传表格", kinds=kinds, chosen=kind, report=report.as_json(),
-                rows=_rows(report), file_name=name, kind_name=KIND_NAMES.get(kind, kind))
+                rows=_rows(report), file_name=name, kind_name=KIND_NAMES.get(kind, kind),
+                report_href=f"data:{XLSX_MEDIA_TYPE};base64,{workbook}",
+                report_name=report_file_name(name))
 
 
 def _refusal(error: DomainError) -> str:

@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from service.api.deps import Service
 from service.labels import RULES
 from service.pages.auth import PageCaller
-from service.pages.render import AVERAGES, page
+from service.pages.render import AVERAGES, figure_value, page
+from service.pages.unit_rows import chart_bars, children_rows, teacher_rows
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,6 +34,7 @@ def bars(rule: str, threshold: float, children: list[dict[str, Any]]) -> list[di
             "org_id": child["org_id"], "name": child.get("name") or child["org_id"], "value": value,
             "met": bool(figure and figure["met"]),
             "width": 0 if value is None else round(min(1.0, value / scale) * 100, 1),
+            "shown": figure_value(rule, value),
         })
     return out
 
@@ -57,9 +59,13 @@ async def unit_page(request: Request, org_id: str, caller: PageCaller, service: 
     shortfalls = [{"rule": s["rule"], "label": RULES.get(s["rule"], s["rule"]), "count": s["count"],
                    "teachers": s.get("teachers", []), "more": s.get("teachers_next") is not None}
                   for s in report.get("shortfalls", [])]
+    schools = [t["school_id"] for s in shortfalls for t in s["teachers"]]
+    school_names = await run_in_threadpool(service.org_names, schools)
     return page(request, "unit.html", caller, f"{report.get('name') or org_id} {asked} 年度达标情况",
                 report=report, year=asked, years=list(range(asked - 4, asked + 2)), charts=charts,
-                shortfalls=shortfalls, children=children, is_school=report.get("kind") == "school")
+                shortfalls=shortfalls, children=children, is_school=report.get("kind") == "school",
+                school_names=school_names, children_rows=children_rows, chart_bars=chart_bars,
+                teacher_rows=teacher_rows)
 
 
 def _mark(rule: str, threshold: float, children: list[dict[str, Any]]) -> float:
@@ -80,8 +86,10 @@ async def shortfall_page(request: Request, org_id: str, caller: PageCaller, serv
     asked = year or service.policy.year_of(service.policy.local_date(service.clock()))
     found = await run_in_threadpool(lambda: service.compliance_shortfall(caller.actor, org_id, asked, rule,
                                                                          after=after, limit=PAGE))
+    school_names = await run_in_threadpool(service.org_names, [t["school_id"] for t in found["items"]])
     return page(request, "shortfall.html", caller, f"{RULES.get(rule, rule)} 未达标教师", org_id=org_id,
-                year=asked, rule=rule, items=found["items"], next=found["next"])
+                year=asked, rule=rule, items=found["items"], next=found["next"], school_names=school_names,
+                teacher_rows=teacher_rows)
 
 
 PAGE = 100

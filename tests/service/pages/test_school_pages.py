@@ -3,6 +3,7 @@ forms, the approvals, and the sheet upload with its row report, on every backend
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from collections.abc import Iterator
@@ -252,6 +253,15 @@ def test_a_school_admin_uploads_an_enrolment_sheet_and_reads_the_row_report(brow
     assert re.search(r'<div class="name">已导入</div><div class="value">1</div>', text)
     assert re.search(r'<div class="name">拒绝</div><div class="value">1</div>', text)
     assert "A003" in str(county.roster(ADMIN, "K2"))
+    # the same report as a workbook, saved from the page's link without a second upload
+    link = re.search(r'<a class="button" href="data:application/vnd\.openxmlformats-officedocument\.spreadsheetml'
+                     r'\.sheet;base64,([A-Za-z0-9+/=]+)" download="([^"]+)">下载 Excel 结果表</a>', text)
+    assert link is not None
+    assert link[2].endswith(".xlsx")
+    assert "报名" in link[2]
+    saved = openpyxl.load_workbook(io.BytesIO(base64.b64decode(link[1])))
+    saved_lines = [[cell.value for cell in row] for row in saved["导入结果"].iter_rows(min_row=2, max_row=3)]
+    assert [line[:4] for line in saved_lines] == [[2, "已导入", None, None], [3, "拒绝", "B001", "刘洋"]]
 
     sheet = browser.post("/imports", data={"kind": "enrolments", "format": "xlsx", "csrf_token": token},
                          files={"file": ("报名.csv", SHEET, "text/csv")})

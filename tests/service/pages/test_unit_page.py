@@ -43,6 +43,7 @@ def test_a_school_page_names_the_teachers_behind_each_shortfall(browser: TestCli
         assert f'href="/teachers/{no}"' in page.text
         assert name in page.text
     assert "刘洋" not in page.text  # S2's
+    assert page.text.count('<td data-label="学校">城关第一小学</td>') >= 3  # the school by name, not S1
     assert 'class="bars"' not in page.text  # a school has no children to chart
 
 
@@ -81,3 +82,35 @@ def test_a_long_shortfall_links_to_every_teacher_behind_it(browser: TestClient, 
     assert "陈静" in second.text
     assert "欧阳娜娜" in second.text
     assert "下一页" not in second.text
+    assert '<td data-label="学校">河西小学</td>' in second.text  # C001's school (S3) by name
+
+
+def test_the_charts_and_the_childrens_table_show_each_towns_figures_escaped(browser: TestClient) -> None:
+    sign_in(browser, "county")
+    text = browser.get("/units/C1", params={"year": 2024}).text
+    # T1 (3 + 1 teachers, nothing recorded): an average of 0 h, short of 80, in the table and the chart
+    assert re.search(r'<tr><td data-label="单位"><a href="/units/T1\?year=2024">城关镇</a></td><td class="num" '
+                     r'data-label="人均学时"><span class="badge short">0 学时</span></td>', text)
+    assert re.search(r'<a href="/units/T1\?year=2024">城关镇</a><div class="bar"><span class="short" '
+                     r'style="width: 0.0%"></span><i style="left: 100.0%"></i></div><span class="num">0 学时</span>',
+                     text)
+
+
+def test_the_long_rows_are_escaped_as_the_template_would() -> None:
+    from service.pages.unit_rows import chart_bars, children_rows, teacher_rows
+
+    child = {"org_id": "T<1>", "name": "<b>镇</b>", "figures": [
+        {"rule": "avg_hours_per_teacher", "value": 12.5, "met": True}]}
+    row = str(children_rows([child], 2024))
+    assert "&lt;b&gt;镇&lt;/b&gt;" in row
+    assert 'href="/units/T&lt;1&gt;?year=2024"' in row
+    assert '<span class="badge met">12.5 学时</span>' in row
+    bar = {"org_id": "T<1>", "name": "<i>x</i>", "met": False, "width": 40.0, "shown": "<5>"}
+    drawn = str(chart_bars([bar], 0.0, 2024))
+    assert "&lt;i&gt;x&lt;/i&gt;" in drawn
+    assert "&lt;5&gt;" in drawn
+    assert "<i style" not in drawn  # no threshold mark on a chart of counts
+    listed = str(teacher_rows([{"teacher_no": "A<1", "name": "<王>", "school_id": "S&1"}], {}))
+    assert 'href="/teachers/A&lt;1"' in listed
+    assert "&lt;王&gt;" in listed
+    assert '<td data-label="学校">S&amp;1</td>' in listed  # a school without a name: its id
