@@ -85,9 +85,10 @@ def test_the_compliance_workbook_holds_the_figures_and_every_shortfall(client: T
     assert (county_row["人均学时"], county_row["人均学时·标准"], county_row["人均学时·达标情况"]) == (4, 76, "未达标")
     assert (t1["人均学时"], t2["人均学时"]) == (6, 0)  # 24 h over 4 teachers, none over 2
     assert (county_row["参训率"], t1["参训率"], t2["参训率"], t2["参训率·达标情况"]) == (0.5, 0.5, None, "无数据")
-    assert (county_row["逾期未考核"], county_row["逾期未考核·标准"], county_row["逾期未考核·达标情况"]) == (1, 0, "未达标")
+    overdue = ("逾期未考核", "逾期未考核·标准", "逾期未考核·达标情况")
+    assert [county_row[header] for header in overdue] == [1, 0, "未达标"]
     assert workbook["汇总"]["F2"].number_format == "0.0"  # 人均学时, a number shown with one decimal
-    share = [cell for cell in workbook["汇总"][1] if cell.value == "集中培训达90学时的教师占比"][0]
+    share = next(cell for cell in workbook["汇总"][1] if cell.value == "集中培训达90学时的教师占比")
     assert workbook["汇总"].cell(2, share.column).value == 0  # a number, shown as a percentage
     assert workbook["汇总"].cell(2, share.column).number_format == "0.00%"
     assert workbook["汇总"].cell(2, share.column + 1).value == 0.22
@@ -157,16 +158,19 @@ def test_a_shortfall_sheet_lists_every_teacher_not_the_first_fifty(
     assert len(listed) == 61  # the six of the county and 55 more, where the JSON names 50
     assert [r["工号"] for r in listed] == sorted(["A001", "A002", "A003", "B001", "C001", "C002",
                                                 *(f"D{n:03d}" for n in range(1, 56))])
-    assert listed[-1]["姓名"] == "教师55" and listed[-1]["学校"] == "城关中学"
+    assert listed[-1]["姓名"] == "教师55"
+    assert listed[-1]["学校"] == "城关中学"
     answer = client.get("/api/v1/orgs/C1/compliance?year=2024", headers=A).json()
     named = {s["rule"]: s for s in answer["shortfalls"]}["avg_hours_per_teacher"]
-    assert len(named["teachers"]) == 50 and named["teachers_next"] is not None
+    assert len(named["teachers"]) == 50
+    assert named["teachers_next"] is not None
 
 
 def test_the_workbook_as_of_an_earlier_day(client: TestClient, county: TrainRec) -> None:
     """As of 5 March, before the credit and any deadline: A001 lacks all 76 h, nothing is overdue."""
     workbook = book(client.get("/api/v1/orgs/C1/compliance.xlsx?year=2024&as_of=2024-03-05", headers=A))
-    assert "逾期未考核" not in workbook.sheetnames and "逾期未评价" not in workbook.sheetnames
+    assert "逾期未考核" not in workbook.sheetnames
+    assert "逾期未评价" not in workbook.sheetnames
     assert by_header(workbook["人均学时"])[0]["缺少学时"] == 76
     assert dict(rows(workbook["说明"])[1:])["统计时点（北京时间）"] == datetime(2024, 3, 5, 23, 59, 59)
 

@@ -81,3 +81,23 @@ def test_a_long_shortfall_links_to_every_teacher_behind_it(browser: TestClient, 
     assert "陈静" in second.text
     assert "欧阳娜娜" in second.text
     assert "下一页" not in second.text
+
+
+def test_the_export_link_of_a_unit_page_downloads_the_workbook_with_the_session_cookie(browser: TestClient) -> None:
+    """The page links straight to the API's workbook: a GET with the page's session cookie (no CSRF
+    token: a safe method) is answered, within the same scope as the page."""
+    import io
+
+    from openpyxl import load_workbook
+
+    sign_in(browser, "town1")
+    page = browser.get("/units/T1", params={"year": 2024})
+    link = re.search(r'href="([^"]+compliance\.xlsx[^"]*)"[^>]*>导出 Excel<', page.text)
+    assert link is not None
+    assert link[1] == "/api/v1/orgs/T1/compliance.xlsx?year=2024"
+    answer = browser.get(link[1].replace("&amp;", "&"))
+    assert answer.status_code == 200, answer.text
+    workbook = load_workbook(io.BytesIO(answer.content))
+    assert [row[1] for row in workbook["汇总"].iter_rows(min_row=2, values_only=True)] == ["城关镇", "城关第一小学",
+                                                                                        "城关中学"]
+    assert browser.get("/api/v1/orgs/C1/compliance.xlsx?year=2024").status_code == 403  # above the town
