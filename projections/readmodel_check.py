@@ -5,7 +5,8 @@ position and each table apart: a follower writing meanwhile makes tables of diff
 look wrong. Here every checked table and the tracked position are read in ONE snapshot of the
 tables (`ReadModelDB.snapshot`: a REPEATABLE READ transaction on PostgreSQL, one WAL read
 transaction on SQLite), then the log is replayed up to exactly that position, so the comparison
-is of one state with the log's state at the same point, whatever the follower does meanwhile.
+is of one state with the log's state at the same point, whatever the follower does meanwhile (the
+snapshot is held while the log is replayed, then each table is read in it and compared in turn).
 
 Rows are matched by each table's primary key (`schema.KEYS`): a row whose key both sides hold but
 whose values differ is `changed` (the first differing column is named), a key only the replay
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from projections.check import CHECKED, Row, expected_rows
+from projections.db import Tx
 from projections.schema import KEYS, columns
 from projections.view import NAME, ReadModel
 
@@ -62,13 +64,18 @@ class ReadModelCheck:
 
 def stored_rows(model: ReadModel) -> tuple[int, dict[str, set[Row]]]:
     """The tracked position and every checked table's rows, read in one snapshot of the tables."""
-    p = model.prefix
     with model.db.snapshot() as tx:
-        tracked = tx.query(f"SELECT position FROM {p}tracking WHERE name = ?", (NAME,))
-        position = int(tracked[0][0]) if tracked else 0
-        rows = {name: {tuple(r) for r in tx.query(f"SELECT {', '.join(columns(name))} FROM {p}{name}")}
-                for name in CHECKED}
-    return position, rows
+        position = _position(model, tx)
+        return position, {name: _rows(model, tx, name) for name in CHECKED}
+
+
+def _position(model: ReadModel, tx: Tx) -> int:
+    tracked = tx.query(f"SELECT position FROM {model.prefix}tracking WHERE name = ?", (NAME,))
+    return int(tracked[0][0]) if tracked else 0
+
+
+def _rows(model: ReadModel, tx: Tx, name: str) -> set[Row]:
+    return {tuple(r) for r in tx.query(f"SELECT {', '.join(columns(name))} FROM {model.prefix}{name}")}
 
 
 def _order(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -97,14 +104,19 @@ def differences(table: str, stored: set[Row], replayed: set[Row]) -> Iterable[Ro
 
 
 def check_read_model(model: ReadModel) -> ReadModelCheck:
-    """Compare every table (but the caches) at its tracked position with a replay of the log up to it."""
+    """Compare every table (but the caches) at its tracked position with a replay of the log up to it.
+    The snapshot stays open during the replay and each table is read and compared in turn, so only
+    one table's stored rows are held beside the replay's (a county's tables are gigabytes)."""
     started = time.perf_counter()
-    position, stored = stored_rows(model)
-    replayed = expected_rows(model, position)
-    count, first = 0, None
-    for table in CHECKED:
-        for difference in differences(table, stored[table], replayed[table]):
-            count += 1
-            first = first or difference
-    return ReadModelCheck(position, len(CHECKED), sum(len(rows) for rows in stored.values()), count, first,
-                          time.perf_counter() - started)
+    count, rows, first = 0, 0, None
+    with model.db.snapshot() as tx:
+        position = _position(model, tx)
+        replayed = expected_rows(model, position)
+        for table in CHECKED:
+            stored = _rows(model, tx, table)
+            rows += len(stored)
+            for difference in differences(table, stored, replayed.pop(table)):
+                count += 1
+                first = first or difference
+            del stored
+    return ReadModelCheck(position, len(CHECKED), rows, count, first, time.perf_counter() - started)
