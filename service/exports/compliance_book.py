@@ -109,10 +109,7 @@ def compliance_workbook(answer: dict[str, Any], sheets: dict[str, list[dict[str,
     """The workbook of `answer` (a compliance answer) with `sheets` (`Reports.shortfall_sheets`:
     every teacher behind each shortfall) and the names of their `schools`."""
     book = new_workbook()
-    first = book.active
-    assert first is not None
-    first.title = "汇总"
-    table(first, *summary_rows(answer))
+    table(book.create_sheet("汇总"), *summary_rows(answer))
     for rule in [figure["rule"] for figure in answer["figures"]]:
         teachers = sheets.get(rule, [])
         if not teachers:

@@ -39,9 +39,7 @@ def roster_workbook(roster: dict[str, Any], sessions: list[dict[str, Any]], atte
     "hours"}), each session's marks (`attendance`: no → teacher → present), the hours `credited`
     to each trainee and the names of their `schools`."""
     book = new_workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "花名册"
+    sheet = book.create_sheet("花名册")
     ordered = sorted(sessions, key=lambda s: int(s["no"]))
     columns = [Column("工号"), Column("姓名"), Column("学校"), Column("替换对象"), Column("请假/替换")]
     columns += [Column(f"第{s['no']}次 {_day(s['on'])}") for s in ordered]

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
@@ -27,6 +28,7 @@ HOURS = "0.0"
 DATE = "yyyy-mm-dd"
 INSTANT = "yyyy-mm-dd hh:mm:ss"
 MAX_WIDTH = 60
+BOLD = Font(bold=True)
 SHEET_NAME_MAX = 31
 _NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 
@@ -80,40 +82,50 @@ def sheet_name(label: str, used: Iterable[str]) -> str:
     return name
 
 
+def _cell(sheet: Worksheet, value: Any, number_format: str | None) -> Any:
+    """A value as written: a cell with its number format for numbers, dates and instants."""
+    if isinstance(value, datetime):
+        number_format = number_format or INSTANT
+    elif isinstance(value, date):
+        number_format = number_format or DATE
+    elif not isinstance(value, (int, float)) or isinstance(value, bool):
+        return value
+    if number_format is None:
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
+
+
 def table(sheet: Worksheet, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> None:
-    """Write a table from the sheet's first row: the header bold and frozen, every column as wide as
-    its widest cell."""
+    """Write a table on an empty sheet of a write-only workbook (a county's sheets are hundreds of
+    thousands of rows: streamed, not held as cells): the header bold and frozen, every column as
+    wide as its widest cell (a write-only sheet takes widths and panes before its rows)."""
+    body = [list(row) for row in rows]
     widths = [display_width(column.header) for column in columns]
-    sheet.append([column.header for column in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(list(row))
+    for row in body:
         for i, (value, column) in enumerate(zip(row, columns, strict=True)):
             widths[i] = max(widths[i], display_width(_shown(value, column.number_format)))
-    for i, column in enumerate(columns, start=1):
-        letter = get_column_letter(i)
-        if column.number_format is not None:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
-                if isinstance(cell.value, (int, float, date, datetime)):
-                    cell.number_format = column.number_format
-        sheet.column_dimensions[letter].width = min(widths[i - 1] + 2, MAX_WIDTH)
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = min(width + 2, MAX_WIDTH)
     sheet.freeze_panes = "A2"
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.header)
+        cell.font = BOLD
+        header.append(cell)
+    sheet.append(header)
+    for row in body:
+        sheet.append([_cell(sheet, value, column.number_format) for value, column in zip(row, columns, strict=True)])
 
 
 def notes(sheet: Worksheet, lines: Sequence[tuple[str, Any]]) -> None:
     """A sheet of (item, value) lines: what the workbook is, as of when, how to read its columns."""
-    formats = {datetime: INSTANT, date: DATE}
     table(sheet, [Column("项目"), Column("内容")], [(item, value) for item, value in lines])
-    for (cell,) in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
-        for kind, number_format in formats.items():
-            if isinstance(cell.value, kind):
-                cell.number_format = number_format
-                break
 
 
 def new_workbook() -> Workbook:
-    return Workbook()
+    return Workbook(write_only=True)
 
 
 def workbook_bytes(book: Workbook) -> bytes:
