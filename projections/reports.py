@@ -35,6 +35,7 @@ from projections.school_years import (
     State,
     Values,
 )
+from projections.shortfall_members import member_figures
 from projections.unit_answers import KEPT_KINDS, answer_version, stale_answers, store_answer, stored_answer
 
 # The teachers each shortfall of an answer names (number, name, school): the first page of the list,
@@ -376,6 +377,37 @@ class Reports:
         names = self._teacher_names({no for no, _ in shown})
         items = [{"teacher_no": no, "name": names.get(no), "school_id": school} for no, school in shown]
         return items, encode_cursor([shown[-1][0]]) if more and shown else None
+
+    def shortfall_sheets(self, org_id: str, year: int, today: date, at: datetime | None = None
+                         ) -> dict[str, list[dict[str, Any]]] | None:
+        """Every teacher behind each of the unit's shortfalls (all of them, not a page), in teacher-number
+        order, each with name, school and what the rule found them lacking (`shortfall_members.Gap`),
+        read in one snapshot with the lists; None for an org not in the tables. `at` as in
+        `shortfall_page` (names as they are now)."""
+        school_years = SchoolYears(self.db, self.p, self.policy)
+        when = None if at is None else instant(at)
+        with self.db.snapshot() as tx:
+            orgs = tx.query(f"SELECT path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
+            if not orgs:
+                return None
+            path = str(orgs[0][0])
+            if when is None:
+                state = State.read(tx, self.p)
+                found, computed = school_years.read_in(tx, state, path, year, today)
+            else:
+                computed = school_years.compute(tx, year, today, None, path, when)
+                paths = {str(r[0]): str(r[1]) for r in tx.query(
+                    f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))}
+                found = [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
+            figures = member_figures(school_years, tx, year, today, path, when)
+        if when is None:
+            school_years.keep(state, year, today, computed)
+        unit = self._tallies([path], found)[0]
+        lists = unit.lists()
+        names = self._teacher_names({no for nos in lists.values() for no in nos})
+        return {rule: [{"teacher_no": no, "name": names.get(no), "school_id": unit.school_of.get(rule, {}).get(no, ""),
+                        "gap": figures.gap(rule, no)} for no in nos]
+                for rule, nos in lists.items()}
 
     def compliance_changes(self, org_id: str, year: int, today: date, since: datetime,
                            decode: Callable[[list[int]], dict[int, Any]]) -> list[Change] | None:

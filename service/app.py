@@ -12,11 +12,12 @@ from service.commands.programmes import ProgrammeCommands
 from service.commands.results import RecordCommands
 from service.commands.staff import StaffCommands
 from service.queries.audit import AuditQueries
+from service.queries.exports import ExportQueries
 from service.queries.lists import ListQueries
 
 
 class TrainRec(AccountCommands, StaffCommands, ProgrammeCommands, RecordCommands, PriorHoursCommands,
-               LifecycleCommands, EvidenceFiles, AuditQueries, ListQueries):
+               LifecycleCommands, EvidenceFiles, AuditQueries, ListQueries, ExportQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""
 

@@ -134,6 +134,7 @@ CODES: Mapping[str, str] = {
     "invalid_cursor": "分页游标无效",
     "invalid_dates": "结束日期早于开始日期",
     "invalid_rule": "指标名称无效",
+    "invalid_scope": "核查范围无效",
     "invalid_depth": "层级只能是 1 或 2",
     "invalid_evidence": "证明材料信息不完整",
     "invalid_expiry": "会话的到期时间须晚于开始时间",

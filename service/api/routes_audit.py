@@ -32,5 +32,11 @@ def audit_events(
 
 
 @router.get("/verify")
-def verify(actor: CurrentActor, service: Service, full: bool = False) -> dict[str, Any]:
-    return service.verify(actor, full=full).as_dict()
+def verify(
+    actor: CurrentActor,
+    service: Service,
+    full: bool = False,
+    scope: Annotated[str, Query(max_length=16, description="chain (default): the hash chains; readmodel: every "
+                                "read-model table against the log; all: both")] = "chain",
+) -> dict[str, Any]:
+    return service.verify_all(actor, scope=scope, full=full)

@@ -1,5 +1,5 @@
 """The `trainrec` command: serve, token issue, user add|disable|enable|list|reset-password, demo, import,
-projections rebuild|check|follow."""
+projections rebuild|check|follow, audit verify."""
 
 from __future__ import annotations
 
@@ -324,6 +324,10 @@ def parser() -> argparse.ArgumentParser:
     following = projection_commands.add_parser(
         "follow", help="keep the read model live in this process (for servers run with TRAINREC_PROJECTOR=separate)")
     following.set_defaults(run=_follow)
+
+    from service.cli import audit
+
+    audit.add_commands(commands)
 
     importing = commands.add_parser("import", help="import rows from a CSV or XLSX file (docs/import.md)")
     importing.add_argument("kind", choices=["teachers", "programmes", "enrolments", "attendance", "assessments",

@@ -55,6 +55,7 @@ from tests.conftest import (
 from tests.service.api.conftest import SECRET, bearer
 
 PROBLEM = "application/problem+json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EVIDENCE = [{"name": "签到表.pdf", "sha256": "a" * 64}]
 
 # --- the world: the shared county C1, plus a second county C2 to be "outside" of ------------------
@@ -405,6 +406,15 @@ def s_compliance_shortfalls(service: TrainRec, clock: Clock, t: Target, where: s
                    params={"year": 2024, "rule": "avg_hours_per_teacher"}, read=True)
 
 
+def s_compliance_xlsx(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", f"/api/v1/orgs/{t.school}/compliance.xlsx", params={"year": 2024}, read=True)
+
+
+def s_roster_xlsx(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)
+    return Request("GET", f"/api/v1/programmes/{t.programme}/roster.xlsx", read=True)
+
+
 def s_list_teachers(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     return Request("GET", "/api/v1/teachers", params={"org_id": t.school}, read=True)
 
@@ -513,6 +523,10 @@ ENDPOINTS: dict[str, Endpoint] = {
                                    ORG_READ),
     "compliance-shortfalls": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance/shortfalls"),
                                       s_compliance_shortfalls, ORG_READ),
+    # the workbooks are the JSON reports' scopes exactly
+    "compliance-xlsx": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance.xlsx"), s_compliance_xlsx, ORG_READ),
+    "roster-xlsx": Endpoint(("GET", "/api/v1/programmes/{code}/roster.xlsx"), s_roster_xlsx,
+                            row("AA", "AD", "AD", "AD", "AD", "DD", "AD")),
     # lists narrowed to a unit (`org_id`): the teacher's target school is theirs either way (they
     # see their own record); programmes and approvals are narrowed to the target programme's provider
     "list-teachers": Endpoint(("GET", "/api/v1/teachers"), s_list_teachers,
@@ -608,6 +622,11 @@ def test_scope_matrix(world: World, role: str, endpoint: str, where: str, outcom
     assert response.status_code in (200, 201), f"expected success, got {response.status_code}: {response.text[:300]}"
     if endpoint == "read-evidence":
         assert response.content == PDF
+        return
+    if endpoint.endswith("-xlsx"):
+        assert response.headers["content-type"] == XLSX
+        assert response.content.startswith(b"PK")  # a zip: the workbook
+        assert head(world.service) == before
         return
     body = response.json()
     if request.read:
