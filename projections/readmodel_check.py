@@ -12,7 +12,9 @@ Rows are matched by each table's primary key (`schema.KEYS`): a row whose key bo
 whose values differ is `changed` (the first differing column is named), a key only the replay
 holds is `missing` (a row deleted), a key only the table holds is `unexpected` (a row added). The
 first difference, in table order (`check.CHECKED`) then key order, is reported with its stored and
-replayed values. The caches (`schema.CACHES`) are not compared: they are derived from these tables.
+replayed values. The caches (`schema.CACHES`) are not replayed: they are derived from these tables,
+and the rows of them a read would serve are compared with what the tables give in the same
+snapshot (projections/cache_check.py).
 """
 
 from __future__ import annotations
@@ -119,4 +121,11 @@ def check_read_model(model: ReadModel) -> ReadModelCheck:
                 count += 1
                 first = first or difference
             del stored
+        # the caches compliance is served from, against what the tables give (projections/cache_check.py)
+        from projections.cache_check import cache_differences  # it builds on this module's RowDifference
+
+        cached, cache_found = cache_differences(model.db, tx, model.prefix, model.app.policy, model.today())
+        rows += cached
+        count += len(cache_found)
+        first = first or (cache_found[0] if cache_found else None)
     return ReadModelCheck(position, len(CHECKED), rows, count, first, time.perf_counter() - started)

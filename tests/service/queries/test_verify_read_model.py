@@ -164,3 +164,46 @@ def test_trainrec_audit_verify_reports_the_edited_row_and_exits_1(
     assert answer["read_model"]["first_difference"]["column"] == "hours_x10"
     assert answer["first_broken"] is None  # the chains hold (incremental: nothing new since the first run)
     assert answer["to_position"] == answer["read_model"]["position"]
+
+
+def test_an_edited_cached_school_row_is_served_and_verify_names_it(app: TrainRec, client: TestClient) -> None:
+    """rm_school_years is not replayed (a cache of sums the tables give): the row a read serves is
+    compared with what the tables give in the same snapshot."""
+    year = app.policy.year_of(app.policy.local_date(app.clock()))
+    assert client.get(f"/api/v1/orgs/S1/compliance?year={year}", headers=bearer(ADMIN)).status_code == 200  # kept
+    clean = app.verify_all(ADMIN, scope="readmodel")["read_model"]
+    assert clean["ok"] is True
+    rows = app.read_model.db.query(f"SELECT hours_x10 FROM {app.read_model.prefix}school_years "
+                                   "WHERE school_id = 'S1' AND year = ?", (year,))
+    assert len(rows) == 1
+    _execute(app, "UPDATE rm_school_years SET hours_x10 = ? WHERE school_id = 'S1' AND year = ?",
+             (int(rows[0][0]) + 8000, year))
+    served = client.get(f"/api/v1/orgs/S1/compliance?year={year}", headers=bearer(ADMIN)).json()
+    average = next(f for f in served["figures"] if f["rule"] == "avg_hours_per_teacher")
+    assert average["value"] > 200  # the edit is what the API serves
+    checked = app.verify_all(ADMIN, scope="readmodel")["read_model"]
+    assert checked["ok"] is False
+    assert checked["differences"] == 1
+    assert checked["first_difference"] == {
+        "table": "school_years", "kind": "changed", "key": {"year": year, "school_id": "S1"}, "column": "hours_x10",
+        "stored": int(rows[0][0]) + 8000, "replayed": int(rows[0][0])}
+
+
+def test_an_edited_stored_answer_of_a_county_is_served_and_verify_names_it(app: TrainRec,
+                                                                           client: TestClient) -> None:
+    year = app.policy.year_of(app.policy.local_date(app.clock()))
+    first = client.get(f"/api/v1/orgs/C1/compliance?year={year}", headers=bearer(ADMIN)).text  # stored
+    assert app.verify_all(ADMIN, scope="readmodel")["read_model"]["ok"] is True
+    assert "城关镇" in first
+    _execute(app, "UPDATE rm_unit_years SET answer = REPLACE(answer, '城关镇', '改过镇') WHERE org_id = 'C1'", ())
+    assert "改过镇" in client.get(f"/api/v1/orgs/C1/compliance?year={year}", headers=bearer(ADMIN)).text
+    checked = app.verify_all(ADMIN, scope="readmodel")["read_model"]
+    assert checked["differences"] == 1
+    difference = checked["first_difference"]
+    assert (difference["table"], difference["key"], difference["column"]) == (
+        "unit_years", {"year": year, "org_id": "C1"}, "answer")
+    assert "改过镇" in difference["stored"]
+    assert "城关镇" in difference["replayed"]
+    _execute(app, "UPDATE rm_unit_years SET summary = REPLACE(summary, '城关镇', '改过镇') WHERE org_id = 'C1'", ())
+    again = app.verify_all(ADMIN, scope="readmodel")["read_model"]
+    assert again["differences"] == 2  # the summary (what the unit page shows) too
