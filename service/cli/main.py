@@ -1,6 +1,6 @@
 """The `trainrec` command: serve, token issue, user add|disable|enable|list|reset-password, demo, import,
 projections rebuild|check|follow,
-keys list|rotate."""
+keys list|rotate, audit checkpoint|verify-checkpoint|verify (service/cli/audit.py)."""
 
 from __future__ import annotations
 
@@ -369,6 +369,10 @@ def parser() -> argparse.ArgumentParser:
     rotating = keys_commands.add_parser("rotate", help="a new active key for a purpose; the old one stays published")
     rotating.add_argument("--purpose", required=True, choices=["credential", "checkpoint"])
     keys.set_defaults(run=_keys)
+
+    from service.cli.audit import add_parser as add_audit
+
+    add_audit(commands)
     return top
 
 
