@@ -105,14 +105,14 @@ class TransparencyLog:
     # --- proofs ----------------------------------------------------------------------------
     def inclusion(self, public_id: str, checkpoint_size: int | None) -> dict[str, Any]:
         size = self.tree.extend()
-        if checkpoint_size is None:
-            checkpoint_size = self.current()["size"]
-        if not 1 <= checkpoint_size <= size:
-            raise Invalid("checkpoint_size_out_of_range",
-                          f"checkpoint_size is between 1 and the log's size, {size}")
         index = self.tree.leaf_index(public_id)
         if index is None:
             raise NotFound("event_not_found", f"no event {public_id} is recorded")
+        if checkpoint_size is None:
+            checkpoint_size = int(self.current()["size"])
+        if not 1 <= checkpoint_size <= size:
+            raise Invalid("checkpoint_size_out_of_range",
+                          f"checkpoint_size is between 1 and the log's size, {size}")
         if index >= checkpoint_size:
             raise Invalid("event_not_in_checkpoint",
                           f"event {public_id} is leaf {index}, recorded after a checkpoint of size {checkpoint_size}")
