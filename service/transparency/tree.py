@@ -39,10 +39,14 @@ PAGE = 2000
 LOOKUP = 200  # nodes per query
 
 
-def leaf_bytes(stored: Notification) -> bytes:
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def leaf_bytes(stored: Notification, originator: UUID | None = None) -> bytes:
     """The bytes a leaf commits to (module docstring)."""
-    originator = str(UUID(str(stored.originator_id)))
-    return b"".join((LEAF_PREFIX, originator.encode("ascii"), b"\n", str(stored.originator_version).encode("ascii"),
+    text = str(originator or _uuid(stored.originator_id))
+    return b"".join((LEAF_PREFIX, text.encode("ascii"), b"\n", str(stored.originator_version).encode("ascii"),
                      b"\n", stored.topic.encode("utf-8"), b"\n", bytes(stored.state)))
 
 
@@ -162,10 +166,10 @@ class LogTree:
                 made: list[tuple[int, int, bytes]] = []
                 placed: list[tuple[str, int]] = []
                 for stored in page:
-                    placed.append((event_id(UUID(str(stored.originator_id)), stored.originator_version),
-                                   frontier.size))
+                    originator = _uuid(stored.originator_id)
+                    placed.append((event_id(originator, stored.originator_version), frontier.size))
                     made.extend((level, idx, value) for (level, idx), value in
-                                frontier.append(leaf_hash(leaf_bytes(stored))))
+                                frontier.append(leaf_hash(leaf_bytes(stored, originator))))
                 position = page[-1].id
                 with self.db.transaction() as tx:
                     tx.copy(NODES, ("level", "idx", "hash"), made)
