@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +44,7 @@ class TransparencyLog:
         self.tree = LogTree(recorder, db)
         self._ready = False
         self._last_problem: str | None = None
+        self._signing = threading.Lock()  # one thread of this process waits for the store-wide lock
 
     def _ensure_table(self) -> None:
         if self._ready:
@@ -76,7 +78,7 @@ class TransparencyLog:
         latest = self.latest()
         if latest is not None and not _due(latest, size, older_than):
             return latest
-        with self.db.exclusive("tlog-checkpoint"):
+        with self._signing, self.db.exclusive("tlog-checkpoint"):
             latest = self.latest()
             if latest is not None and not _due(latest, size, older_than):
                 return latest

@@ -20,6 +20,7 @@ the checks that must not trust it (`recompute`) read the events again.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +106,9 @@ class LogTree:
         self.recorder = recorder
         self.db = db
         self._ready = False
+        # one thread of this process at a time takes the store-wide lock (on PostgreSQL it holds a
+        # pooled connection while it waits: threads queueing there could take the whole pool)
+        self._extending = threading.Lock()
 
     def ensure_tables(self) -> None:
         if self._ready:
@@ -153,7 +157,7 @@ class LogTree:
         size, position = self.state()
         if position >= head:
             return size
-        with self.db.exclusive("tlog"):
+        with self._extending, self.db.exclusive("tlog"):
             size, position = self.state()
             if position >= head:
                 return size

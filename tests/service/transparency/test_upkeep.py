@@ -60,3 +60,46 @@ def test_the_follower_extends_the_tree_and_signs_checkpoints(
     finally:
         follower.stop()
         app.close()
+
+
+def test_a_checkpoint_signed_before_a_key_rotation_still_verifies(
+        backend: Backend, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from service.signing.keys import key_ring
+    from service.transparency.checks import check_consistency, checkpoint_keys
+
+    app = TrainRec(backend.fresh(), clock=clock)
+    try:
+        build_county(app)
+        old = app.transparency.current()
+        key_ring().rotate("checkpoint", datetime.now(tz=UTC))
+        define(app, "K1")
+        new = app.transparency.current()
+        assert new["key_id"] != old["key_id"]
+        report = check_consistency(app.recorder, old["note"], new["note"], checkpoint_keys())
+        assert report.ok, report.problems
+    finally:
+        app.close()
+
+
+def test_extensions_at_once_from_threads_and_two_applications_agree(durable_backend: Backend, clock: Clock) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage = durable_backend.fresh()
+    first = TrainRec(storage, clock=clock)
+    second = TrainRec(storage, clock=clock)  # as another process would
+    try:
+        build_county(first)
+        head = first.recorder.max_notification_id()
+        trees = [first.transparency.tree, second.transparency.tree] * 3
+        with ThreadPoolExecutor(len(trees)) as pool:
+            sizes = list(pool.map(lambda tree: tree.extend(), trees))
+        assert sizes == [head] * len(trees)
+        assert first.transparency.root(head) == recompute(first.recorder, [head]).roots[head]
+        a, b = first.transparency.current(), second.transparency.current()
+        assert a["note"] == b["note"]  # one checkpoint signed for one size
+        assert len(second.transparency.checkpoints()) == 1
+    finally:
+        second.close()
+        first.close()
