@@ -14,10 +14,11 @@ from service.commands.staff import StaffCommands
 from service.queries.audit import AuditQueries
 from service.queries.exports import ExportQueries
 from service.queries.lists import ListQueries
+from service.transparency.queries import TransparencyQueries
 
 
 class TrainRec(AccountCommands, StaffCommands, ProgrammeCommands, RecordCommands, PriorHoursCommands,
-               LifecycleCommands, EvidenceFiles, AuditQueries, ListQueries, ExportQueries):
+               LifecycleCommands, EvidenceFiles, AuditQueries, ListQueries, ExportQueries, TransparencyQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""
 

@@ -19,6 +19,7 @@ from service.api import (
     routes_audit,
     routes_disputes,
     routes_exports,
+    routes_keys,
     routes_lists,
     routes_prior_hours,
     routes_programmes,
@@ -152,7 +153,7 @@ def create_app(
     docs_pages.install(app)
     app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
-                   routes_exports, routes_audit, routes_session, routes_lists, routes_uploads):
+                   routes_exports, routes_audit, routes_session, routes_lists, routes_uploads, routes_keys):
         app.include_router(module.router)
     pages.install(app)  # after problems: its errors on a page answer as a page
 

@@ -1,5 +1,6 @@
 """The `trainrec` command: serve, token issue, user add|disable|enable|list|reset-password, demo, import,
-projections rebuild|check|follow, audit verify."""
+projections rebuild|check|follow,
+keys list|rotate, audit checkpoint|verify-checkpoint|verify (service/cli/audit.py)."""
 
 from __future__ import annotations
 
@@ -262,6 +263,33 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+def _keys(args: argparse.Namespace) -> int:
+    """`trainrec keys list` (every key, active and retired; public parts only) and `trainrec keys
+    rotate --purpose P` (a new active key; the old one stays published with its end of validity)."""
+    from datetime import UTC, datetime
+
+    from service.signing.keys import KeyFileError, KeyRing, b64url
+    from service.transparency.origin import OriginError, log_origin
+
+    try:
+        ring = KeyRing.open()
+        if args.keys_command == "rotate":
+            new = ring.rotate(args.purpose, datetime.now(tz=UTC))
+            print(f"{new.key_id} is now the active {new.purpose} key; the previous one stays published")
+            return 0
+        origin = log_origin()
+    except (KeyFileError, OriginError, OSError) as error:
+        print(f"trainrec: {error}", file=sys.stderr)
+        return 2
+    for key in ring.all_keys():
+        until = key.valid_until.isoformat() if key.valid_until else "active"
+        line = f"{key.key_id}\t{key.purpose}\t{key.valid_from.isoformat()}\t{until}\t{b64url(key.public_raw())}"
+        if key.purpose == "checkpoint":
+            line += f"\t{key.published(origin)['vkey']}"
+        print(line)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="trainrec", description="Teachers' continuing-education records")
     commands = top.add_subparsers(dest="command", required=True)
@@ -325,10 +353,6 @@ def parser() -> argparse.ArgumentParser:
         "follow", help="keep the read model live in this process (for servers run with TRAINREC_PROJECTOR=separate)")
     following.set_defaults(run=_follow)
 
-    from service.cli import audit
-
-    audit.add_commands(commands)
-
     importing = commands.add_parser("import", help="import rows from a CSV or XLSX file (docs/import.md)")
     importing.add_argument("kind", choices=["teachers", "programmes", "enrolments", "attendance", "assessments",
                                             "credits", "prior-hours"])
@@ -338,6 +362,17 @@ def parser() -> argparse.ArgumentParser:
     importing.add_argument("--org", default=None, help="the org the role acts for (all roles but admin)")
     importing.add_argument("--report", default=None, help="write the rejected rows to this CSV (UTF-8 with BOM)")
     importing.set_defaults(run=_import)
+
+    keys = commands.add_parser("keys", help="the Ed25519 keys that sign credentials and checkpoints")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    keys_commands.add_parser("list", help="every key: id, purpose, valid from, until, public key (and vkey)")
+    rotating = keys_commands.add_parser("rotate", help="a new active key for a purpose; the old one stays published")
+    rotating.add_argument("--purpose", required=True, choices=["credential", "checkpoint"])
+    keys.set_defaults(run=_keys)
+
+    from service.cli.audit import add_parser as add_audit
+
+    add_audit(commands)
     return top
 
 

@@ -102,6 +102,7 @@ def _build(clock: Clock) -> Fuzz:
         "no": [1, 2, 3],
         "type": ["Registered", "Enrolled", "CreditAwarded"],
         "actor": ["admin", "p1"],
+        "event_id": [service.audit_events(ADMIN, limit=1)["events"][0]["id"], "00000000-0000-5000-8000-000000000000"],
     }
     return Fuzz(service, client, known)
 
@@ -490,7 +491,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/teachers/{teacher_no}/prior-hours/{record_id}/revocation": {"reason": "证书不实"},
 }
 VALID_PATH = {"org_id": "SNEW", "teacher_no": "A001", "code": "K1", "no": "1", "kind": "teachers",
-              "sha256": "0" * 64}
+              "sha256": "0" * 64, "event_id": "00000000-0000-5000-8000-000000000000"}
 GENERIC_EDGES: list[Any] = [None, "", " ", [], {}, 0, -1, True, 1e308, float("nan"), "\u0000", "A001\u0000",
                             "汉" * 5, "🀄", "a" * 33, "a" * 65, "a" * 2001, "a" * 4001, ["A001"] * 600,
                             {"$ref": "#/x"}, "<script>", "' OR 1=1 --"]

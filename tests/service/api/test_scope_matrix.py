@@ -376,6 +376,19 @@ def s_audit_verify(service: TrainRec, clock: Clock, t: Target, where: str) -> Re
     return Request("GET", "/api/v1/audit/verify", read=True)
 
 
+def s_audit_checkpoint(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", "/api/v1/audit/checkpoint", read=True)
+
+
+def s_audit_proof(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    first = service.audit_events(ADMIN, limit=1)["events"][0]["id"]
+    return Request("GET", f"/api/v1/audit/events/{first}/proof", read=True)
+
+
+def s_audit_consistency(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", "/api/v1/audit/consistency", params={"from": 1, "to": 2}, read=True)
+
+
 def s_get_programme(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     code = t.programme
     if t.teacher == "A002" and where == "outside":  # the teacher's outside: a programme of another county
@@ -513,6 +526,12 @@ ENDPOINTS: dict[str, Endpoint] = {
                              row("AA", "AF", "AF", "DD", "DD", "DD", "AF")),
     "audit-verify": Endpoint(("GET", "/api/v1/audit/verify"), s_audit_verify,
                              row("A", "D", "D", "D", "D", "D", "A"), only_one=True),
+    "audit-checkpoint": Endpoint(("GET", "/api/v1/audit/checkpoint"), s_audit_checkpoint,
+                                 row("A", "D", "D", "D", "D", "D", "A"), only_one=True),
+    "audit-proof": Endpoint(("GET", "/api/v1/audit/events/{event_id}/proof"), s_audit_proof,
+                            row("A", "D", "D", "D", "D", "D", "A"), only_one=True),
+    "audit-consistency": Endpoint(("GET", "/api/v1/audit/consistency"), s_audit_consistency,
+                                  row("A", "D", "D", "D", "D", "D", "A"), only_one=True),
     "get-programme": Endpoint(("GET", "/api/v1/programmes/{code}"), s_get_programme,
                               row("AA", "AD", "AD", "AD", "AD", "AD", "AD")),
     "get-org": Endpoint(("GET", "/api/v1/orgs/{org_id}"), s_get_org, ORG_READ),
@@ -547,6 +566,8 @@ ENDPOINTS: dict[str, Endpoint] = {
 # - provider and teacher cannot GET /orgs/{id} or compliance, not even their own org/school;
 # - teacher cannot transfer themself nor read rosters; provider cannot read trainees' transcripts;
 # - /audit/verify is whole-store: admin and auditor only; the auditor of C1 verifies C2's events too;
+#   so are the transparency log's checkpoint and proofs (/audit/checkpoint, /audit/events/{id}/proof,
+#   /audit/consistency), as the brief of issue 22 has them;
 # - admin may open disputes (decisions.md names the teacher or their school);
 # - corrections and departures are staff work, like transfers: the teacher's school, supervisors above it, admins;
 # - a withdrawal is made by whoever may make the enrolment: the teacher only for a self-selected one;
