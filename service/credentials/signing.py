@@ -1,0 +1,58 @@
+"""VC-JWT (VC-JOSE-COSE): the credential itself is the JWS payload, with `iss`, `sub`, `iat` and
+`nbf` beside it; header `{"alg": "EdDSA", "typ": "vc+jwt", "kid": key_id}`; signed with PyJWT over
+`cryptography`'s Ed25519 with the key ring's active `credential` key (service/signing/keys.py).
+
+The key ring is named here by what is used of it (`CredentialKey`, `KeySource`), so that this room
+depends on nothing but the interface of the key ring."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+ALGORITHM = "EdDSA"
+MEDIA_TYPE = "application/vc+jwt"
+TYP = "vc+jwt"
+PURPOSE: Literal["credential"] = "credential"
+
+
+class CredentialKey(Protocol):
+    """A signing key of the key ring, as its `SigningKey` offers it."""
+
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def private(self) -> Ed25519PrivateKey: ...
+    @property
+    def valid_from(self) -> datetime: ...
+    @property
+    def valid_until(self) -> datetime | None: ...
+    def public_raw(self) -> bytes: ...
+
+
+class KeySource(Protocol):
+    """The key ring: the key to sign with now, and any key by its id (rotated-out keys included)."""
+
+    def active(self, purpose: Literal["credential"]) -> CredentialKey: ...
+    def find(self, key_id: str) -> CredentialKey | None: ...
+
+
+def sign_credential(credential: Mapping[str, Any], key: CredentialKey, issued_at: datetime) -> str:
+    """The compact JWS of `credential` signed with `key` at `issued_at` (the credential's
+    `validFrom`, to the second): `iss` is the issuer's id, `sub` the subject's."""
+    moment = int(issued_at.timestamp())
+    payload = {
+        **credential,
+        "iss": credential["issuer"]["id"],
+        "sub": credential["credentialSubject"]["id"],
+        "iat": moment,
+        "nbf": moment,
+        "jti": credential["id"],
+    }
+    return jwt.encode(payload, key.private, algorithm=ALGORITHM, headers={"kid": key.key_id, "typ": TYP})
