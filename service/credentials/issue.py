@@ -16,7 +16,7 @@ from domain.errors import Conflict, Unavailable
 from domain.org import OrgUnit
 from service.auth.scopes import Kind
 from service.credentials.document import clr_credential
-from service.credentials.signing import PURPOSE, KeySource, sign_credential
+from service.credentials.signing import PURPOSE, KeySource, sign_credential, valid_at
 
 if TYPE_CHECKING:
     from service.app import TrainRec
@@ -62,7 +62,7 @@ def issue_credential(
     credential = clr_credential(transcript, issuer, issued_at, credential_id=f"urn:uuid:{uuid.uuid4()}",
                                 zone=service.policy.zone, as_of=as_of, checkpoint=checkpoint)
     key = ring.active(PURPOSE)
-    if issued_at < key.valid_from or (key.valid_until is not None and issued_at >= key.valid_until):
+    if not valid_at(key.valid_from, key.valid_until, issued_at):
         raise Unavailable("credential_key_not_valid", f"the active credential key {key.key_id} is not valid at "
                           f"{issued_at.isoformat()}: rotate it (trainrec keys rotate --purpose credential)")
     return Issued(credential, sign_credential(credential, key, issued_at), key.key_id)

@@ -56,3 +56,10 @@ def sign_credential(credential: Mapping[str, Any], key: CredentialKey, issued_at
         "jti": credential["id"],
     }
     return jwt.encode(payload, key.private, algorithm=ALGORITHM, headers={"kid": key.key_id, "typ": TYP})
+
+
+def valid_at(valid_from: datetime, valid_until: datetime | None, issued_at: datetime) -> bool:
+    """Whether a key valid from `valid_from` until `valid_until` (None: still active) may have signed
+    at `issued_at`. `iat` counts whole seconds, so a key counts as valid from the start of the second
+    it was made in: a key made at 10:00:00.4 signs a credential issued at 10:00:00."""
+    return valid_from.replace(microsecond=0) <= issued_at and (valid_until is None or issued_at < valid_until)

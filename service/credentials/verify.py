@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from service.credentials.signing import ALGORITHM, PURPOSE, KeySource
+from service.credentials.signing import ALGORITHM, PURPOSE, KeySource, valid_at
 
 
 class CredentialRejected(Exception):
@@ -147,10 +147,10 @@ def verify_credential(token: str, keys: KeyLookup) -> Verified:
     except jwt.PyJWTError as error:
         raise CredentialRejected(f"invalid VC-JWT: {error}") from None
     issued_at = datetime.fromtimestamp(payload["iat"], UTC)
-    if issued_at < key.valid_from:
+    if issued_at < key.valid_from.replace(microsecond=0):
         raise CredentialRejected(f"key {key_id} was not yet valid at the credential's issue ({issued_at.isoformat()}; "
                                  f"valid from {key.valid_from.isoformat()})")
-    if key.valid_until is not None and issued_at >= key.valid_until:
+    if not valid_at(key.valid_from, key.valid_until, issued_at):
         raise CredentialRejected(f"key {key_id} was no longer valid at the credential's issue "
                                  f"({issued_at.isoformat()}; valid until {key.valid_until.isoformat()})")
     _ensure_credential(payload, issued_at)
