@@ -150,7 +150,7 @@ def verify_credential(token: str, keys: KeyLookup) -> Verified:
     if issued_at < key.valid_from.replace(microsecond=0):
         raise CredentialRejected(f"key {key_id} was not yet valid at the credential's issue ({issued_at.isoformat()}; "
                                  f"valid from {key.valid_from.isoformat()})")
-    if not valid_at(key.valid_from, key.valid_until, issued_at):
+    if key.valid_until is not None and not valid_at(key.valid_from, key.valid_until, issued_at):
         raise CredentialRejected(f"key {key_id} was no longer valid at the credential's issue "
                                  f"({issued_at.isoformat()}; valid until {key.valid_until.isoformat()})")
     _ensure_credential(payload, issued_at)

@@ -27,7 +27,8 @@ def b64url_encode(data: bytes) -> str:
 def public_key_of(keys_document: dict[str, Any], key_id: str) -> bytes:
     """The raw 32-byte public key of `key_id` in a `/.well-known/trainrec-keys.json` document."""
     (entry,) = [k for k in keys_document["keys"] if k["key_id"] == key_id]
-    assert entry["jwk"]["kty"] == "OKP" and entry["jwk"]["crv"] == "Ed25519"
+    assert entry["jwk"]["kty"] == "OKP"
+    assert entry["jwk"]["crv"] == "Ed25519"
     raw = b64url_decode(entry["jwk"]["x"])
     assert len(raw) == 32
     return raw

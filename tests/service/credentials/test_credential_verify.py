@@ -15,8 +15,8 @@ from cryptography.exceptions import InvalidSignature
 
 from service.app import TrainRec
 from service.cli.main import main
-from service.credentials.issue import issue_credential
 from service.credentials.document import clr_credential
+from service.credentials.issue import issue_credential
 from service.credentials.signing import sign_credential
 from service.credentials.verify import CredentialRejected, published_keys, ring_keys, verify_credential
 from service.signing.keys import KeyRing, SigningKey, key_ring
@@ -33,8 +33,9 @@ ORIGIN = "trainrec.test/log"
 TRANSCRIPT: dict[str, Any] = {
     "teacher_no": "A001", "name": "张伟", "school_id": "S1", "policy_version": "default-2024",
     "lines": [
-        {"credit_id": "C1", "programme_code": "K1", "title": "班主任能力提升", "level": "county", "form": "concentrated",
-         "selection": "self_selected", "hours": 24, "credits": 2.4, "year": 2024, "awarded_on": "2024-03-12",
+        {"credit_id": "C1", "programme_code": "K1", "title": "班主任能力提升", "level": "county",
+         "form": "concentrated", "selection": "self_selected", "hours": 24, "credits": 2.4, "year": 2024,
+         "awarded_on": "2024-03-12",
          "certified_by": "p1", "certifier_role": "provider", "school_id": "S1", "event_id": "e-1", "status": "valid"},
         {"credit_id": "C2", "programme_code": "R1", "title": "网络研修", "level": "county", "form": "online",
          "selection": "self_selected", "hours": 8, "credits": 0.8, "year": 2024, "awarded_on": "2024-03-12",
@@ -134,7 +135,8 @@ def test_a_key_rotated_after_signing_still_verifies(ring: KeyRing) -> None:
     new = ring.rotate("credential", ROTATED)
     assert new.key_id != old.key_id
     retired = ring.find(old.key_id)
-    assert retired is not None and retired.valid_until == ROTATED
+    assert retired is not None
+    assert retired.valid_until == ROTATED
     verify_both(token, ring)
 
 
