@@ -1,7 +1,7 @@
 """Issuing a credential: the transcript the caller may read (the same query and scope as `GET
 /api/v1/teachers/{teacher_no}/transcript`, as of an instant), as a CLR credential issued by the
-county (or, where the school lies under no county, the nearest city, else province, else the top of
-its tree), signed with the key ring's active credential key."""
+county of the teacher's school (a departed teacher's last school; where the school lies under no
+county, the nearest city, else province, else the top of its tree), signed with the key ring's active credential key."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.actor import Actor
-from domain.errors import Conflict, Unavailable
+from domain.errors import Unavailable
 from domain.org import OrgUnit
 from service.auth.scopes import Kind
 from service.credentials.document import clr_credential
@@ -52,12 +52,7 @@ def issue_credential(
     (refused as the transcript is refused). `checkpoint`: the transparency checkpoint it is issued
     under, recorded in the credential."""
     transcript = service.transcript(actor, teacher_no, as_of)
-    school_id = transcript.get("school_id") or next(
-        (line["school_id"] for line in reversed(transcript["lines"]) if line.get("school_id")), None)
-    if school_id is None:
-        raise Conflict("credential_no_issuer",
-                       f"teacher {teacher_no} belongs to no school and earned no credit at one: no unit issues it")
-    issuer = issuing_unit(service, str(school_id))
+    issuer = issuing_unit(service, str(transcript["school_id"]))  # a departed teacher's: their last school's
     issued_at = service.clock().replace(microsecond=0)
     credential = clr_credential(transcript, issuer, issued_at, credential_id=f"urn:uuid:{uuid.uuid4()}",
                                 zone=service.policy.zone, as_of=as_of, checkpoint=checkpoint)

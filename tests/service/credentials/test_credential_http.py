@@ -15,7 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from fastapi.testclient import TestClient
 
 from domain.actor import Actor
-from domain.vocabulary import AssessmentResult, Form, Level, Role, Selection
+from domain.vocabulary import AssessmentResult, DepartureKind, Form, Level, Role, Selection
 from service.app import TrainRec
 from service.signing.keys import KeyRing
 from tests.conftest import ADMIN, AUDITOR, OTHER_SCHOOL_ADMIN, PROVIDER, SCHOOL_ADMIN, Clock, build_county, define
@@ -164,15 +164,22 @@ def test_outside_the_scope_is_refused(client: TestClient, county: TrainRec, acto
     assert response.json()["code"] == "forbidden_scope"
 
 
-@pytest.mark.parametrize(("params", "status", "code"), [
-    pytest.param({"as_of": "yesterday"}, 422, None, id="bad-as-of"),
-    pytest.param({"as_of": "2024-02-30"}, 422, None, id="no-such-date"),
-])
-def test_bad_input_is_422(client: TestClient, county: TrainRec, params: dict[str, str], status: int,
-                          code: str | None) -> None:
-    response = client.get("/api/v1/teachers/A001/credential", params=params, headers=bearer(ADMIN))
-    assert response.status_code == status, response.text
+@pytest.mark.parametrize("as_of", ["yesterday", "2024-02-30", "2024-03-20T10:00:00", "9" * 64])
+def test_bad_as_of_is_422(client: TestClient, county: TrainRec, as_of: str) -> None:
+    response = client.get("/api/v1/teachers/A001/credential", params={"as_of": as_of}, headers=bearer(ADMIN))
+    assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] in ("invalid_instant", "invalid_input")
+
+
+def test_the_checkpoint_it_was_issued_under_is_recorded(client: TestClient, county: TrainRec, ring: KeyRing) -> None:
+    """The transparency log hands its latest checkpoint to the route (`app.state.credential_checkpoint`);
+    the credential carries it, under the signature."""
+    checkpoint = {"origin": "trainrec.test/log", "size": 57, "root": "q83vEjRWeJA=", "key_id": "k-1"}
+    client.app.state.credential_checkpoint = lambda app: checkpoint  # type: ignore[attr-defined]
+    token = client.get("/api/v1/teachers/A001/credential", headers=bearer(ADMIN)).text
+    _, payload = independent.verify(token, ring.active("credential").public_raw())
+    assert payload["checkpoint"] == checkpoint
 
 
 def test_unknown_teacher_is_404_to_an_admin(client: TestClient, county: TrainRec) -> None:
@@ -207,3 +214,15 @@ def test_no_credential_with_a_key_not_valid_now(client: TestClient, county: Trai
 def test_the_credential_round_trips_through_json(client: TestClient, county: TrainRec) -> None:
     body = client.get("/api/v1/teachers/A001/credential", headers={**bearer(ADMIN), **JSON}).json()
     assert json.loads(json.dumps(body, ensure_ascii=False)) == body
+
+
+def test_a_departed_teacher_is_issued_by_the_county_of_their_last_school(
+        client: TestClient, county: TrainRec, ring: KeyRing) -> None:
+    """A retired teacher belongs to no school any more: their credential is issued by the county of
+    their last school, with every hour they earned."""
+    county.record_departure(ADMIN, "A001", DepartureKind.RETIRED, date(2024, 3, 15), "退休")
+    answer = client.get("/api/v1/teachers/A001/credential", headers={**bearer(ADMIN), **JSON})
+    assert answer.status_code == 200, answer.text
+    credential = answer.json()["credential"]
+    assert credential["issuer"] == {"id": "urn:trainrec:org:C1", "type": ["Profile"], "name": "示范县"}
+    assert credential["credentialSubject"]["cycle"]["hours"] == 74
