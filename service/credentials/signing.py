@@ -7,6 +7,7 @@ depends on nothing but the interface of the key ring."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -55,7 +56,9 @@ def sign_credential(credential: Mapping[str, Any], key: CredentialKey, issued_at
         "nbf": moment,
         "jti": credential["id"],
     }
-    return jwt.encode(payload, key.private, algorithm=ALGORITHM, headers={"kid": key.key_id, "typ": TYP})
+    # UTF-8 JSON as it is (RFC 8259), not escaped to ASCII: a Chinese character takes 3 bytes, not 6
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return jwt.api_jws.encode(body, key.private, algorithm=ALGORITHM, headers={"kid": key.key_id, "typ": TYP})
 
 
 def valid_at(valid_from: datetime, valid_until: datetime | None, issued_at: datetime) -> bool:
