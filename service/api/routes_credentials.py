@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from service.api.deps import CurrentActor, Service
+from service.app import TrainRec
 from service.application.values import as_of_instant
 from service.credentials.issue import issue_credential
 from service.credentials.signing import MEDIA_TYPE
@@ -22,12 +23,13 @@ router = APIRouter(prefix="/api/v1", tags=["orgs and teachers"])
 TeacherNoPath = Annotated[str, Path(min_length=1, max_length=32)]
 
 
-def issued_under(request: Request) -> Mapping[str, Any] | None:
-    """The transparency checkpoint a credential is issued under: `app.state.credential_checkpoint`,
-    a callable of the application, when the transparency log provides one; else none is recorded."""
-    provider: Callable[[Any], Mapping[str, Any] | None] | None = getattr(
+def issued_under(request: Request, service: TrainRec) -> Mapping[str, Any] | None:
+    """The transparency checkpoint a credential is issued under: `app.state.credential_checkpoint`
+    (a callable of the `TrainRec` application, such as `service.transparency.log.latest_checkpoint`)
+    when the transparency log provides one; else none is recorded."""
+    provider: Callable[[TrainRec], Mapping[str, Any] | None] | None = getattr(
         request.app.state, "credential_checkpoint", None)
-    return None if provider is None else provider(request.app)
+    return None if provider is None else provider(service)
 
 
 def wants_json(accept: str | None) -> bool:
@@ -51,7 +53,7 @@ def credential(
 ) -> Response:
     instant = None if as_of is None else as_of_instant(as_of, service.policy.zone)
     issued = issue_credential(service, actor, teacher_no, key_ring(), as_of=instant,
-                              checkpoint=issued_under(request))
+                              checkpoint=issued_under(request, service))
     if wants_json(accept):
         return JSONResponse({"credential": issued.credential, "jwt": issued.jwt})
     return Response(issued.jwt, media_type=MEDIA_TYPE, headers={

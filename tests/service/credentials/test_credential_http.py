@@ -173,13 +173,15 @@ def test_bad_as_of_is_422(client: TestClient, county: TrainRec, as_of: str) -> N
 
 
 def test_the_checkpoint_it_was_issued_under_is_recorded(client: TestClient, county: TrainRec, ring: KeyRing) -> None:
-    """The transparency log hands its latest checkpoint to the route (`app.state.credential_checkpoint`);
-    the credential carries it, under the signature."""
+    """The transparency log hands its latest checkpoint to the route (`app.state.credential_checkpoint`,
+    called with the application); the credential carries it, under the signature."""
     checkpoint = {"origin": "trainrec.test/log", "size": 57, "root": "q83vEjRWeJA=", "key_id": "k-1"}
-    client.app.state.credential_checkpoint = lambda app: checkpoint  # type: ignore[attr-defined]
+    asked: list[TrainRec] = []
+    client.app.state.credential_checkpoint = lambda service: asked.append(service) or checkpoint  # type: ignore[attr-defined]
     token = client.get("/api/v1/teachers/A001/credential", headers=bearer(ADMIN)).text
     _, payload = independent.verify(token, ring.active("credential").public_raw())
     assert payload["checkpoint"] == checkpoint
+    assert asked == [county]  # asked of the application, as service.transparency's latest_checkpoint(app) is
 
 
 def test_unknown_teacher_is_404_to_an_admin(client: TestClient, county: TrainRec) -> None:
