@@ -99,6 +99,7 @@ CODES: Mapping[str, str] = {
     "comment_too_long": "意见过长",
     "concurrent_update": "记录正在变动，请重试",
     "correction_unchanged": "更正未改变任何内容",
+    "credential_key_not_valid": "签发电子证书的密钥此刻不在有效期内",
     "credit_already_awarded": "该项目已认定有效学时",
     "credit_already_revoked": "该学时已撤销",
     "credit_exists": "学时编号已被使用",

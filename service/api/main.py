@@ -17,6 +17,7 @@ from service.api import (
     operations,
     problems,
     routes_audit,
+    routes_credentials,
     routes_disputes,
     routes_exports,
     routes_keys,
@@ -153,7 +154,8 @@ def create_app(
     docs_pages.install(app)
     app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
-                   routes_exports, routes_audit, routes_session, routes_lists, routes_uploads, routes_keys):
+                   routes_exports, routes_audit, routes_session, routes_lists, routes_uploads, routes_keys,
+                   routes_credentials):
         app.include_router(module.router)
     pages.install(app)  # after problems: its errors on a page answer as a page
 

@@ -1,6 +1,6 @@
 """The `trainrec` command: serve, token issue, user add|disable|enable|list|reset-password, demo, import,
 projections rebuild|check|follow,
-keys list|rotate, audit checkpoint|verify-checkpoint|verify (service/cli/audit.py)."""
+keys list|rotate, credential verify, audit checkpoint|verify-checkpoint|verify (service/cli/audit.py)."""
 
 from __future__ import annotations
 
@@ -290,6 +290,48 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _credential_verify(args: argparse.Namespace) -> int:
+    """`trainrec credential verify FILE [--keys FILE]`: verify a credential offline against a saved
+    `/.well-known/trainrec-keys.json` (or, without --keys, the local key ring); print its subject and
+    totals (exit 0), or one line saying why it does not verify (exit 1)."""
+    import json
+    from pathlib import Path
+
+    from service.auth.tokens import data_dir
+    from service.credentials.verify import (
+        CredentialRejected,
+        published_keys,
+        ring_keys,
+        token_of,
+        verify_credential,
+    )
+    from service.signing.keys import KEYS_FILE, KeyFileError, KeyRing
+
+    try:
+        token = token_of(Path(args.file).read_text(encoding="utf-8"))
+        if args.keys:
+            try:
+                document = json.loads(Path(args.keys).read_text(encoding="utf-8"))
+            except ValueError:
+                raise CredentialRejected(f"the keys file {args.keys} is not JSON") from None
+            keys = published_keys(document)
+        else:
+            if not (data_dir() / KEYS_FILE).exists():
+                raise CredentialRejected(f"no local key ring in {data_dir()}: give the published keys with --keys FILE")
+            keys = ring_keys(KeyRing.open())
+        verified = verify_credential(token, keys)
+    except (CredentialRejected, KeyFileError) as error:
+        print(f"trainrec: credential does not verify: {error}", file=sys.stderr)
+        return 1
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"trainrec: credential does not verify: cannot read {getattr(error, 'filename', None) or args.file}: "
+              f"{error.strerror if isinstance(error, OSError) else error}", file=sys.stderr)
+        return 1
+    for line in verified.summary():
+        print(line)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="trainrec", description="Teachers' continuing-education records")
     commands = top.add_subparsers(dest="command", required=True)
@@ -373,6 +415,14 @@ def parser() -> argparse.ArgumentParser:
     from service.cli.audit import add_parser as add_audit
 
     add_audit(commands)
+    credential = commands.add_parser("credential", help="signed credentials (the transcript as a VC-JWT)")
+    credential_commands = credential.add_subparsers(dest="credential_command", required=True)
+    verifying = credential_commands.add_parser(
+        "verify", help="verify a credential offline: signature, key and its validity at issue; print the totals")
+    verifying.add_argument("file", help="the credential: the compact JWS, or the JSON answer {credential, jwt}")
+    verifying.add_argument("--keys", default=None,
+                           help="a saved /.well-known/trainrec-keys.json (default: the local key ring)")
+    verifying.set_defaults(run=_credential_verify)
     return top
 
 

@@ -21,7 +21,7 @@ import json
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from schemathesis.checks import not_a_server_error
 from domain.vocabulary import AssessmentResult, Decision, Form, Level, SchoolBasedContent, Selection
 from service.api.main import create_app
 from service.app import TrainRec
+from service.signing.keys import KeyRing
 from service.storage.config import storage_from_url
 from tests.conftest import ADMIN, PROVIDER, Backend, Clock, build_county, define, require_postgres, teacher_actor
 from tests.service.api.conftest import SECRET, bearer
@@ -105,6 +106,13 @@ def _build(clock: Clock) -> Fuzz:
         "event_id": [service.audit_events(ADMIN, limit=1)["events"][0]["id"], "00000000-0000-5000-8000-000000000000"],
     }
     return Fuzz(service, client, known)
+
+
+@pytest.fixture(autouse=True)
+def _key_ring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key ring that signs credentials, in the test's folder, its key valid at the clock's 2024."""
+    monkeypatch.setenv("TRAINREC_DATA_DIR", str(tmp_path / "data"))
+    KeyRing.open(tmp_path / "data").rotate("credential", datetime(2024, 1, 1, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -39,6 +40,7 @@ from domain.vocabulary import (
 from service.api.main import create_app
 from service.app import TrainRec
 from service.auth.tokens import issue_token
+from service.signing.keys import KeyRing
 from service.storage.config import storage_from_url
 from tests.conftest import (
     ADMIN,
@@ -146,6 +148,7 @@ class Request:
     privileged: Actor = ADMIN  # who may certainly do this: replayed after a 403
     read: bool = False
     files: dict[str, tuple[str, bytes, str]] | None = None  # a multipart upload
+    headers: dict[str, str] | None = None
 
 
 Setup = Callable[[TrainRec, Clock, Target, str], Request]
@@ -362,6 +365,12 @@ def s_transcript(service: TrainRec, clock: Clock, t: Target, where: str) -> Requ
     return Request("GET", f"/api/v1/teachers/{t.teacher}/transcript", read=True)
 
 
+def s_credential(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)
+    return Request("GET", f"/api/v1/teachers/{t.teacher}/credential", read=True,
+                   headers={"Accept": "application/json"})
+
+
 def s_history(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     _enrolled(service, t)
     return Request("GET", f"/api/v1/teachers/{t.teacher}/history", read=True)
@@ -521,6 +530,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "import": Endpoint(("POST", "/api/v1/imports/{kind}"), s_import, row("A", "A", "A", "A", "D", "D", "D"),
                        only_one=True),
     "transcript": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/transcript"), s_transcript, TEACHER_READ),
+    "credential": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/credential"), s_credential, TEACHER_READ),
     "history": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/history"), s_history, TEACHER_READ),
     "audit-events": Endpoint(("GET", "/api/v1/audit/events"), s_audit_events,
                              row("AA", "AF", "AF", "DD", "DD", "DD", "AF")),
@@ -594,7 +604,9 @@ class World:
 
 
 @pytest.fixture
-def world(clock: Clock) -> Iterator[World]:
+def world(clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    monkeypatch.setenv("TRAINREC_DATA_DIR", str(tmp_path))  # the key ring that signs credentials
+    KeyRing.open(tmp_path).rotate("credential", datetime(2024, 1, 1, tzinfo=UTC))  # valid at the clock's now
     service = TrainRec(storage_from_url("memory://"), clock=clock)
     build_world(service)
     client = TestClient(create_app(service, SECRET), raise_server_exceptions=False)
@@ -603,7 +615,7 @@ def world(clock: Clock) -> Iterator[World]:
 
 
 def send(client: TestClient, request: Request, actor: Actor | None) -> Any:
-    headers = bearer(actor) if actor is not None else {}
+    headers = {**(request.headers or {}), **(bearer(actor) if actor is not None else {})}
     if request.files is not None:
         return client.request(request.method, request.path, files=request.files, params=request.params,
                               headers=headers)
