@@ -19,6 +19,7 @@ from service.api import (
     routes_audit,
     routes_disputes,
     routes_lists,
+    routes_printing,
     routes_prior_hours,
     routes_programmes,
     routes_reports,
@@ -151,7 +152,7 @@ def create_app(
     docs_pages.install(app)
     app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
-                   routes_audit, routes_session, routes_lists, routes_uploads):
+                   routes_audit, routes_session, routes_lists, routes_uploads, routes_printing):
         app.include_router(module.router)
     pages.install(app)  # after problems: its errors on a page answer as a page
 

@@ -21,6 +21,7 @@ from service.pages import (
     routes_signin,
     routes_teacher,
     routes_units,
+    routes_verify,
 )
 from service.pages.auth import SignInFirst, sign_in_url
 from service.pages.render import STATIC, page
@@ -39,6 +40,7 @@ def install(app: FastAPI) -> None:
     """Mount the pages' files and routes; errors met on a page answer as a page."""
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="assets")
     app.include_router(routes_signin.router)
+    app.include_router(routes_verify.router)  # public: no sign-in
     app.include_router(routes_units.router)
     # the teacher's before the disputes desk: `/disputes/new` is not a dispute's id
     app.include_router(routes_teacher.router)

@@ -70,8 +70,8 @@ def _master(path: Path) -> _Master:
                 "sCapHeight": getattr(os2, "sCapHeight", hhea.ascent),
                 "sxHeight": getattr(os2, "sxHeight", 0)},
     }
-    font["glyf"]  # noqa: B018 - read the outlines' table now, not under the first document's lock
-    font["hmtx"]  # noqa: B018
+    font["glyf"]  # read the outlines' table now, not under the first document's lock
+    font["hmtx"]
     return _Master(font, cmap, int(font["head"].unitsPerEm), metrics, threading.Lock())
 
 

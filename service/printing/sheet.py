@@ -78,13 +78,20 @@ class Sheet(FPDF):
         self.cell(QR_SIZE, 3.5, caption, align="C")
         self.set_font(FAMILY, size=10.5)
 
+    def frame(self) -> None:
+        """A double rule around the page (a certificate's border)."""
+        self.set_line_width(0.8)
+        self.rect(8, 8, self.w - 16, self.h - 16)
+        self.set_line_width(0.2)
+        self.rect(9.5, 9.5, self.w - 19, self.h - 19)
+
     def section(self, text: str) -> None:
         self.ln(3)
         self.set_font(FAMILY, size=12)
         self.cell(self.width, 7, text, new_x="LMARGIN", new_y="NEXT")
         self.set_font(FAMILY, size=10.5)
 
-    def table(self, headers: Sequence[str], widths: Sequence[float], rows: Iterable[Sequence[str]],
+    def grid(self, headers: Sequence[str], widths: Sequence[float], rows: Iterable[Sequence[str]],
               aligns: Sequence[str], height: float = 7.0, footer: Sequence[str] | None = None) -> None:
         """A bordered table; `widths` in shares of the page's width. The header row repeats on each
         new page; `footer` is a last, shaded row (totals)."""
@@ -104,7 +111,7 @@ class Sheet(FPDF):
                 self.add_page()
                 header()
             for text, w, align in zip(row, cols, aligns, strict=True):
-                self.cell(w, height, fit(self, text, w), border=1, align=align)  # type: ignore[arg-type]
+                self.cell(w, height, fit(self, text, w), border=1, align=align)
             self.ln(height)
         if footer is not None:
             if self.will_page_break(height):
@@ -112,7 +119,7 @@ class Sheet(FPDF):
                 header()
             self.set_fill_color(245, 245, 245)
             for text, w, align in zip(footer, cols, aligns, strict=True):
-                self.cell(w, height, fit(self, text, w), border=1, align=align, fill=True)  # type: ignore[arg-type]
+                self.cell(w, height, fit(self, text, w), border=1, align=align, fill=True)
             self.ln(height)
         self.set_font_size(10.5)
 

@@ -78,7 +78,7 @@ def render_transcript(p: TranscriptPrint) -> bytes:
                      str(line.get("certified_by") or ""), label("status", line["status"])])
     if not rows:
         rows.append(["", "（无）", "", "", "", "", "", "", ""])
-    pdf.table(["序号", "培训项目", "层级", "形式", "年度", "学时", "认定日期", "认定人", "状态"],
+    pdf.grid(["序号", "培训项目", "层级", "形式", "年度", "学时", "认定日期", "认定人", "状态"],
               [5.5, 34, 9, 11, 7, 7, 13, 13, 8], rows, ["C", "L", "C", "C", "C", "R", "C", "C", "C"])
     if t.get("pending_evaluation"):
         pdf.set_font_size(9)
@@ -91,7 +91,7 @@ def render_transcript(p: TranscriptPrint) -> bytes:
         prior_rows = [[str(n), str(r["source"]), str(r["year"]), hours(r["hours"]), hours(r["self_selected"]),
                        hours(r["school_based"]), hours(r["concentrated"]), label("status", r["status"])]
                       for n, r in enumerate(t["prior"], start=1)]
-        pdf.table(["序号", "来源", "年度", "学时", "自主选学", "校本研修", "集中培训", "状态"],
+        pdf.grid(["序号", "来源", "年度", "学时", "自主选学", "校本研修", "集中培训", "状态"],
                   [5.5, 34, 8, 8, 10, 10, 10, 8], prior_rows, ["C", "L", "C", "R", "R", "R", "R", "C"])
 
     pdf.section(f"{'三' if t.get('prior') else '二'}、学时合计（已撤销的不计）")
@@ -101,7 +101,7 @@ def render_transcript(p: TranscriptPrint) -> bytes:
     if not year_rows:
         year_rows.append(["（无）", "0", "0", "0", "0"])
     cycle = t["totals"]["cycle"]
-    pdf.table(["年度", "学时", "其中自主选学", "其中校本研修", "其中集中培训"], [1, 1, 1, 1, 1], year_rows,
+    pdf.grid(["年度", "学时", "其中自主选学", "其中校本研修", "其中集中培训"], [1, 1, 1, 1, 1], year_rows,
               ["C", "R", "R", "R", "R"],
               footer=[f"本周期 {cycle['start_year']}–{cycle['end_year']}", hours(cycle["hours"]),
                       f"应达 {hours(cycle['required'])}", "", ""])

@@ -1,0 +1,59 @@
+"""Issuing an hours certificate (学时证明): an event on the teacher's own record, and an index entry so
+the public check page finds the teacher from the certificate's number alone.
+
+Who may issue (docs/decisions.md): whoever manages the teacher's school (its school admin, a
+supervisor above it, an admin) and the teacher themself; the certificate names the org it was issued
+for: the caller's own unit, or the teacher's school for an admin or the teacher.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from domain.actor import Actor
+from service.application.base import TrainRecBase
+from service.application.unit import CommandResult, Unit
+from service.auth.scopes import SELF_OR_STAFF
+from service.records import CertificateIndex
+
+
+class CertificateCommands(TrainRecBase):
+    def issuing_checkpoint(self) -> tuple[int, str] | None:
+        """The transparency log's checkpoint (size, root) a certificate is issued under. The log is
+        not part of this build yet: None, and the event records no checkpoint."""
+        return None
+
+    def issue_certificate(
+        self,
+        actor: Actor,
+        teacher_no: str,
+        year: int | None = None,
+        programme_code: str | None = None,
+        purpose: str = "",
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        def handle(unit: Unit) -> tuple[int, dict[str, Any]]:
+            self.scopes.gate(actor, SELF_OR_STAFF)
+            teacher = unit.teacher(teacher_no)
+            self.scopes.ensure_teacher_self_or_staff(actor, teacher)
+            school = unit.org(teacher.school_id, scoped=False)
+            issuer = school if actor.org_id in (None, school.org_id) else unit.org(actor.org_id or "", scoped=False)
+            number = self.new_id("ZM").upper()
+            names = {"school_name": school.name, "issuer_org_id": issuer.org_id, "issuer_org_name": issuer.name}
+            certificate = teacher.issue_certificate(number, year, programme_code, names, purpose, self.policy, actor,
+                                                    unit.now, self.issuing_checkpoint())
+            unit.add(teacher)
+            unit.add(CertificateIndex.index(number, teacher_no, actor, unit.now))
+            return 201, {
+                "certificate_no": number,
+                "hours": float(certificate.hours) if certificate.hours % 1 else int(certificate.hours),
+                "pdf": f"/api/v1/certificates/{quote(number)}.pdf",
+                "verify": f"/verify/{quote(number)}",
+                # the signed credential of the teacher's transcript (service/credentials/, another part of issue 22)
+                "credential": f"/api/v1/teachers/{quote(teacher_no)}/credential",
+            }
+
+        request = {"op": "certificate", "teacher_no": teacher_no, "year": year, "programme_code": programme_code,
+                   "purpose": purpose}
+        return self.execute(actor, handle, idempotency_key=idempotency_key, request=request)
