@@ -48,6 +48,6 @@ def qr_codes(document: bytes) -> list[str]:
         source.write_bytes(document)
         subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", str(source),
                         str(Path(folder) / "page")], check=True, timeout=60)
-        found = subprocess.run(["zbarimg", "-q", "--raw", "-Sdisable", "-Sqrcode.enable",
-                                str(Path(folder) / "page.png")], capture_output=True, text=True, timeout=60, check=False)
+        command = ["zbarimg", "-q", "--raw", "-Sdisable", "-Sqrcode.enable", str(Path(folder) / "page.png")]
+        found = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     return [line for line in found.stdout.splitlines() if line]

@@ -15,6 +15,7 @@ from service.api.problems import STATUS_OF_KIND
 from service.labels import CODES
 from service.pages import (
     routes_audit,
+    routes_certificates,
     routes_disputes,
     routes_programmes,
     routes_school,
@@ -47,6 +48,7 @@ def install(app: FastAPI) -> None:
     app.include_router(routes_audit.router)
     app.include_router(routes_disputes.router)
     app.include_router(routes_school.router)
+    app.include_router(routes_certificates.router)
     app.include_router(routes_programmes.router)
     api_error: Any = app.exception_handlers[DomainError]
 
