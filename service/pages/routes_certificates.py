@@ -50,5 +50,5 @@ async def issue_certificate_form(request: Request, teacher_no: str, caller: Page
             caller.actor, teacher_no, year, code, purpose if isinstance(purpose, str) else ""))
     except DomainError as refused:
         return RedirectResponse(f"{back}?{urlencode({'error': refused.code})}", status_code=303)
-    number = json.loads(answer.body)["certificate_no"]
+    number = json.loads(bytes(answer.body))["certificate_no"]
     return RedirectResponse(f"/api/v1/certificates/{quote(number, safe='')}.pdf", status_code=303)

@@ -16,7 +16,7 @@ from service.api.deps import Service
 from service.api.problems import problem
 from service.pages.render import page
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(include_in_schema=False)
 
 CertificateNo = Annotated[str, Path(min_length=1, max_length=64)]
 

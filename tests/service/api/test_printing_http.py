@@ -145,6 +145,10 @@ def test_a_programme_certificate_by_the_teacher_themself(client: TestClient, ser
     check = client.get(f"/verify/{answer.json()['certificate_no']}", headers={"Accept": "application/json"}).json()
     assert (check["programme_code"], check["title"], check["hours"], check["issuer"]) == (
         "K1", "培训项目K1", 24, "城关第一小学")
+    page = client.get(f"/verify/{answer.json()['certificate_no']}")
+    assert page.status_code == 200
+    assert "培训项目K1（K1）" in page.text
+    assert "24 学时" in page.text
 
 
 @pytest.mark.parametrize(("body", "status", "code"), [

@@ -23,8 +23,12 @@ def test_a_documents_font_holds_the_glyphs_of_its_characters_and_no_others() -> 
     font = TTFont(io.BytesIO(font_for("张伟 24 学时")))
     cmap = font.getBestCmap()
     assert set(cmap) == {ord(c) for c in "张伟 24学时"}
-    assert len(font.getGlyphOrder()) == 1 + 7  # .notdef and one glyph per character (the space is one)
-    assert font["glyf"][cmap[ord("张")]].numberOfContours > 0
+    glyf = font["glyf"]
+    components = {name for glyph in cmap.values() if glyf[glyph].isComposite()
+                  for name in glyf[glyph].getComponentNames(glyf)}
+    # .notdef, the characters' glyphs and the parts the composite ones are drawn from: nothing else
+    assert set(font.getGlyphOrder()) == {".notdef", *cmap.values(), *components}
+    assert all(glyf[name].numberOfContours != 0 for name in cmap.values() if name != "space")
 
 
 def test_the_qr_matrix_is_segnos_encoding_of_the_address() -> None:
