@@ -26,6 +26,7 @@ TEMPLATE_TEXT = "".join(
 
 MARGIN = 15.0
 QR_SIZE = 30.0
+CELL_PADDING = 1.1  # mm of room either side of a table cell's text
 
 
 class Sheet(FPDF):
@@ -92,35 +93,36 @@ class Sheet(FPDF):
         self.set_font(FAMILY, size=10.5)
 
     def grid(self, headers: Sequence[str], widths: Sequence[float], rows: Iterable[Sequence[str]],
-              aligns: Sequence[str], height: float = 7.0, footer: Sequence[str] | None = None) -> None:
+             aligns: Sequence[str], height: float = 7.0, footer: Sequence[str] | None = None) -> None:
         """A bordered table; `widths` in shares of the page's width. The header row repeats on each
-        new page; `footer` is a last, shaded row (totals)."""
+        new page; `footer` is a last, shaded row (totals). Each cell is a rectangle and a line of
+        text placed by hand (`FPDF.cell` costs a millisecond a cell, and a transcript has hundreds)."""
         total = sum(widths)
         cols = [self.width * w / total for w in widths]
         self.set_font_size(9)
 
-        def header() -> None:
-            self.set_fill_color(232, 232, 232)
-            for text, w in zip(headers, cols, strict=True):
-                self.cell(w, height, fit(self, text, w), border=1, align="C", fill=True)
-            self.ln(height)
+        def line(texts: Sequence[str], line_aligns: Sequence[str], shade: int | None) -> None:
+            if self.will_page_break(height):
+                self.add_page()
+                if texts is not headers:
+                    line(headers, ["C"] * len(headers), 232)
+            x, y = self.l_margin, self.y
+            if shade is not None:
+                self.set_fill_color(shade, shade, shade)
+            for text, w, align in zip(texts, cols, line_aligns, strict=True):
+                self.rect(x, y, w, height, style="DF" if shade is not None else "D")
+                shown = fit(self, text, w)
+                room = w - 2 * CELL_PADDING
+                left = {"C": (room - text_width(self, shown)) / 2, "R": room - text_width(self, shown)}.get(align, 0)
+                self.text(x + CELL_PADDING + left, y + height / 2 + 0.3 * self.font_size, shown)
+                x += w
+            self.set_xy(self.l_margin, y + height)
 
-        header()
+        line(headers, ["C"] * len(headers), 232)
         for row in rows:
-            if self.will_page_break(height):
-                self.add_page()
-                header()
-            for text, w, align in zip(row, cols, aligns, strict=True):
-                self.cell(w, height, fit(self, text, w), border=1, align=align)
-            self.ln(height)
+            line(row, aligns, None)
         if footer is not None:
-            if self.will_page_break(height):
-                self.add_page()
-                header()
-            self.set_fill_color(245, 245, 245)
-            for text, w, align in zip(footer, cols, aligns, strict=True):
-                self.cell(w, height, fit(self, text, w), border=1, align=align, fill=True)
-            self.ln(height)
+            line(footer, aligns, 245)
         self.set_font_size(10.5)
 
     def pairs(self, items: Sequence[tuple[str, str]], per_row: int = 2, height: float = 8.0) -> None:
@@ -138,11 +140,21 @@ class Sheet(FPDF):
         return bytes(self.output())
 
 
+def text_width(pdf: FPDF, text: str) -> float:
+    """The width of `text` in the current font and size, from the font's advance widths (what
+    `FPDF.get_string_width` answers for plain text, without its markup parsing: a table has
+    hundreds of cells)."""
+    font = pdf.current_font
+    assert isinstance(font, TTFFont)  # the sheet's own font, set before anything is written
+    widths = font.cw  # 1/1000 em per character
+    return float(sum(widths[ord(char)] for char in text)) * pdf.font_size / 1000
+
+
 def fit(pdf: FPDF, text: str, width: float, padding: float = 2.2) -> str:
     """`text`, cut to fit `width` (mm, less the cell's padding) with an ellipsis where it is cut."""
     room = width - padding
-    if pdf.get_string_width(text) <= room:
+    if text_width(pdf, text) <= room:
         return text
-    while text and pdf.get_string_width(text + "…") > room:
+    while text and text_width(pdf, text + "…") > room:
         text = text[:-1]
     return text + "…"
