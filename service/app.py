@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.commands.accounts import AccountCommands
+from service.commands.certificates import CertificateCommands
 from service.commands.evidence import EvidenceFiles
 from service.commands.lifecycle import LifecycleCommands
 from service.commands.prior_hours import PriorHoursCommands
@@ -14,11 +15,13 @@ from service.commands.staff import StaffCommands
 from service.queries.audit import AuditQueries
 from service.queries.exports import ExportQueries
 from service.queries.lists import ListQueries
+from service.queries.printing import PrintQueries
 from service.transparency.queries import TransparencyQueries
 
 
 class TrainRec(AccountCommands, StaffCommands, ProgrammeCommands, RecordCommands, PriorHoursCommands,
-               LifecycleCommands, EvidenceFiles, AuditQueries, ListQueries, ExportQueries, TransparencyQueries):
+               LifecycleCommands, EvidenceFiles, CertificateCommands, AuditQueries, ListQueries, ExportQueries,
+               PrintQueries, TransparencyQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""
 

@@ -22,6 +22,7 @@ from service.api import (
     routes_exports,
     routes_keys,
     routes_lists,
+    routes_printing,
     routes_prior_hours,
     routes_programmes,
     routes_reports,
@@ -155,7 +156,7 @@ def create_app(
     app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
                    routes_exports, routes_audit, routes_session, routes_lists, routes_uploads, routes_keys,
-                   routes_credentials):
+                   routes_credentials, routes_printing):
         app.include_router(module.router)
     pages.install(app)  # after problems: its errors on a page answer as a page
 

@@ -54,6 +54,7 @@ from tests.conftest import (
     define,
     teacher_actor,
 )
+from tests.printing_support import require_pdf_font
 from tests.service.api.conftest import SECRET, bearer
 
 PROBLEM = "application/problem+json"
@@ -371,6 +372,30 @@ def s_credential(service: TrainRec, clock: Clock, t: Target, where: str) -> Requ
                    headers={"Accept": "application/json"})
 
 
+def s_transcript_pdf(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    require_pdf_font()
+    _enrolled(service, t)
+    return Request("GET", f"/api/v1/teachers/{t.teacher}/transcript.pdf", read=True)
+
+
+def _credited(service: TrainRec, clock: Clock, t: Target) -> None:
+    _ended_and_assessed(service, clock, t, AssessmentResult.GOOD)
+    service.evaluate(teacher_actor(t.teacher), t.programme, t.teacher, 5, 5, 5)
+    service.award_credit(ADMIN, t.programme, t.teacher, Decimal(24))
+
+
+def s_certificate(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _credited(service, clock, t)
+    return Request("POST", f"/api/v1/teachers/{t.teacher}/certificates", {"year": 2024, "purpose": "职称评审"})
+
+
+def s_certificate_pdf(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    require_pdf_font()
+    _credited(service, clock, t)
+    number = service.issue_certificate(ADMIN, t.teacher, year=2024).body["certificate_no"]
+    return Request("GET", f"/api/v1/certificates/{number}.pdf", read=True)
+
+
 def s_history(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     _enrolled(service, t)
     return Request("GET", f"/api/v1/teachers/{t.teacher}/history", read=True)
@@ -532,6 +557,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     "transcript": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/transcript"), s_transcript, TEACHER_READ),
     "credential": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/credential"), s_credential, TEACHER_READ),
     "history": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/history"), s_history, TEACHER_READ),
+    "transcript-pdf": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/transcript.pdf"), s_transcript_pdf,
+                               TEACHER_READ),
+    "certificate": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/certificates"), s_certificate,
+                            row("AA", "AD", "AD", "AD", "DD", "AD", "DD")),
+    "certificate-pdf": Endpoint(("GET", "/api/v1/certificates/{certificate_no}.pdf"), s_certificate_pdf,
+                                TEACHER_READ),
     "audit-events": Endpoint(("GET", "/api/v1/audit/events"), s_audit_events,
                              row("AA", "AF", "AF", "DD", "DD", "DD", "AF")),
     "audit-verify": Endpoint(("GET", "/api/v1/audit/verify"), s_audit_verify,
@@ -583,7 +614,9 @@ ENDPOINTS: dict[str, Endpoint] = {
 # - a withdrawal is made by whoever may make the enrolment: the teacher only for a self-selected one;
 # - a session is cancelled by the provider, as it is rescheduled;
 # - a teacher narrows the programme list only to a unit at or above their school, not to a provider;
-# - approvals are listed for those who decide something: not for teachers nor auditors.
+# - approvals are listed for those who decide something: not for teachers nor auditors;
+# - hours certificates are issued by the teacher and by those who manage the teacher's school, as
+#   enrolments are (decisions.md, "Hours certificates"); their PDFs are read as the transcript is.
 
 
 def _cases() -> Iterator[Any]:
@@ -659,6 +692,10 @@ def test_scope_matrix(world: World, role: str, endpoint: str, where: str, outcom
     if endpoint.endswith("-xlsx"):
         assert response.headers["content-type"] == XLSX
         assert response.content.startswith(b"PK")  # a zip: the workbook
+        assert head(world.service) == before
+        return
+    if endpoint in ("transcript-pdf", "certificate-pdf"):
+        assert response.content.startswith(b"%PDF-")
         assert head(world.service) == before
         return
     body = response.json()
