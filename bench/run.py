@@ -38,6 +38,7 @@ import httpx
 import psycopg
 
 from bench.pages import page_figures
+from bench.printing import pdf_figures
 from bench.region import ADMIN, SCHOOLS_PER_TOWN, enrolment_file, load, sample
 from projections.schema import LIVE
 from projections.view import NAME as TRACKED
@@ -410,6 +411,7 @@ def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, sav
         figures.append(Figure(f"{label} p50, ms", statistics.median(values), "ms"))
         p99 = percentile(values, 0.99)
         figures.append(Figure(f"{label} p99, ms", p99, "ms", target=f"≤ {target:g} ms", met=p99 <= target))
+    figures += pdf_figures(app, teachers[:100], percentile(transcript, 0.99), timed, percentile, Figure)
     figures.append(Figure("county compliance read parsed into Python objects, p99, ms",
                           percentile(county_parsed, 0.99), "ms"))
     towns = sample([f"BT{t:03d}" for t in range(max(1, n // 50 // SCHOOLS_PER_TOWN))], 15)
