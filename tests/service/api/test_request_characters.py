@@ -161,7 +161,7 @@ def _get_routes() -> list[tuple[str, list[str], list[str]]]:
 
 GET_ROUTES = _get_routes()
 KNOWN = {"org_id": "C1", "teacher_no": "A001", "code": "K1", "sha256": "0" * 64,
-         "certificate_no": "ZM-0000000000000000"}
+         "certificate_no": "ZM-0000000000000000", "event_id": "00000000-0000-0000-0000-000000000000"}
 SPECIALS = ["\x00", "\x01", "\t", "\n", "\r", "\x1b", "\x7f", "\x85", "\u202e", "\u2066", "\u2069", "\u200f", "\u061c",
             "\ufeff", "\ufffd", "\U0010ffff", "/", "?", "#", "%", "%00", "%2F", "..", " ", "+", "张伟", "A001", "C1"]
 TEXT = st.lists(st.one_of(st.text(st.characters(blacklist_categories=["Cs"]), max_size=8), st.sampled_from(SPECIALS)),
