@@ -99,3 +99,33 @@ def notifications(recorder: Any, positions: Sequence[int]) -> dict[int, StoredEv
             originator_id = row[1] if isinstance(row[1], UUID) else UUID(row[1])
             found[int(row[0])] = StoredEvent(originator_id, int(row[2]), row[3], bytes(row[4]))
     return found
+
+
+Row = tuple[int, UUID, int, str, bytes]  # (notification id, originator id, version, topic, state)
+
+
+def notification_range(recorder: Any, after: int, stop: int, limit: int) -> list[Row]:
+    """The stored events of notification ids in (after, stop], in order, at most `limit`: one
+    range query on PostgreSQL and SQLite (no Notification objects built), the recorder's own
+    select elsewhere."""
+    if isinstance(recorder, PostgresAggregateRecorder):
+        table = SQL("{0}.{1}").format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        statement = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {0} "
+                        "WHERE notification_id > %s AND notification_id <= %s "
+                        "ORDER BY notification_id LIMIT %s").format(table)
+        with recorder.datastore.transaction(commit=False) as curs:
+            cursor: Any = curs
+            cursor.row_factory = tuple_row
+            cursor.execute(statement, (after, stop, limit))
+            raw = list(cursor.fetchall())
+    elif isinstance(recorder, SQLiteAggregateRecorder):
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+                         f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+                         (after, stop, limit))
+            raw = list(curs.fetchall())
+    else:
+        raw = [(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+               for n in recorder.select_notifications(start=after + 1, limit=limit, stop=stop)] if stop > after else []
+    return [(int(r[0]), r[1] if isinstance(r[1], UUID) else UUID(str(r[1])), int(r[2]), str(r[3]), bytes(r[4]))
+            for r in raw]
