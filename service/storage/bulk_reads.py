@@ -101,31 +101,43 @@ def notifications(recorder: Any, positions: Sequence[int]) -> dict[int, StoredEv
     return found
 
 
-Row = tuple[int, UUID, int, str, bytes]  # (notification id, originator id, version, topic, state)
+
+LeafRow = tuple[int, bytes, bytes]  # (notification id, leaf bytes, originator id's 16 bytes ‖ version digits)
 
 
-def notification_range(recorder: Any, after: int, stop: int, limit: int) -> list[Row]:
-    """The stored events of notification ids in (after, stop], in order, at most `limit`: one
-    range query on PostgreSQL and SQLite (no Notification objects built), the recorder's own
+def leaf_range(recorder: Any, after: int, stop: int, limit: int, prefix: bytes) -> list[LeafRow]:
+    """The stored events of notification ids in (after, stop], in order, at most `limit`, each as
+    its notification id, `prefix ‖ originator id (UUID text) ‖ "\\n" ‖ version ‖ "\\n" ‖ topic ‖ "\\n" ‖
+    state` and the bytes its public id hashes (`domain.ids.event_id`): on PostgreSQL the server
+    joins the bytes (no UUID objects made here), one range query on SQLite, the recorder's own
     select elsewhere."""
     if isinstance(recorder, PostgresAggregateRecorder):
         table = SQL("{0}.{1}").format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-        statement = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {0} "
+        statement = SQL("SELECT notification_id, convert_to(%s || originator_id::text || E'\\n' || "
+                        "originator_version::text || E'\\n' || topic || E'\\n', 'UTF8') || state, "
+                        "uuid_send(originator_id) || convert_to(originator_version::text, 'UTF8') FROM {0} "
                         "WHERE notification_id > %s AND notification_id <= %s "
                         "ORDER BY notification_id LIMIT %s").format(table)
         with recorder.datastore.transaction(commit=False) as curs:
             cursor: Any = curs
             cursor.row_factory = tuple_row
-            cursor.execute(statement, (after, stop, limit))
-            raw = list(cursor.fetchall())
-    elif isinstance(recorder, SQLiteAggregateRecorder):
+            cursor.execute(statement, (prefix.decode("utf-8"), after, stop, limit))
+            return list(cursor.fetchall())
+    if isinstance(recorder, SQLiteAggregateRecorder):
         with recorder.datastore.transaction(commit=False) as curs:
             curs.execute(f"SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
                          f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
                          (after, stop, limit))
             raw = list(curs.fetchall())
-    else:
+    elif stop > after:
         raw = [(n.id, n.originator_id, n.originator_version, n.topic, n.state)
-               for n in recorder.select_notifications(start=after + 1, limit=limit, stop=stop)] if stop > after else []
-    return [(int(r[0]), r[1] if isinstance(r[1], UUID) else UUID(str(r[1])), int(r[2]), str(r[3]), bytes(r[4]))
-            for r in raw]
+               for n in recorder.select_notifications(start=after + 1, limit=limit, stop=stop)]
+    else:
+        raw = []
+    rows = []
+    for nid, originator, version, topic, state in raw:
+        uuid = originator if isinstance(originator, UUID) else UUID(str(originator))
+        digits = str(version).encode("ascii")
+        rows.append((int(nid), b"".join((prefix, str(uuid).encode("ascii"), b"\n", digits, b"\n",
+                                         topic.encode("utf-8"), b"\n", bytes(state))), uuid.bytes + digits))
+    return rows

@@ -35,10 +35,11 @@ so the next `extend` rebuilds them from the events.
 
 from __future__ import annotations
 
-import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from hashlib import sha1, sha256
 from typing import Any
 from uuid import UUID
 
@@ -46,7 +47,7 @@ from eventsourcing.persistence import Notification
 
 from domain.ids import event_id
 from projections.db import ReadModelDB
-from service.storage.bulk_reads import notification_range
+from service.storage.bulk_reads import leaf_range
 from service.transparency.merkle import Frontier, Node, leaf_hash, node_hash, range_nodes
 
 LEAF_PREFIX = b"trainrec/event/v1\n"
@@ -60,6 +61,8 @@ BLOCK = 1 << K  # leaves per block
 PAGE = 80 * BLOCK  # events read and written per transaction by `extend`
 READ = 2000  # events per stored_leaves query
 LOOKUP = 200  # nodes per query
+CACHED = 64  # blocks' events kept in memory for proofs
+BlockEvent = tuple[int, bytes, bytes]  # (notification id, originator id bytes ‖ version digits, leaf hash)
 
 
 def _uuid(value: Any) -> UUID:
@@ -160,6 +163,8 @@ class LogTree:
         # one thread of this process at a time takes the store-wide lock (on PostgreSQL it holds a
         # pooled connection while it waits: threads queueing there could take the whole pool)
         self._extending = threading.Lock()
+        self._cache: OrderedDict[tuple[int, int], list[BlockEvent]] = OrderedDict()
+        self._caching = threading.Lock()
 
     def _has_table(self, name: str) -> bool:
         if self.db.backend == "postgres":
@@ -210,10 +215,12 @@ class LogTree:
                 found[(int(level), int(idx))] = bytes(value)
         return found
 
-    def block_events(self, block: int) -> list[tuple[int, UUID, int, bytes]]:
-        """The events of block `block` in the tree, in order: (notification id, originator id,
-        version, leaf hash). A complete block's 2^K, or the leaves of the last, partial block."""
-        size, position = self.state()
+    def block_events(self, block: int, tree: tuple[int, int] | None = None) -> list[BlockEvent]:
+        """The events of block `block` in the tree (of `tree` = (size, position), else the stored
+        state), in order, with their leaf hashes: a complete block's 2^K, or the leaves of the
+        last, partial block. The last `CACHED` blocks read are kept in memory (the event ranges a
+        proof meets again: the leaf's block, the block a checkpoint's size cuts)."""
+        size, position = self.state() if tree is None else tree
         if block < 0 or block << K >= size:
             return []
         rows = self.db.query(f"SELECT block, first_id, last_id FROM {BLOCKS} WHERE block IN (?, ?)",
@@ -226,18 +233,28 @@ class LogTree:
         else:
             msg = f"the tree's block {block - 1} is missing: drop the tlog_ tables to rebuild them"
             raise RuntimeError(msg)
-        found = notification_range(self.recorder, after, stop, BLOCK)
-        return [(nid, originator, version, leaf_hash(b"".join((
-            LEAF_PREFIX, str(originator).encode("ascii"), b"\n", str(version).encode("ascii"), b"\n",
-            topic.encode("utf-8"), b"\n", state)))) for nid, originator, version, topic, state in found]
+        with self._caching:
+            events = self._cache.get((after, stop))
+            if events is not None:
+                self._cache.move_to_end((after, stop))
+                return events
+        events = [(nid, name, leaf_hash(data)) for nid, data, name in leaf_range(self.recorder, after, stop, BLOCK,
+                                                                                  LEAF_PREFIX)]
+        with self._caching:
+            self._cache[(after, stop)] = events
+            while len(self._cache) > CACHED:
+                self._cache.popitem(last=False)
+        return events
 
     def nodes(self, wanted: Iterable[Node]) -> dict[Node, bytes]:
         """The hashes of these complete subtrees: level ≥ K from the stored nodes (one query per
         `LOOKUP`), below K from their blocks' events hashed again (missing ones left out)."""
         wanted = set(wanted)
         found = self.stored_nodes(node for node in wanted if node[0] >= K)
-        for block in sorted({idx >> (K - level) for level, idx in wanted if level < K}):
-            hashed = block_nodes(block, [leaf for *_, leaf in self.block_events(block)])
+        low = {idx >> (K - level) for level, idx in wanted if level < K}
+        tree = self.state() if low else (0, 0)
+        for block in sorted(low):
+            hashed = block_nodes(block, [leaf for *_, leaf in self.block_events(block, tree)])
             found.update((node, hashed[node]) for node in wanted if node in hashed)
         return found
 
@@ -247,14 +264,15 @@ class LogTree:
         if key is None:
             return None
         self.ensure_tables()
+        tree = self.state()
         for (position,) in self.db.query(f"SELECT position FROM {KEYS} WHERE key = ? ORDER BY position", (key,)):
             rows = self.db.query(f"SELECT block, first_id FROM {BLOCKS} WHERE first_id <= ? "
                                  "ORDER BY first_id DESC LIMIT 1", (int(position),))
             block = int(rows[0][0]) if rows else 0
             for _ in range(2):  # its block, else the one after it (the last, partial block)
-                events = self.block_events(block)
-                for offset, (nid, originator, version, _) in enumerate(events):
-                    if nid == int(position) and event_id(originator, version) == public_id:
+                events = self.block_events(block, tree)
+                for offset, (nid, name, _) in enumerate(events):
+                    if nid == int(position) and event_id(UUID(bytes=name[:16]), int(name[16:])) == public_id:
                         return (block << K) + offset
                 if not events or events[-1][0] >= int(position):
                     break
@@ -285,20 +303,20 @@ class LogTree:
         pending: list[bytes] = []
         first = 0  # notification id of the pending block's first event
         while after < head:
-            page = notification_range(self.recorder, after, head, PAGE)
+            page = leaf_range(self.recorder, after, head, PAGE, LEAF_PREFIX)
             if not page:
                 break
             made: list[tuple[int, int, bytes]] = []
             spans: list[tuple[int, int, int]] = []
             keys: list[tuple[int, int]] = []
-            for nid, originator, version, topic, state in page:
+            for nid, data, name in page:
                 if not pending:
                     first = nid
-                pending.append(leaf_hash(b"".join((
-                    LEAF_PREFIX, str(originator).encode("ascii"), b"\n", str(version).encode("ascii"), b"\n",
-                    topic.encode("utf-8"), b"\n", state))))
+                pending.append(sha256(b"\x00" + data).digest())
                 if nid > position:
-                    keys.append((int.from_bytes(_id_bytes(originator, version), "big", signed=True), nid))
+                    # id_key(event_id(...)): the id's first 8 bytes are its SHA-1's, version nibble set
+                    digest = sha1(name, usedforsecurity=False).digest()
+                    keys.append(((int.from_bytes(digest[:8], "big", signed=True) & ~0xF000) | 0x5000, nid))
                 if len(pending) == BLOCK:
                     spans.append((frontier.size, first, nid))
                     made.extend((level + K, idx, value) for (level, idx), value in frontier.append(subtree(pending)))
@@ -337,12 +355,7 @@ class LogTree:
         with self.db.exclusive("tlog"), self.db.transaction() as tx:
             for table in (STATE, NODES, BLOCKS, KEYS, OLD_LEAVES):
                 tx.execute(f"DROP TABLE IF EXISTS {table}")
+        with self._caching:
+            self._cache.clear()
         self._ready = False
 
-
-def _id_bytes(originator: UUID, version: int) -> bytes:
-    """The first 8 bytes of `domain.ids.event_id(originator, version)` (its SHA-1's first 8, with
-    the version nibble set), without formatting the id."""
-    digest = bytearray(hashlib.sha1(originator.bytes + str(version).encode(), usedforsecurity=False).digest()[:8])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    return bytes(digest)

@@ -94,7 +94,8 @@ def test_a_store_with_the_earlier_layout_is_rebuilt(durable_backend: Backend, cl
         db = app.read_model.db
         blob = "BYTEA" if db.backend == "postgres" else "BLOB"
         with db.transaction() as tx:  # the earlier release's tables, with a node per level and a row per event
-            tx.execute("CREATE TABLE tlog_state (name TEXT PRIMARY KEY, size BIGINT NOT NULL, position BIGINT NOT NULL)")
+            tx.execute("CREATE TABLE tlog_state (name TEXT PRIMARY KEY, size BIGINT NOT NULL, "
+                       "position BIGINT NOT NULL)")
             tx.execute(f"CREATE TABLE tlog_nodes (level INTEGER NOT NULL, idx BIGINT NOT NULL, hash {blob} NOT NULL, "
                        "PRIMARY KEY (level, idx))")
             tx.execute("CREATE TABLE tlog_leaves (event_id TEXT PRIMARY KEY, leaf_index BIGINT NOT NULL)")
