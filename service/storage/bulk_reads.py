@@ -121,7 +121,7 @@ def leaf_range(recorder: Any, after: int, stop: int, limit: int, prefix: bytes) 
         with recorder.datastore.transaction(commit=False) as curs:
             cursor: Any = curs
             cursor.row_factory = tuple_row
-            cursor.execute(statement, (prefix.decode("utf-8"), after, stop, limit))
+            cursor.execute(statement, (prefix.decode("utf-8"), after, stop, limit), binary=True)
             return list(cursor.fetchall())
     if isinstance(recorder, SQLiteAggregateRecorder):
         with recorder.datastore.transaction(commit=False) as curs:
