@@ -113,7 +113,7 @@ def leaf_range(recorder: Any, after: int, stop: int, limit: int, prefix: bytes) 
     select elsewhere."""
     if isinstance(recorder, PostgresAggregateRecorder):
         table = SQL("{0}.{1}").format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-        statement = SQL("SELECT notification_id, convert_to(%s || originator_id::text || E'\\n' || "
+        statement = SQL("SELECT notification_id, %s::bytea || convert_to(originator_id::text || E'\\n' || "
                         "originator_version::text || E'\\n' || topic || E'\\n', 'UTF8') || state, "
                         "uuid_send(originator_id) || convert_to(originator_version::text, 'UTF8') FROM {0} "
                         "WHERE notification_id > %s AND notification_id <= %s "
@@ -121,7 +121,7 @@ def leaf_range(recorder: Any, after: int, stop: int, limit: int, prefix: bytes) 
         with recorder.datastore.transaction(commit=False) as curs:
             cursor: Any = curs
             cursor.row_factory = tuple_row
-            cursor.execute(statement, (prefix.decode("utf-8"), after, stop, limit), binary=True)
+            cursor.execute(statement, (prefix, after, stop, limit), binary=True)
             return list(cursor.fetchall())
     if isinstance(recorder, SQLiteAggregateRecorder):
         with recorder.datastore.transaction(commit=False) as curs:

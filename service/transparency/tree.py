@@ -52,6 +52,7 @@ from service.storage.bulk_reads import leaf_range
 from service.transparency.merkle import Frontier, Node, leaf_hash, node_hash, range_nodes
 
 LEAF_PREFIX = b"trainrec/event/v1\n"
+HASHED_PREFIX = b"\x00" + LEAF_PREFIX  # what a leaf's hash is the SHA-256 of starts so (merkle.leaf_hash)
 STATE = "tlog_state"
 NODES = "tlog_nodes"
 BLOCKS = "tlog_blocks"
@@ -136,10 +137,11 @@ def id_key(public_id: str) -> int | None:
 
 
 def subtree(leaves: Sequence[bytes]) -> bytes:
-    """The hash of a complete subtree over these leaf hashes (a power of two of them)."""
+    """The hash of a complete subtree over these leaf hashes (a power of two of them):
+    merkle.node_hash, inlined (a leaf's worth of calls per event)."""
     level = list(leaves)
     while len(level) > 1:
-        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        level = [sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
     return level[0]
 
 
@@ -239,8 +241,8 @@ class LogTree:
             if events is not None:
                 self._cache.move_to_end((after, stop))
                 return events
-        events = [(nid, name, leaf_hash(data)) for nid, data, name in leaf_range(self.recorder, after, stop, BLOCK,
-                                                                                  LEAF_PREFIX)]
+        events = [(nid, name, sha256(data).digest())
+                  for nid, data, name in leaf_range(self.recorder, after, stop, BLOCK, HASHED_PREFIX)]
         with self._caching:
             self._cache[(after, stop)] = events
             while len(self._cache) > CACHED:
@@ -307,21 +309,21 @@ class LogTree:
                 ThreadPoolExecutor(1, thread_name_prefix="tlog-write") as writer:
             # the next page is read (and its bytes joined by the server) and the last one written
             # while this one is hashed; pages are written one after the other, in order
-            ahead = reader.submit(leaf_range, self.recorder, after, head, PAGE, LEAF_PREFIX)
+            ahead = reader.submit(leaf_range, self.recorder, after, head, PAGE, HASHED_PREFIX)
             written: Future[None] | None = None
             while after < head:
                 page = ahead.result()
                 if not page:
                     break
                 after = page[-1][0]
-                ahead = reader.submit(leaf_range, self.recorder, after, head, PAGE, LEAF_PREFIX)
+                ahead = reader.submit(leaf_range, self.recorder, after, head, PAGE, HASHED_PREFIX)
                 made: list[tuple[int, int, bytes]] = []
                 spans: list[tuple[int, int, int]] = []
                 keys: list[tuple[int, int]] = []
                 for nid, data, name in page:
                     if not pending:
                         first = nid
-                    pending.append(sha256(b"\x00" + data).digest())
+                    pending.append(sha256(data).digest())
                     if nid > position:
                         # id_key(event_id(...)): the id's first 8 bytes are its SHA-1's, version nibble set
                         digest = sha1(name, usedforsecurity=False).digest()
