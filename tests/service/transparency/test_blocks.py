@@ -13,7 +13,7 @@ import pytest
 from domain.ids import event_id
 from service.app import TrainRec
 from service.transparency import merkle, tree
-from service.transparency.tree import recompute
+from service.transparency.tree import LogTree, recompute
 from tests.conftest import Backend, Clock, build_county, define
 
 
@@ -40,10 +40,12 @@ def test_proofs_over_blocks_and_the_partial_last_block(backend: Backend, clock: 
         build_county(app)
         first = app.transparency.tree.extend()
         define(app, "K1")
+        middle = app.transparency.tree.extend()  # reads the partial block of the first again
         define(app, "K2")
-        size = app.transparency.tree.extend()  # the partial block of the first extend is read again
-        assert 4 < first < size == app.recorder.max_notification_id()
-        sizes = sorted({1, 2, 3, 4, 5, 7, 8, first, size - 1, size})
+        size = LogTree(app.recorder, app.read_model.db).extend()  # as another process: reads it again
+        assert 4 < first < middle < size == app.recorder.max_notification_id()
+        assert app.transparency.tree.size() == size
+        sizes = sorted({1, 2, 3, 4, 5, 7, 8, first, middle, size - 1, size})
         roots = recompute(app.recorder, sizes).roots
         log = app.transparency
         for n in sizes:
