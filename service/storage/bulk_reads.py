@@ -102,6 +102,11 @@ def notifications(recorder: Any, positions: Sequence[int]) -> dict[int, StoredEv
 
 
 
+# a leaf's text after its prefix (UUID text of the 32 hex digits SQLite keeps, version, topic, each
+# followed by a line feed), joined by SQLite
+_SQLITE_LEAF_TEXT = ("substr(originator_id, 1, 8) || '-' || substr(originator_id, 9, 4) || '-' || "
+                     "substr(originator_id, 13, 4) || '-' || substr(originator_id, 17, 4) || '-' || "
+                     "substr(originator_id, 21) || char(10) || originator_version || char(10) || topic || char(10)")
 LeafRow = tuple[int, bytes, bytes]  # (notification id, leaf bytes, originator id's 16 bytes ‖ version digits)
 
 
@@ -124,11 +129,16 @@ def leaf_range(recorder: Any, after: int, stop: int, limit: int, prefix: bytes) 
             cursor.execute(statement, (prefix, after, stop, limit), binary=True)
             return list(cursor.fetchall())
     if isinstance(recorder, SQLiteAggregateRecorder):
+        # the text the leaf holds is joined by SQLite (not the state: `||` would make a blob text)
         with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(f"SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+            curs.execute(f"SELECT rowid, {_SQLITE_LEAF_TEXT}, originator_id, originator_version, state "  # noqa: S608
                          f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
                          (after, stop, limit))
-            raw = list(curs.fetchall())
+            found = list(curs.fetchall())
+        if all(len(row[2]) == 32 for row in found):
+            return [(nid, prefix + text.encode("utf-8") + state, bytes.fromhex(hexid) + str(version).encode("ascii"))
+                    for nid, text, hexid, version, state in found]
+        raw = [(nid, hexid, version, text.rsplit("\n", 2)[1], state) for nid, text, hexid, version, state in found]
     elif stop > after:
         raw = [(n.id, n.originator_id, n.originator_version, n.topic, n.state)
                for n in recorder.select_notifications(start=after + 1, limit=limit, stop=stop)]
