@@ -151,3 +151,24 @@ def leaf_range(recorder: Any, after: int, stop: int, limit: int, prefix: bytes) 
         rows.append((int(nid), b"".join((prefix, str(uuid).encode("ascii"), b"\n", digits, b"\n",
                                          topic.encode("utf-8"), b"\n", bytes(state))), uuid.bytes + digits))
     return rows
+
+
+def count_range(recorder: Any, after: int, stop: int) -> int:
+    """How many stored events have notification ids in (after, stop] (the index alone is read on
+    PostgreSQL and SQLite)."""
+    if stop <= after:
+        return 0
+    if isinstance(recorder, PostgresAggregateRecorder):
+        table = SQL("{0}.{1}").format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        statement = SQL("SELECT COUNT(*) FROM {0} WHERE notification_id > %s AND notification_id <= %s").format(table)
+        with recorder.datastore.transaction(commit=False) as curs:
+            cursor: Any = curs
+            cursor.row_factory = tuple_row
+            cursor.execute(statement, (after, stop))
+            return int(cursor.fetchone()[0])
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT COUNT(*) FROM {recorder.events_table_name} "  # noqa: S608 - the library's table name
+                         "WHERE rowid > ? AND rowid <= ?", (after, stop))
+            return int(curs.fetchone()[0])
+    return len(recorder.select_notifications(start=after + 1, limit=stop - after, stop=stop))

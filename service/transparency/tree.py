@@ -22,9 +22,10 @@ model: not `rm_`, untouched by `projections rebuild`):
   key shared by two events is told apart by recomputing each candidate's id.
 
 `extend` appends what was recorded after `position` (one writer at a time across processes: a lock
-named `tlog`), reading the events in pages of `PAGE` (the last, partial block again first), a page
-per transaction: the new level ≥ K nodes, block rows and keys, and the new state; never inside a
-command's transaction. A proof reads the stored nodes it needs (one query) and at most two blocks
+named `tlog`), reading the events in pages of `PAGE` (the last, partial block again first, unless
+this process's last extension left the tree as it is and kept its leaves, and its events are all
+still there), a page per transaction: the new level ≥ K nodes, block rows and keys, and the new
+state; never inside a command's transaction. A proof reads the stored nodes it needs (one query) and at most two blocks
 of events (the leaf's and the one the tree size cuts). The cache is trusted by the proofs the API
 serves; the checks that must not trust it (`recompute`) read the events again.
 
@@ -48,7 +49,7 @@ from eventsourcing.persistence import Notification
 
 from domain.ids import event_id
 from projections.db import ReadModelDB
-from service.storage.bulk_reads import leaf_range
+from service.storage.bulk_reads import count_range, leaf_range
 from service.transparency.merkle import Frontier, Node, leaf_hash, node_hash, range_nodes
 
 LEAF_PREFIX = b"trainrec/event/v1\n"
@@ -168,6 +169,9 @@ class LogTree:
         self._extending = threading.Lock()
         self._cache: OrderedDict[tuple[int, int], list[BlockEvent]] = OrderedDict()
         self._caching = threading.Lock()
+        # (size, position, first notification id, leaf hashes) of the partial last block as this
+        # process's last extension left it
+        self._partial: tuple[int, int, int, list[bytes]] | None = None
 
     def _has_table(self, name: str) -> bool:
         if self.db.backend == "postgres":
@@ -301,22 +305,26 @@ class LogTree:
     def _extend(self, size: int, position: int, head: int) -> int:
         blocks = size >> K
         frontier = self._frontier(blocks)
-        # the last, partial block is read again: its leaves are not stored
-        after = self._block_end(blocks - 1) if blocks else 0
-        pending: list[bytes] = []
-        first = 0  # notification id of the pending block's first event
-        with ThreadPoolExecutor(1, thread_name_prefix="tlog-read") as reader, \
-                ThreadPoolExecutor(1, thread_name_prefix="tlog-write") as writer:
+        # the last, partial block's leaves are not stored: kept from this process's last extension
+        # when the tree is still as it left it and the block's events are all still there, else read again
+        start = self._block_end(blocks - 1) if blocks else 0
+        kept, self._partial = self._partial, None
+        if (kept is not None and kept[:2] == (size, position)
+                and count_range(self.recorder, start, position) == len(kept[3])):
+            after, first, pending = position, kept[2], list(kept[3])
+        else:
+            after, first, pending = start, 0, []  # first: the notification id of the pending block's first event
+        with ThreadPoolExecutor(2, thread_name_prefix="tlog") as workers:  # its end waits for both
             # the next page is read (and its bytes joined by the server) and the last one written
-            # while this one is hashed; pages are written one after the other, in order
-            ahead = reader.submit(leaf_range, self.recorder, after, head, PAGE, HASHED_PREFIX)
+            # while this one is hashed; pages are read, and written, one after the other, in order
+            ahead = workers.submit(leaf_range, self.recorder, after, head, PAGE, HASHED_PREFIX)
             written: Future[None] | None = None
             while after < head:
                 page = ahead.result()
                 if not page:
                     break
                 after = page[-1][0]
-                ahead = reader.submit(leaf_range, self.recorder, after, head, PAGE, HASHED_PREFIX)
+                ahead = workers.submit(leaf_range, self.recorder, after, head, PAGE, HASHED_PREFIX)
                 made: list[tuple[int, int, bytes]] = []
                 spans: list[tuple[int, int, int]] = []
                 keys: list[tuple[int, int]] = []
@@ -337,9 +345,11 @@ class LogTree:
                 position = max(after, position)
                 if written is not None:
                     written.result()
-                written = writer.submit(self._write, made, spans, keys, size, position)
+                written = workers.submit(self._write, made, spans, keys, size, position)
             if written is not None:
                 written.result()
+        if (frontier.size << K) + len(pending) == size:
+            self._partial = (size, position, first, pending)
         return size
 
     def _write(self, made: list[tuple[int, int, bytes]], spans: list[tuple[int, int, int]],
@@ -376,6 +386,7 @@ class LogTree:
                 tx.execute(f"DROP TABLE IF EXISTS {table}")
         with self._caching:
             self._cache.clear()
+        self._partial = None
         self._ready = False
 
 
