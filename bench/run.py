@@ -40,11 +40,13 @@ import psycopg
 from bench.pages import page_figures
 from bench.printing import pdf_figures
 from bench.region import ADMIN, SCHOOLS_PER_TOWN, enrolment_file, load, sample
+from domain.ids import event_id
 from projections.schema import LIVE
 from projections.view import NAME as TRACKED
 from service.app import TrainRec
 from service.auth.tokens import issue_token
 from service.importing.importer import import_file
+from service.storage.bulk_reads import notifications
 from service.storage.config import storage_from_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -504,7 +506,8 @@ def transparency_figures(app: TrainRec, import_seconds: float) -> list[Figure]:
     upkeep = time.perf_counter() - started
     app.transparency.current()
     share = 100 * upkeep / import_seconds
-    ids = [str(r[0]) for r in app.read_model.db.query("SELECT event_id FROM tlog_leaves ORDER BY random() LIMIT 300")]
+    ids = [event_id(e.originator_id, e.originator_version) for e in
+           notifications(app.recorder, sample(range(1, size + 1), min(300, size))).values()]
     proofs = timed([lambda i=i: app.audit_inclusion_proof(ADMIN, i, None) for i in ids])
     p99 = percentile(proofs, 0.99)
     return [
