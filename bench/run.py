@@ -38,12 +38,15 @@ import httpx
 import psycopg
 
 from bench.pages import page_figures
+from bench.printing import pdf_figures
 from bench.region import ADMIN, SCHOOLS_PER_TOWN, enrolment_file, load, sample
+from domain.ids import event_id
 from projections.schema import LIVE
 from projections.view import NAME as TRACKED
 from service.app import TrainRec
 from service.auth.tokens import issue_token
 from service.importing.importer import import_file
+from service.storage.bulk_reads import notifications
 from service.storage.config import storage_from_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -250,7 +253,7 @@ class HttpRun:
 
 def http_writes(
     url: str, clients: int, per_client: int, group_commit: bool, secret: str, run: str = "",
-    projector_process: bool = True,
+    projector_process: bool = True, extra_env: dict[str, str] | None = None,
 ) -> HttpRun:
     """Start a server on the bench store and register new teachers from `clients` threads
     (`run` tells the teacher numbers of one run from another's on the same store), sampling the
@@ -258,7 +261,7 @@ def http_writes(
     followed by `trainrec projections follow` (else by the server's own follower)."""
     port = 18000 + (1 if group_commit else 2)
     env = {**os.environ, "TRAINREC_DATABASE_URL": url, "TRAINREC_SECRET": secret,
-           "TRAINREC_GROUP_COMMIT": "1" if group_commit else "0", "PYTHONPATH": str(ROOT)}
+           "TRAINREC_GROUP_COMMIT": "1" if group_commit else "0", "PYTHONPATH": str(ROOT), **(extra_env or {})}
     projector = None
     if projector_process:
         # The deployment README recommends on PostgreSQL: the read model followed by a process of its
@@ -396,6 +399,7 @@ def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, sav
     rebuild_seconds = time.perf_counter() - started
     figures.append(Figure("projection rebuild, events/s", position / rebuild_seconds, "events/s",
                           read / read_seconds, "raw sequential read", "≥ 0.3 × read"))
+    figures += transparency_figures(app, total_seconds)
     teachers = sample([f"B{i:07d}" for i in range(n)], 300)
     schools = sample([f"BS{s:05d}" for s in range(max(1, n // 50))], 40)
     transcript = timed([lambda t=t: app.transcript(ADMIN, t) for t in teachers])
@@ -409,6 +413,7 @@ def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, sav
         figures.append(Figure(f"{label} p50, ms", statistics.median(values), "ms"))
         p99 = percentile(values, 0.99)
         figures.append(Figure(f"{label} p99, ms", p99, "ms", target=f"≤ {target:g} ms", met=p99 <= target))
+    figures += pdf_figures(app, teachers[:100], percentile(transcript, 0.99), timed, percentile, Figure)
     figures.append(Figure("county compliance read parsed into Python objects, p99, ms",
                           percentile(county_parsed, 0.99), "ms"))
     towns = sample([f"BT{t:03d}" for t in range(max(1, n // 50 // SCHOOLS_PER_TOWN))], 15)
@@ -428,6 +433,8 @@ def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, sav
                     tx.execute(f"DELETE FROM {table}")
             cold += timed([lambda: app.compliance_json(ADMIN, "BC", 2025)])
         figures.append(Figure(f"county compliance read, {label} (median of 3), ms", statistics.median(cold), "ms"))
+    figures += verify_figures(app)
+    figures += export_figures(app, schools)
     if reads_only:
         app.close()
         return figures
@@ -450,6 +457,67 @@ def store_figures(app: TrainRec, pg: str, schema: str, n: int, saved: float, sav
     figures.append(Figure("disk bytes per event (events table + indexes)", size[0] / saved, "bytes"))
     figures.append(Figure("peak memory of the import (bench process), MiB", import_peak / 1024, "MiB"))
     return figures
+
+
+def export_figures(app: TrainRec, schools: list[str]) -> list[Figure]:
+    """`compliance.xlsx`: a school's and the county's workbook (every teacher behind each shortfall
+    listed, where the JSON names 50), the county's once: it grows with the county's teachers."""
+    school = timed([lambda s=s: app.compliance_xlsx(ADMIN, s, 2025) for s in schools[:10]])
+    started = time.perf_counter()
+    county = app.compliance_xlsx(ADMIN, "BC", 2025)
+    county_seconds = time.perf_counter() - started
+    return [Figure("school compliance.xlsx p50, ms", statistics.median(school), "ms"),
+            Figure("county compliance.xlsx (once), s", county_seconds, "s"),
+            Figure("  its size, KiB", len(county.content) / 1024, "KiB")]
+
+
+def verify_figures(app: TrainRec) -> list[Figure]:
+    """`/audit/verify`: the chains checked from the genesis (`full=true`), and the read model compared
+    with a replay of the log (`scope=readmodel`: every table at one snapshot position; its cost grows
+    with the whole log, which is why it is not the default scope: docs/decisions.md)."""
+    started = time.perf_counter()
+    chain = app.verify(ADMIN, full=True)
+    chain_seconds = time.perf_counter() - started
+    if not chain.ok:
+        raise RuntimeError(f"the chains do not verify: {chain.first_broken}")
+    started = time.perf_counter()
+    checked = app.verify_all(ADMIN, scope="readmodel")["read_model"]
+    read_model_seconds = time.perf_counter() - started
+    if not checked["ok"]:
+        raise RuntimeError(f"the read model differs from the log: {checked['first_difference']}")
+    events = max(1, checked["position"])
+    return [
+        Figure("audit verify, chains from the genesis (full=true), s", chain_seconds, "s"),
+        Figure("audit verify, read model against a replay (scope=readmodel), s", read_model_seconds, "s"),
+        Figure("  the same, per 1,000 events, ms", read_model_seconds * 1e6 / events, "ms"),
+        Figure("  the same, rows compared", checked["rows"], "rows"),
+    ]
+
+
+INCLUSION_TARGET = 50.0  # ms, p99 (issue 22)
+
+
+def transparency_figures(app: TrainRec, import_seconds: float) -> list[Figure]:
+    """The transparency log after a bulk import: the follower's upkeep (extending the tree over every
+    imported event, outside the import's transactions) beside the import's own time, then inclusion
+    proofs of sampled events as `GET /api/v1/audit/events/{id}/proof` answers them."""
+    started = time.perf_counter()
+    size = app.transparency.tree.extend()
+    upkeep = time.perf_counter() - started
+    app.transparency.current()
+    share = 100 * upkeep / import_seconds
+    ids = [event_id(e.originator_id, e.originator_version) for e in
+           notifications(app.recorder, sample(range(1, size + 1), min(300, size))).values()]
+    proofs = timed([lambda i=i: app.audit_inclusion_proof(ADMIN, i, None) for i in ids])
+    p99 = percentile(proofs, 0.99)
+    return [
+        Figure(f"checkpoint upkeep: tree extended over the {size:,} imported events, events/s", size / upkeep,
+               "events/s"),
+        Figure("  checkpoint upkeep, % of the bulk import's time (done by the follower, after it)", share, "%",
+               target="≤ 10 %", met=share <= 10),
+        Figure("inclusion proof p50, ms", statistics.median(proofs), "ms"),
+        Figure("inclusion proof p99, ms", p99, "ms", target=f"≤ {INCLUSION_TARGET:g} ms", met=p99 <= INCLUSION_TARGET),
+    ]
 
 
 AS_OF_SCHOOL_TARGET = 250.0  # ms, p99 (issue 20)
@@ -533,6 +601,8 @@ def main() -> int:
         print(f"bench: {too_big}", file=sys.stderr)
         return 2
     schema = f"bench_{uuid.uuid4().hex[:8]}"
+    # the signing keys of the bench's checkpoints: a folder of its own, not the user's data directory
+    os.environ.setdefault("TRAINREC_DATA_DIR", tempfile.mkdtemp(prefix="trainrec-bench-keys-"))
     with psycopg.connect(pg, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     url = f"{pg}?schema={schema}"
@@ -560,6 +630,9 @@ def main() -> int:
         separate = args.projector == "separate"
         one = http_writes(url, args.clients, args.requests, False, secret, projector_process=separate)
         group = http_writes(url, args.clients, args.requests, True, secret, projector_process=separate)
+        # the same writes with the follower not keeping the transparency log (TRAINREC_TLOG_UPKEEP=0)
+        bare = http_writes(url, args.clients, args.requests, True, secret, run="T", projector_process=separate,
+                           extra_env={"TRAINREC_TLOG_UPKEEP": "0"})
         figures.append(Figure(f"HTTP writes, {args.clients} clients, commands/s", group.commands_per_second, "cmd/s",
                               one.commands_per_second, "one commit per command", "≥ 3 × one-per-commit"))
         figures.append(Figure("HTTP write p50, ms (group commit)", statistics.median(group.latencies), "ms"))
@@ -567,6 +640,10 @@ def main() -> int:
         figures.append(Figure("HTTP write p99, ms (group commit)", p99, "ms", target="≤ 100 ms", met=p99 <= 100))
         figures.append(Figure("HTTP write p99, ms (one commit per command)", percentile(one.latencies, 0.99), "ms"))
         figures.append(Figure("peak memory of the server, MiB", group.server_peak_kib / 1024, "MiB"))
+        figures.append(Figure("HTTP writes with checkpoint upkeep (group commit), commands/s",
+                              group.commands_per_second, "cmd/s", bare.commands_per_second,
+                              "the same without it", "≥ 0.9 × without",
+                              group.commands_per_second >= 0.9 * bare.commands_per_second))
         follower = "trainrec projections follow" if separate else "the server's own follower"
         for mode, measured in (("group commit", group), ("one commit per command", one)):
             figures += read_model_figures(f"{mode}, {follower}", measured.follower)

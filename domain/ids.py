@@ -46,3 +46,7 @@ def account_uuid(username: str) -> UUID:
 
 
 ACCOUNT_DIRECTORY = uuid5(NS, "account-directory")
+
+
+def certificate_uuid(certificate_no: str) -> UUID:
+    return uuid5(NS, f"certificate:{certificate_no}")

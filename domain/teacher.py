@@ -19,6 +19,7 @@ from domain.policy import Policy
 from domain.rules.absence import ensure_absence_can_be_filed, ensure_absence_decidable, ensure_reason
 from domain.rules.assessment import ensure_assessable, ensure_programme_ended, ensure_score
 from domain.rules.attendance import ensure_not_excused, ensure_session_of_enrolment
+from domain.rules.certificates import certified_lines, ensure_purpose, ensure_subject
 from domain.rules.credits import (
     ensure_credit_once_per_programme,
     ensure_credit_within_programme_hours,
@@ -50,7 +51,16 @@ from domain.rules.prior_hours import (
     ensure_source,
 )
 from domain.rules.transfers import ensure_transfer_in_order
-from domain.teacher_records import Absence, Attendance, Credit, Dispute, Enrolment, Posting, PriorHours
+from domain.teacher_records import (
+    Absence,
+    Attendance,
+    Certificate,
+    Credit,
+    Dispute,
+    Enrolment,
+    Posting,
+    PriorHours,
+)
 from domain.vocabulary import AbsenceKind, Approver, AssessmentResult, Decision, DepartureKind, DisputeDecision
 
 MAX_TEACHER_NO = 32
@@ -459,6 +469,48 @@ class Teacher(ChainedAggregate):
                 "event_id": event_id(self.originator_id, self.originator_version), "reason": self.reason,
             }]
 
+    class CertificateIssued(ChainedAggregate.Event):
+        """An hours certificate (学时证明) issued from the record: for a reporting year or one
+        programme, the lines it counted and their total, the names it printed, the org it was issued
+        for, and (once the log keeps them) the transparency checkpoint it was issued under
+        (`checkpoint_size`, `checkpoint_root`: None until then). `reason` holds its purpose."""
+
+        certificate_no: str
+        year: int | None
+        programme_code: str | None
+        lines: list[dict[str, Any]]
+        hours: Decimal
+        teacher_name: str
+        school_id: str
+        school_name: str
+        issuer_org_id: str
+        issuer_org_name: str
+        issued_on: date
+        checkpoint_size: int | None
+        checkpoint_root: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.certificates()[self.certificate_no] = Certificate(
+                certificate_no=self.certificate_no,
+                year=self.year,
+                programme_code=self.programme_code,
+                lines=[dict(line) for line in self.lines],
+                hours=self.hours,
+                teacher_name=self.teacher_name,
+                school_id=self.school_id,
+                school_name=self.school_name,
+                issuer_org_id=self.issuer_org_id,
+                issuer_org_name=self.issuer_org_name,
+                purpose=self.reason,
+                issued_at=self.timestamp,
+                issued_on=self.issued_on,
+                issued_by=dict(self.actor),
+                event_id=event_id(self.originator_id, self.originator_version),
+                checkpoint_size=self.checkpoint_size,
+                checkpoint_root=self.checkpoint_root,
+            )
+
     # --- creation --------------------------------------------------------------------------
     @classmethod
     def register(
@@ -531,6 +583,11 @@ class Teacher(ChainedAggregate):
         except KeyError:
             raise NotFound("prior_hours_not_found",
                            f"teacher {self.teacher_no} has no earlier hours {record_id}") from None
+
+    def certificates(self) -> dict[str, Certificate]:
+        """The certificates issued from the record, by number (kept as earlier hours are, `prior`)."""
+        issued: dict[str, Certificate] = self.__dict__.setdefault("issued_certificates", {})
+        return issued
 
     def _next_event_id(self) -> str:
         return event_id(self.id, self.version + 1)
@@ -922,6 +979,48 @@ class Teacher(ChainedAggregate):
             actor=actor.as_record(),
             reason=reason,
         )
+
+    def issue_certificate(
+        self,
+        certificate_no: str,
+        year: int | None,
+        programme_code: str | None,
+        names: dict[str, str],
+        purpose: str,
+        policy: Policy,
+        actor: Actor,
+        now: datetime,
+        checkpoint: tuple[int, str] | None = None,
+    ) -> Certificate:
+        """Issue an hours certificate for `year` or `programme_code` (domain/rules/certificates.py).
+        `names`: `school_name`, `issuer_org_id` and `issuer_org_name`, as printed. Returns it."""
+        today = policy.local_date(now)
+        ensure_subject(year, programme_code, policy.year_of(today))
+        purpose = ensure_purpose(purpose)
+        if certificate_no in self.certificates():
+            raise Conflict("certificate_exists", f"certificate {certificate_no} already exists")
+        pending = {e.code for e in self.enrolments.values() if e.assessment is not None and e.evaluation is None}
+        lines = certified_lines(self.credits.values(), self.prior().values(), pending, year, programme_code)
+        self.trigger_event(
+            self.CertificateIssued,
+            timestamp=now,
+            certificate_no=certificate_no,
+            year=year,
+            programme_code=programme_code,
+            lines=lines,
+            hours=sum((line["hours"] for line in lines), Decimal(0)),
+            teacher_name=self.name,
+            school_id=self.school_id,
+            school_name=names["school_name"],
+            issuer_org_id=names["issuer_org_id"],
+            issuer_org_name=names["issuer_org_name"],
+            issued_on=today,
+            checkpoint_size=None if checkpoint is None else checkpoint[0],
+            checkpoint_root=None if checkpoint is None else checkpoint[1],
+            actor=actor.as_record(),
+            reason=purpose,
+        )
+        return self.certificates()[certificate_no]
 
     # --- lifecycle -------------------------------------------------------------------------
     @property

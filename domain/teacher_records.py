@@ -170,3 +170,27 @@ class PriorHours:
     @property
     def status(self) -> str:
         return "revoked" if self.revoked else "valid"
+
+
+@dataclass
+class Certificate:
+    """An hours certificate (学时证明) as issued: what it counted, who issued it under which
+    authority, and the transparency checkpoint of the log it was issued under (if known)."""
+
+    certificate_no: str
+    year: int | None
+    programme_code: str | None
+    lines: list[dict[str, Any]]
+    hours: Decimal
+    teacher_name: str
+    school_id: str
+    school_name: str
+    issuer_org_id: str
+    issuer_org_name: str
+    purpose: str
+    issued_at: datetime
+    issued_on: date
+    issued_by: dict[str, str]
+    event_id: str
+    checkpoint_size: int | None = None
+    checkpoint_root: str | None = None

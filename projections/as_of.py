@@ -127,3 +127,18 @@ def per_member(p: str, at: str, year: int, today: date, first: date, last: date,
         f"LEFT JOIN ({participation}) pa ON pa.teacher_no = m.teacher_no",
         (*credit_args, *participation_args),
     )
+
+
+def overdue_enrolments(p: str, at: str, today: date, first: date, last: date, assessment_before: date,
+                       evaluation_before: date) -> tuple[str, tuple[Any, ...]]:
+    """(teacher_no, 'assessment' | 'evaluation', programme_code) of each enrolment of the members of
+    `m` that `per_member` counts in `oa` or `oe` at `at` (the same conditions, one row each)."""
+    scope = (f"FROM {p}enrolments e WHERE e.enrolled_at <= ? AND e.teacher_no IN (SELECT teacher_no FROM m) "
+             f"AND e.ends_on >= ? AND e.ends_on <= ? AND e.ends_on < ? AND {_not_excused('e')} AND e.ends_on < ?")
+    scope_args = (at, first.isoformat(), last.isoformat(), max(today, first).isoformat(), at)
+    return (
+        f"SELECT e.teacher_no, 'assessment', e.programme_code {scope} AND (e.assessed_at IS NULL OR e.assessed_at > ?) "
+        f"UNION ALL SELECT e.teacher_no, 'evaluation', e.programme_code {scope} AND e.assessed_at <= ? "
+        "AND (e.evaluated_at IS NULL OR e.evaluated_at > ?)",
+        (*scope_args, assessment_before.isoformat(), at, *scope_args, evaluation_before.isoformat(), at, at),
+    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import monotonic
@@ -97,6 +98,9 @@ class Following(threading.Thread):
         self._recovered_at: datetime | None = None
         self._busy_since: float | None = None  # in a round, since its start or its last page
         self._samples: deque[tuple[float, int]] = deque()  # (monotonic(), position)
+        # work on what the log derives that is not the read model, after each round (the transparency
+        # log's tree and checkpoints: service/transparency/log.py); each must not raise
+        self.after_round: list[Callable[[], None]] = []
 
     # --- the loop ------------------------------------------------------------------------
     def run(self) -> None:
@@ -113,12 +117,15 @@ class Following(threading.Thread):
 
     def round(self) -> int:
         """Apply everything up to the log's head, then refresh what compliance rows went stale (at
-        most once a minute: `ReadModel.refresh_compliance`). Returns the new position."""
+        most once a minute: `ReadModel.refresh_compliance`), then run `after_round`. Returns the new
+        position."""
         self._busy()
         head = int(self.model.head())
         position = int(self.model.catch_up(until=head, progress=self._page))
         self._reached(position, head)
         self.model.refresh_compliance()
+        for work in self.after_round:
+            work()
         self._succeeded()
         self._idle()
         return position

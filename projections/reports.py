@@ -19,7 +19,7 @@ import orjson
 from domain.policy import Policy
 from projections.changes import Change, changes_since
 from projections.cursors import encode_cursor
-from projections.db import LIKE_ESCAPE, ReadModelDB, like_prefix
+from projections.db import LIKE_ESCAPE, ReadModelDB, Tx, like_prefix
 from projections.records import instant
 from projections.school_years import (
     COUNTS,
@@ -35,6 +35,7 @@ from projections.school_years import (
     State,
     Values,
 )
+from projections.shortfall_members import member_figures
 from projections.unit_answers import KEPT_KINDS, answer_version, stale_answers, store_answer, stored_answer
 
 # The teachers each shortfall of an answer names (number, name, school): the first page of the list,
@@ -377,6 +378,37 @@ class Reports:
         items = [{"teacher_no": no, "name": names.get(no), "school_id": school} for no, school in shown]
         return items, encode_cursor([shown[-1][0]]) if more and shown else None
 
+    def shortfall_sheets(self, org_id: str, year: int, today: date, at: datetime | None = None
+                         ) -> dict[str, list[dict[str, Any]]] | None:
+        """Every teacher behind each of the unit's shortfalls (all of them, not a page), in teacher-number
+        order, each with name, school and what the rule found them lacking (`shortfall_members.Gap`),
+        read in one snapshot with the lists; None for an org not in the tables. `at` as in
+        `shortfall_page` (names as they are now)."""
+        school_years = SchoolYears(self.db, self.p, self.policy)
+        when = None if at is None else instant(at)
+        with self.db.snapshot() as tx:
+            orgs = tx.query(f"SELECT path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
+            if not orgs:
+                return None
+            path = str(orgs[0][0])
+            if when is None:
+                state = State.read(tx, self.p)
+                found, computed = school_years.read_in(tx, state, path, year, today)
+            else:
+                computed = school_years.compute(tx, year, today, None, path, when)
+                paths = {str(r[0]): str(r[1]) for r in tx.query(
+                    f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))}
+                found = [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
+            figures = member_figures(school_years, tx, year, today, path, when)
+        if when is None:
+            school_years.keep(state, year, today, computed)
+        unit = self._tallies([path], found)[0]
+        lists = unit.lists()
+        names = self._teacher_names({no for nos in lists.values() for no in nos})
+        return {rule: [{"teacher_no": no, "name": names.get(no), "school_id": unit.school_of.get(rule, {}).get(no, ""),
+                        "gap": figures.gap(rule, no)} for no in nos]
+                for rule, nos in lists.items()}
+
     def compliance_changes(self, org_id: str, year: int, today: date, since: datetime,
                            decode: Callable[[list[int]], dict[int, Any]]) -> list[Change] | None:
         """The events recorded after `since` that moved the unit's figures for `year` (projections/changes.py)."""
@@ -390,11 +422,30 @@ class Reports:
 
         return changes_since(self.db, self.p, self.policy, path, year, today, instant(since), figures, decode)
 
+    def answer_in(self, tx: Tx, org_id: str, year: int, today: date) -> dict[str, Any] | None:
+        """The answer of a unit above the schools computed in the snapshot `tx` from the tables
+        themselves: every school's sums computed, no stored row or answer read (what the read-model
+        check compares the stored answers with); None for an org not in the tables."""
+        orgs = tx.query(f"SELECT name, kind, path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
+        if not orgs:
+            return None
+        name, kind, path = (str(value) for value in orgs[0])
+        kids = tx.query(f"SELECT org_id, name, kind FROM {self.p}orgs WHERE parent_id = ? AND kind <> 'provider' "
+                        "ORDER BY org_id", (org_id,))
+        computed = SchoolYears(self.db, self.p, self.policy).compute(tx, year, today, None, path)
+        paths = {str(r[0]): str(r[1]) for r in tx.query(
+            f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))}
+        found = [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
+        units = [path] + [f"{path}{kid[0]}/" for kid in kids]
+        return self._answer(org_id, name, kind, year, units, found, kids, tx)
+
     def _answer(self, org_id: str, name: str, kind: str, year: int, units: list[str],
-                found: list[tuple[str, str, Values]], kids: list[Any] | None) -> dict[str, Any]:
-        """The answer of unit `org_id` (the first of `units`) and, unless `kids` is None, of each child."""
+                found: list[tuple[str, str, Values]], kids: list[Any] | None, tx: Tx | None = None
+                ) -> dict[str, Any]:
+        """The answer of unit `org_id` (the first of `units`) and, unless `kids` is None, of each child
+        (teachers named from `tx` when given, else from the tables as they are)."""
         tallies = self._tallies(units, found)
-        self._names(tallies)
+        self._names(tallies, tx)
         result = {"org_id": org_id, "name": name, "kind": kind, "year": year,
                   "policy_version": self.policy.version, **tallies[0].summary(self.policy)}
         if kids is not None:
@@ -467,17 +518,18 @@ class Reports:
         unit.order()
         return tallies
 
-    def _names(self, tallies: list[Tally]) -> None:
+    def _names(self, tallies: list[Tally], tx: Tx | None = None) -> None:
         """Name the teachers on the first page of each of the unit's shortfalls (`Tally.names`)."""
         unit = tallies[0]
-        unit.names = self._teacher_names({no for nos in unit.lists().values() for no in nos[:SHORTFALL_PAGE]})
+        unit.names = self._teacher_names({no for nos in unit.lists().values() for no in nos[:SHORTFALL_PAGE]}, tx)
 
-    def _teacher_names(self, wanted: set[str]) -> dict[str, str]:
+    def _teacher_names(self, wanted: set[str], tx: Tx | None = None) -> dict[str, str]:
         names: dict[str, str] = {}
         missing = sorted(wanted)
+        reader = self.db if tx is None else tx
         for start in range(0, len(missing), 500):
             chunk = missing[start:start + 500]
-            for no, name in self.db.query(f"SELECT teacher_no, name FROM {self.p}teachers WHERE teacher_no IN "
+            for no, name in reader.query(f"SELECT teacher_no, name FROM {self.p}teachers WHERE teacher_no IN "
                                           f"({', '.join('?' * len(chunk))})", chunk):
                 names[str(no)] = str(name)
         return names

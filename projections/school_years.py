@@ -82,6 +82,24 @@ def x10_ceiling(hours: Decimal) -> int:
     return int((hours * 10).to_integral_value(rounding=ROUND_CEILING))
 
 
+def short_tests(policy: Any, year: int) -> dict[str, tuple[str, int | None]]:
+    """Each rule's test of one member falling short, over the per-member columns (h, s, d, el, cm,
+    cnt, att, cy), and its limit in tenths of an hour (None: participation, which has none)."""
+    t = policy.thresholds
+    cycle_start, _ = policy.cycle_of(year)
+    elapsed = year - cycle_start + 1
+    cycle_needed_x10 = policy.cycle.required * elapsed / policy.cycle.length_years * 10
+    return {
+        "avg_hours_per_teacher": ("h < ?", x10_ceiling(t.avg_hours_per_teacher)),
+        "avg_self_selected_hours": ("s < ?", x10_ceiling(t.avg_self_selected_hours)),
+        "share_concentrated_90h": ("cm < ?", x10_ceiling(t.concentrated_min_hours)),
+        "share_school_based_designated": ("d < ?", x10_ceiling(t.school_based_designated_hours)),
+        "share_school_based_elective": ("el < ?", x10_ceiling(t.school_based_elective_hours)),
+        "participation_rate": ("att < cnt", None),
+        "share_cycle_on_track": ("cy < ?", int(cycle_needed_x10.to_integral_value(rounding=ROUND_CEILING))),
+    }
+
+
 # rm_school_changes rows that are not schools (an org id never holds '/'). The marker's name changes
 # when what a page marks does (this one: org changes too, for units' answers), so pages applied by a
 # trainrec that marks less (an older follower during an upgrade) count as unmarked.
@@ -281,30 +299,13 @@ class SchoolYears:
     def _compute(self, tx: Tx, result: dict[str, SchoolYear], year: int, today: date, among: str,
                  among_args: Sequence[Any], at: str | None = None, among_all: bool = False) -> None:
         p = self.p
-        t = self.policy.thresholds
         first, last = self.policy.year_bounds(year)
         end = (min(last, today) if first <= today <= last else last).isoformat()
         cycle_start, _ = self.policy.cycle_of(year)
-        elapsed = year - cycle_start + 1
-        cycle_needed_x10 = self.policy.cycle.required * elapsed / self.policy.cycle.length_years * 10
         # Teachers whose posting in force on the year's last day so far is at one of the schools (docs/decisions.md)
-        if at is None:
-            members = (f"SELECT ps.teacher_no, ps.school_id FROM {p}postings ps WHERE ps.from_date <= ? "
-                       f"AND (ps.until_date IS NULL OR ps.until_date > ?) AND ps.school_id IN ({among})")
-            member_args: tuple[Any, ...] = (end, end, *among_args)
-        else:
-            members, member_args = as_of.members(p, at, end, among, among_args)
+        members, member_args = members_sql(p, end, among, among_args, at)
         postgres = self.db.backend == "postgres"
-        # Each rule's test of one member falling short, and its limit in tenths of an hour.
-        short_of = {
-            "avg_hours_per_teacher": ("h < ?", x10_ceiling(t.avg_hours_per_teacher)),
-            "avg_self_selected_hours": ("s < ?", x10_ceiling(t.avg_self_selected_hours)),
-            "share_concentrated_90h": ("cm < ?", x10_ceiling(t.concentrated_min_hours)),
-            "share_school_based_designated": ("d < ?", x10_ceiling(t.school_based_designated_hours)),
-            "share_school_based_elective": ("el < ?", x10_ceiling(t.school_based_elective_hours)),
-            "participation_rate": ("att < cnt", None),
-            "share_cycle_on_track": ("cy < ?", int(cycle_needed_x10.to_integral_value(rounding=ROUND_CEILING))),
-        }
+        short_of = short_tests(self.policy, year)
         tests = [short_of[rule] for rule in RULES_SHORT]
         limits = [limit for _, limit in tests if limit is not None]
         counts = ", ".join(f"SUM(CASE WHEN {test} THEN 1 ELSE 0 END)" for test, _ in tests)
@@ -318,7 +319,7 @@ class SchoolYears:
         assessment_before = today - timedelta(days=self.policy.deadlines.assessment_days)
         evaluation_before = today - timedelta(days=self.policy.deadlines.evaluation_days)
         if at is None:
-            per_member, per_member_args = self._per_member(year, today, first, last, cycle_start)
+            per_member, per_member_args = self.per_member(year, today, first, last, cycle_start)
             overdue_sums = ""
         else:
             # as of an instant, each member's overdue enrolments are counted in the same pass
@@ -352,18 +353,9 @@ class SchoolYears:
             return
         overdue_a: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
         overdue_e: dict[str, tuple[int, set[str]]] = defaultdict(lambda: (0, set()))
-        overdue, overdue_args = (
-            f"SELECT e.teacher_no, m.school_id, 'assessment' FROM {p}enrolments e "
-            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
-            "AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
-            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved') "
-            f"UNION ALL SELECT e.teacher_no, m.school_id, 'evaluation' FROM {p}enrolments e "
-            f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.evaluated_at IS NULL "
-            "AND e.assessment_result IS NOT NULL AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
-            "AND (e.absence_status IS NULL OR e.absence_status <> 'approved')",
-            (*member_args, first.isoformat(), last.isoformat(), assessment_before.isoformat(),
-             *member_args, first.isoformat(), last.isoformat(), evaluation_before.isoformat()))
-        for teacher_no, school_id, kind in tx.query(overdue, overdue_args):
+        overdue, overdue_args = overdue_sql(p, members, member_args, first, last, assessment_before,
+                                            evaluation_before)
+        for teacher_no, school_id, kind, _ in tx.query(overdue, overdue_args):
             bucket = overdue_a if kind == "assessment" else overdue_e
             n, teachers = bucket[str(school_id)]
             teachers.add(str(teacher_no))
@@ -378,7 +370,7 @@ class SchoolYears:
                 tuple(_ordered(names, postgres) for names in short[rules:]),
                 a_count, SEPARATOR.join(sorted(a_teachers)), e_count, SEPARATOR.join(sorted(e_teachers)))
 
-    def _per_member(self, year: int, today: date, first: date, last: date, cycle_start: int
+    def per_member(self, year: int, today: date, first: date, last: date, cycle_start: int
                     ) -> tuple[str, tuple[Any, ...]]:
         """One row per member of `m` from `rm_teacher_years`: (school_id, teacher_no, h, s, d, el, cm,
         cnt, att, cy), and the statement's arguments."""
@@ -402,6 +394,35 @@ class SchoolYears:
             "ON fu.teacher_no = m.teacher_no",
             (cycle_start, year - 1, year, max(today, first).isoformat(), last.isoformat()),
         )
+
+
+def members_sql(p: str, end: str, among: str, among_args: Sequence[Any], at: str | None
+                ) -> tuple[str, tuple[Any, ...]]:
+    """(teacher_no, school_id) of the teachers whose posting in force on `end` (the year's last day
+    so far) is at one of the schools `among` (docs/decisions.md); `at`: as recorded then."""
+    if at is not None:
+        return as_of.members(p, at, end, among, among_args)
+    return (f"SELECT ps.teacher_no, ps.school_id FROM {p}postings ps WHERE ps.from_date <= ? "
+            f"AND (ps.until_date IS NULL OR ps.until_date > ?) AND ps.school_id IN ({among})",
+            (end, end, *among_args))
+
+
+def overdue_sql(p: str, members: str, member_args: tuple[Any, ...], first: date, last: date,
+                assessment_before: date, evaluation_before: date) -> tuple[str, tuple[Any, ...]]:
+    """(teacher_no, school_id, 'assessment' | 'evaluation', programme_code) of every overdue
+    enrolment of the members (as the tables stand now): not excused, in a programme of the year
+    ended before the deadline's day, without its assessment (or assessed, without its evaluation)."""
+    return (
+        f"SELECT e.teacher_no, m.school_id, 'assessment', e.programme_code FROM {p}enrolments e "
+        f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.assessment_result IS NULL "
+        "AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
+        "AND (e.absence_status IS NULL OR e.absence_status <> 'approved') "
+        f"UNION ALL SELECT e.teacher_no, m.school_id, 'evaluation', e.programme_code FROM {p}enrolments e "
+        f"JOIN ({members}) m ON m.teacher_no = e.teacher_no WHERE e.evaluated_at IS NULL "
+        "AND e.assessment_result IS NOT NULL AND e.ends_on BETWEEN ? AND ? AND e.ends_on < ? "
+        "AND (e.absence_status IS NULL OR e.absence_status <> 'approved')",
+        (*member_args, first.isoformat(), last.isoformat(), assessment_before.isoformat(),
+         *member_args, first.isoformat(), last.isoformat(), evaluation_before.isoformat()))
 
 
 def _ordered(names: str | None, ordered: bool) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.commands.accounts import AccountCommands
+from service.commands.certificates import CertificateCommands
 from service.commands.evidence import EvidenceFiles
 from service.commands.lifecycle import LifecycleCommands
 from service.commands.prior_hours import PriorHoursCommands
@@ -12,11 +13,15 @@ from service.commands.programmes import ProgrammeCommands
 from service.commands.results import RecordCommands
 from service.commands.staff import StaffCommands
 from service.queries.audit import AuditQueries
+from service.queries.exports import ExportQueries
 from service.queries.lists import ListQueries
+from service.queries.printing import PrintQueries
+from service.transparency.queries import TransparencyQueries
 
 
 class TrainRec(AccountCommands, StaffCommands, ProgrammeCommands, RecordCommands, PriorHoursCommands,
-               LifecycleCommands, EvidenceFiles, AuditQueries, ListQueries):
+               LifecycleCommands, EvidenceFiles, CertificateCommands, AuditQueries, ListQueries, ExportQueries,
+               PrintQueries, TransparencyQueries):
     """All records of a region in one event store, so one command can save several aggregates
     (an attendance sheet, a substitution) in one transaction."""
 

@@ -1,4 +1,5 @@
-"""Small aggregates the service keeps beside the domain: idempotency records and dispute index."""
+"""Small aggregates the service keeps beside the domain: idempotency records, the dispute and
+certificate indexes, the account directory."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.actor import Actor
 from domain.chained import ChainedAggregate
-from domain.ids import ACCOUNT_DIRECTORY, dispute_uuid, idempotency_uuid
+from domain.ids import ACCOUNT_DIRECTORY, certificate_uuid, dispute_uuid, idempotency_uuid
 
 
 class IdempotencyRecord(ChainedAggregate):
@@ -76,6 +77,36 @@ class DisputeIndex(ChainedAggregate):
             id=dispute_uuid(dispute_id),
             timestamp=now,
             dispute_id=dispute_id,
+            teacher_no=teacher_no,
+            actor=actor.as_record(),
+            reason="",
+        )
+
+
+class CertificateIndex(ChainedAggregate):
+    """Finds the teacher an hours certificate belongs to, since certificates live on the teacher's
+    aggregate (the public check page, `GET /verify/{certificate_no}`, is given only the number)."""
+
+    if TYPE_CHECKING:
+        certificate_no: str
+        teacher_no: str
+
+    class Indexed(ChainedAggregate.Created):
+        certificate_no: str
+        teacher_no: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.certificate_no = self.certificate_no
+            aggregate.teacher_no = self.teacher_no
+
+    @classmethod
+    def index(cls, certificate_no: str, teacher_no: str, actor: Actor, now: datetime) -> CertificateIndex:
+        return cls._create(
+            cls.Indexed,
+            id=certificate_uuid(certificate_no),
+            timestamp=now,
+            certificate_no=certificate_no,
             teacher_no=teacher_no,
             actor=actor.as_record(),
             reason="",

@@ -17,8 +17,12 @@ from service.api import (
     operations,
     problems,
     routes_audit,
+    routes_credentials,
     routes_disputes,
+    routes_exports,
+    routes_keys,
     routes_lists,
+    routes_printing,
     routes_prior_hours,
     routes_programmes,
     routes_reports,
@@ -151,7 +155,8 @@ def create_app(
     docs_pages.install(app)
     app.state.metrics = metrics.Metrics(app)
     for module in (routes_staff, routes_programmes, routes_disputes, routes_prior_hours, routes_reports,
-                   routes_audit, routes_session, routes_lists, routes_uploads):
+                   routes_exports, routes_audit, routes_session, routes_lists, routes_uploads, routes_keys,
+                   routes_credentials, routes_printing):
         app.include_router(module.router)
     pages.install(app)  # after problems: its errors on a page answer as a page
 

@@ -200,3 +200,11 @@ class CancellationIn(Body):
 class SignIn(Body):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class CertificateIn(Body):
+    """An hours certificate: for a reporting year or one programme (exactly one), and what it is for."""
+
+    year: Annotated[int, Field(strict=True)] | None = None
+    programme_code: Id | None = None
+    purpose: Annotated[str, StringConstraints(max_length=200)] = ""

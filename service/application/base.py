@@ -37,7 +37,7 @@ from service.application.values import (
     utc_now,
 )
 from service.auth.scopes import Kind, Scopes
-from service.records import DisputeIndex, IdempotencyRecord
+from service.records import CertificateIndex, DisputeIndex, IdempotencyRecord
 from service.storage.bulk_reads import stored_events, stored_ids
 from service.storage.config import Storage, storage_from_environment
 from service.storage.locks import one_at_a_time
@@ -215,7 +215,8 @@ class TrainRecBase(Application[UUID]):
         except BaseException:
             self._evict(unit)
             raise
-        public = [a for a in unit.touched.values() if not isinstance(a, DisputeIndex)]  # an index is bookkeeping
+        public = [a for a in unit.touched.values()  # an index is bookkeeping
+                  if not isinstance(a, DisputeIndex | CertificateIndex)]
         body = {**body, "events": [describe_event(e, a) for a in public for e in a.pending_events]}
         if idempotency_key is not None:
             unit.add(IdempotencyRecord.record(unit.actor, idempotency_key, digest, status, json_safe(body), unit.now))

@@ -1,5 +1,6 @@
 """The `trainrec` command: serve, token issue, user add|disable|enable|list|reset-password, demo, import,
-projections rebuild|check|follow."""
+projections rebuild|check|follow,
+keys list|rotate, credential verify, audit checkpoint|verify-checkpoint|verify (service/cli/audit.py)."""
 
 from __future__ import annotations
 
@@ -262,6 +263,75 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+def _keys(args: argparse.Namespace) -> int:
+    """`trainrec keys list` (every key, active and retired; public parts only) and `trainrec keys
+    rotate --purpose P` (a new active key; the old one stays published with its end of validity)."""
+    from datetime import UTC, datetime
+
+    from service.signing.keys import KeyFileError, KeyRing, b64url
+    from service.transparency.origin import OriginError, log_origin
+
+    try:
+        ring = KeyRing.open()
+        if args.keys_command == "rotate":
+            new = ring.rotate(args.purpose, datetime.now(tz=UTC))
+            print(f"{new.key_id} is now the active {new.purpose} key; the previous one stays published")
+            return 0
+        origin = log_origin()
+    except (KeyFileError, OriginError, OSError) as error:
+        print(f"trainrec: {error}", file=sys.stderr)
+        return 2
+    for key in ring.all_keys():
+        until = key.valid_until.isoformat() if key.valid_until else "active"
+        line = f"{key.key_id}\t{key.purpose}\t{key.valid_from.isoformat()}\t{until}\t{b64url(key.public_raw())}"
+        if key.purpose == "checkpoint":
+            line += f"\t{key.published(origin)['vkey']}"
+        print(line)
+    return 0
+
+
+def _credential_verify(args: argparse.Namespace) -> int:
+    """`trainrec credential verify FILE [--keys FILE]`: verify a credential offline against a saved
+    `/.well-known/trainrec-keys.json` (or, without --keys, the local key ring); print its subject and
+    totals (exit 0), or one line saying why it does not verify (exit 1)."""
+    import json
+    from pathlib import Path
+
+    from service.auth.tokens import data_dir
+    from service.credentials.verify import (
+        CredentialRejected,
+        published_keys,
+        ring_keys,
+        token_of,
+        verify_credential,
+    )
+    from service.signing.keys import KEYS_FILE, KeyFileError, KeyRing
+
+    try:
+        token = token_of(Path(args.file).read_text(encoding="utf-8"))
+        if args.keys:
+            try:
+                document = json.loads(Path(args.keys).read_text(encoding="utf-8"))
+            except ValueError:
+                raise CredentialRejected(f"the keys file {args.keys} is not JSON") from None
+            keys = published_keys(document)
+        else:
+            if not (data_dir() / KEYS_FILE).exists():
+                raise CredentialRejected(f"no local key ring in {data_dir()}: give the published keys with --keys FILE")
+            keys = ring_keys(KeyRing.open())
+        verified = verify_credential(token, keys)
+    except (CredentialRejected, KeyFileError) as error:
+        print(f"trainrec: credential does not verify: {error}", file=sys.stderr)
+        return 1
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"trainrec: credential does not verify: cannot read {getattr(error, 'filename', None) or args.file}: "
+              f"{error.strerror if isinstance(error, OSError) else error}", file=sys.stderr)
+        return 1
+    for line in verified.summary():
+        print(line)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="trainrec", description="Teachers' continuing-education records")
     commands = top.add_subparsers(dest="command", required=True)
@@ -334,6 +404,25 @@ def parser() -> argparse.ArgumentParser:
     importing.add_argument("--org", default=None, help="the org the role acts for (all roles but admin)")
     importing.add_argument("--report", default=None, help="write the rejected rows to this CSV (UTF-8 with BOM)")
     importing.set_defaults(run=_import)
+
+    keys = commands.add_parser("keys", help="the Ed25519 keys that sign credentials and checkpoints")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    keys_commands.add_parser("list", help="every key: id, purpose, valid from, until, public key (and vkey)")
+    rotating = keys_commands.add_parser("rotate", help="a new active key for a purpose; the old one stays published")
+    rotating.add_argument("--purpose", required=True, choices=["credential", "checkpoint"])
+    keys.set_defaults(run=_keys)
+
+    from service.cli.audit import add_parser as add_audit
+
+    add_audit(commands)
+    credential = commands.add_parser("credential", help="signed credentials (the transcript as a VC-JWT)")
+    credential_commands = credential.add_subparsers(dest="credential_command", required=True)
+    verifying = credential_commands.add_parser(
+        "verify", help="verify a credential offline: signature, key and its validity at issue; print the totals")
+    verifying.add_argument("file", help="the credential: the compact JWS, or the JSON answer {credential, jwt}")
+    verifying.add_argument("--keys", default=None,
+                           help="a saved /.well-known/trainrec-keys.json (default: the local key ring)")
+    verifying.set_defaults(run=_credential_verify)
     return top
 
 

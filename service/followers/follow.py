@@ -16,6 +16,10 @@ transaction of its own, is no longer what a server runs: at a few hundred events
 behind, and it did not survive a restart of the database. It stays as an eventsourcing-native way
 to follow the same tables (tested beside the others), used by nothing in the service.
 
+After each round the follower also extends the transparency log's tree and signs a checkpoint when
+one is due (service/transparency/log.py; `TRAINREC_TLOG_UPKEEP=0` leaves that to the reads that need
+it), outside any command's transaction.
+
 Every way applies an event once: they all lock and re-read the one tracking row (projections.view).
 Every follower survives database errors: it retries on a backoff schedule, reconnecting, and
 tells how it is doing through `status()` (projections/following.py).
@@ -24,6 +28,7 @@ tells how it is doing through `status()` (projections/following.py).
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from typing import Protocol
 
@@ -109,6 +114,8 @@ def follow(app: TrainRec) -> Follower:
         follower = ListeningFollower(app.read_model, recorder, postgres_conninfo(app.storage.env))
     else:
         follower = CatchUpThread(app.read_model)
+    if os.environ.get("TRAINREC_TLOG_UPKEEP", "1") != "0":  # 0: the tree is extended on demand only
+        follower.after_round.append(app.transparency.upkeep)
     follower.start()
     follower.settled.wait(timeout=READY_WITHIN)  # a long backlog is applied before the process says it follows
     return follower

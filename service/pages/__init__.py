@@ -15,12 +15,14 @@ from service.api.problems import STATUS_OF_KIND
 from service.labels import CODES
 from service.pages import (
     routes_audit,
+    routes_certificates,
     routes_disputes,
     routes_programmes,
     routes_school,
     routes_signin,
     routes_teacher,
     routes_units,
+    routes_verify,
 )
 from service.pages.auth import SignInFirst, sign_in_url
 from service.pages.render import STATIC, page
@@ -39,12 +41,14 @@ def install(app: FastAPI) -> None:
     """Mount the pages' files and routes; errors met on a page answer as a page."""
     app.mount(ASSETS, StaticFiles(directory=STATIC), name="assets")
     app.include_router(routes_signin.router)
+    app.include_router(routes_verify.router)  # public: no sign-in
     app.include_router(routes_units.router)
     # the teacher's before the disputes desk: `/disputes/new` is not a dispute's id
     app.include_router(routes_teacher.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_disputes.router)
     app.include_router(routes_school.router)
+    app.include_router(routes_certificates.router)
     app.include_router(routes_programmes.router)
     api_error: Any = app.exception_handlers[DomainError]
 

@@ -110,6 +110,11 @@ def _defined(d: Mapping[str, Any]) -> str:
             f"{label('selection', d.get('selection'))}")
 
 
+def _certificate(d: Mapping[str, Any]) -> str:
+    what = f"{d['year']} 年度" if d.get("year") is not None else f"项目 {d.get('programme_code', '')}"
+    return f"开具学时证明 {d.get('certificate_no', '')}：{what}，{hours(d.get('hours'))} 学时"
+
+
 WORDS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "Registered": _registered,
     "Renamed": lambda d: f"名称改为 {d.get('name', '')}",
@@ -132,6 +137,7 @@ WORDS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "DisputeResolved": _dispute_resolved,
     "PriorHoursRecorded": _prior,
     "PriorHoursRevoked": lambda d: f"撤销历史学时记录 {d.get('record_id', '')}",
+    "CertificateIssued": _certificate,
     "Defined": _defined,
     "Resubmitted": _defined,
     "Decided": lambda d: f"审批结果：{label('decision', d.get('decision'))}",

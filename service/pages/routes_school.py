@@ -25,6 +25,7 @@ from service.importing.upload import KIND_NAMES, ensure_import_allowed, import_u
 from service.labels import CODES
 from service.pages.auth import PageCaller
 from service.pages.render import page
+from service.pages.routes_certificates import certificate_choices, may_issue
 
 router = APIRouter(include_in_schema=False)
 
@@ -154,7 +155,8 @@ def _teacher_view(service: Any, caller: Caller, teacher_no: str) -> dict[str, An
             "enrolments": enrolments, "titles": titles, "offered": offered, "colleagues": colleagues,
             "absence_for": open_now if actor.role in ENROLLING and not departed else [],
             "years": years, "cycle": transcript["totals"]["cycle"],
-            "staff": actor.role is not Role.TEACHER, "absence_kinds": list(AbsenceKind)}
+            "staff": actor.role is not Role.TEACHER, "absence_kinds": list(AbsenceKind),
+            "may_certify": may_issue(caller), "certificate_choices": certificate_choices(transcript)}
 
 
 @router.get("/teachers/{teacher_no}")

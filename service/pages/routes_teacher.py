@@ -22,6 +22,7 @@ from service.commands.evidence import MAX_EVIDENCE_BYTES, MEDIA_TYPES, TooLarge
 from service.labels import CODES
 from service.pages.auth import PageCaller
 from service.pages.render import page
+from service.pages.routes_certificates import certificate_choices, may_issue
 
 router = APIRouter(include_in_schema=False)
 
@@ -89,7 +90,7 @@ def _transcript_view(service: TrainRec, caller: Caller) -> dict[str, Any]:
         "to_evaluate": to_evaluate, "cycle": cycle, "cycle_met": float(cycle["hours"]) >= float(cycle["required"]),
         "cycle_width": round(min(1.0, float(cycle["hours"]) / required) * 100, 1),
         "years": [{"year": year, **totals} for year, totals in transcript["totals"]["by_year"].items()],
-        "disputes": disputes,
+        "disputes": disputes, "may_certify": may_issue(caller), "certificate_choices": certificate_choices(transcript),
     }
 
 

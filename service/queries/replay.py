@@ -20,6 +20,7 @@ from service.auth.scopes import TEACHER_READ, Kind
 from service.queries.reports import ReportQueries
 from service.queries.roster_as_of import recorded_by
 from service.queries.verify import ChainVerifier, Verification
+from service.queries.verify_read_model import DEFAULT_SCOPE, ReadModelVerifier, ensure_scope, verification_answer
 
 GATED_TYPES = ("Assessed", "CreditAwarded")
 _CREATING = threading.Lock()  # one verifier per application, however many requests ask at once
@@ -122,8 +123,26 @@ class Queries(ReportQueries):
         self.scopes.ensure_audit_read(actor)
         return self.chain_verifier.verify(full=full)
 
+    _read_model_verifier: ReadModelVerifier | None = None
+
+    def verify_all(self, actor: Actor, *, scope: str = DEFAULT_SCOPE, full: bool = False) -> dict[str, Any]:
+        """`/audit/verify`: the hash chains (`scope` chain; `full` as `verify`), every read-model table
+        against the log at the tables' position (readmodel), or both (all). Admins and auditors."""
+        ensure_scope(scope)
+        self.scopes.ensure_audit_read(actor)
+        chain = self.chain_verifier.verify(full=full) if scope in ("chain", "all") else None
+        checked = None
+        if scope in ("readmodel", "all"):
+            if self._read_model_verifier is None:
+                with _CREATING:
+                    if self._read_model_verifier is None:
+                        self._read_model_verifier = ReadModelVerifier(self.read_model)
+            checked = self._read_model_verifier.verify()
+        return verification_answer(scope, chain, checked)
+
     def close(self) -> None:
         self._verifier = None
+        self._read_model_verifier = None
         super().close()
 
 

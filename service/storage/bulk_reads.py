@@ -99,3 +99,76 @@ def notifications(recorder: Any, positions: Sequence[int]) -> dict[int, StoredEv
             originator_id = row[1] if isinstance(row[1], UUID) else UUID(row[1])
             found[int(row[0])] = StoredEvent(originator_id, int(row[2]), row[3], bytes(row[4]))
     return found
+
+
+
+# a leaf's text after its prefix (UUID text of the 32 hex digits SQLite keeps, version, topic, each
+# followed by a line feed), joined by SQLite
+_SQLITE_LEAF_TEXT = ("substr(originator_id, 1, 8) || '-' || substr(originator_id, 9, 4) || '-' || "
+                     "substr(originator_id, 13, 4) || '-' || substr(originator_id, 17, 4) || '-' || "
+                     "substr(originator_id, 21) || char(10) || originator_version || char(10) || topic || char(10)")
+LeafRow = tuple[int, bytes, bytes]  # (notification id, leaf bytes, originator id's 16 bytes ‖ version digits)
+
+
+def leaf_range(recorder: Any, after: int, stop: int, limit: int, prefix: bytes) -> list[LeafRow]:
+    """The stored events of notification ids in (after, stop], in order, at most `limit`, each as
+    its notification id, `prefix ‖ originator id (UUID text) ‖ "\\n" ‖ version ‖ "\\n" ‖ topic ‖ "\\n" ‖
+    state` and the bytes its public id hashes (`domain.ids.event_id`): on PostgreSQL the server
+    joins the bytes (no UUID objects made here), one range query on SQLite, the recorder's own
+    select elsewhere."""
+    if isinstance(recorder, PostgresAggregateRecorder):
+        table = SQL("{0}.{1}").format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        statement = SQL("SELECT notification_id, %s::bytea || convert_to(originator_id::text || E'\\n' || "
+                        "originator_version::text || E'\\n' || topic || E'\\n', 'UTF8') || state, "
+                        "uuid_send(originator_id) || convert_to(originator_version::text, 'UTF8') FROM {0} "
+                        "WHERE notification_id > %s AND notification_id <= %s "
+                        "ORDER BY notification_id LIMIT %s").format(table)
+        with recorder.datastore.transaction(commit=False) as curs:
+            cursor: Any = curs
+            cursor.row_factory = tuple_row
+            cursor.execute(statement, (prefix, after, stop, limit), binary=True)
+            return list(cursor.fetchall())
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        # the text the leaf holds is joined by SQLite (not the state: `||` would make a blob text)
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT rowid, {_SQLITE_LEAF_TEXT}, originator_id, originator_version, state "  # noqa: S608
+                         f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+                         (after, stop, limit))
+            found = list(curs.fetchall())
+        if all(len(row[2]) == 32 for row in found):
+            return [(nid, prefix + text.encode("utf-8") + state, bytes.fromhex(hexid) + str(version).encode("ascii"))
+                    for nid, text, hexid, version, state in found]
+        raw = [(nid, hexid, version, text.rsplit("\n", 2)[1], state) for nid, text, hexid, version, state in found]
+    elif stop > after:
+        raw = [(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+               for n in recorder.select_notifications(start=after + 1, limit=limit, stop=stop)]
+    else:
+        raw = []
+    rows = []
+    for nid, originator, version, topic, state in raw:
+        uuid = originator if isinstance(originator, UUID) else UUID(str(originator))
+        digits = str(version).encode("ascii")
+        rows.append((int(nid), b"".join((prefix, str(uuid).encode("ascii"), b"\n", digits, b"\n",
+                                         topic.encode("utf-8"), b"\n", bytes(state))), uuid.bytes + digits))
+    return rows
+
+
+def count_range(recorder: Any, after: int, stop: int) -> int:
+    """How many stored events have notification ids in (after, stop] (the index alone is read on
+    PostgreSQL and SQLite)."""
+    if stop <= after:
+        return 0
+    if isinstance(recorder, PostgresAggregateRecorder):
+        table = SQL("{0}.{1}").format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        statement = SQL("SELECT COUNT(*) FROM {0} WHERE notification_id > %s AND notification_id <= %s").format(table)
+        with recorder.datastore.transaction(commit=False) as curs:
+            cursor: Any = curs
+            cursor.row_factory = tuple_row
+            cursor.execute(statement, (after, stop))
+            return int(cursor.fetchone()[0])
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT COUNT(*) FROM {recorder.events_table_name} "  # noqa: S608 - the library's table name
+                         "WHERE rowid > ? AND rowid <= ?", (after, stop))
+            return int(curs.fetchone()[0])
+    return len(recorder.select_notifications(start=after + 1, limit=stop - after, stop=stop))

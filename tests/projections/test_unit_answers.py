@@ -153,11 +153,11 @@ def test_answers_of_replaced_tables_or_older_positions_are_not_written(county: T
     with db.snapshot() as tx:
         state = State.read(tx, "rm_")
     other = State(state.position, state.generation + 1, state.valid_from)
-    assert not store_answer(db, "rm_", other, "C1", 2024, today, county.policy.version, '{"replaced": true}')
+    assert not store_answer(db, "rm_", other, "C1", 2024, today, county.policy.version, '{"replaced": true}', '{}')
     assert answers(county) == {}
-    assert store_answer(db, "rm_", state, "C1", 2024, today, county.policy.version, '{"newer": true}')
+    assert store_answer(db, "rm_", state, "C1", 2024, today, county.policy.version, '{"newer": true}', '{}')
     older = State(state.position - 1, state.generation, state.valid_from)
-    assert store_answer(db, "rm_", older, "C1", 2024, today, county.policy.version, '{"older": true}')
+    assert store_answer(db, "rm_", older, "C1", 2024, today, county.policy.version, '{"older": true}', '{}')
     assert db.query("SELECT position, answer FROM rm_unit_years") == [(state.position, '{"newer": true}')]
 
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from service.api.characters import refused_part
 from service.api.main import create_app
 from service.app import TrainRec
+from service.printing.font import font_missing_reason
 from tests.conftest import ADMIN, Backend, Clock, build_county, define, require_postgres
 from tests.service.api.conftest import SECRET, bearer
 
@@ -159,7 +160,8 @@ def _get_routes() -> list[tuple[str, list[str], list[str]]]:
 
 
 GET_ROUTES = _get_routes()
-KNOWN = {"org_id": "C1", "teacher_no": "A001", "code": "K1", "sha256": "0" * 64}
+KNOWN = {"org_id": "C1", "teacher_no": "A001", "code": "K1", "sha256": "0" * 64,
+         "certificate_no": "ZM-0000000000000000", "event_id": "00000000-0000-0000-0000-000000000000"}
 SPECIALS = ["\x00", "\x01", "\t", "\n", "\r", "\x1b", "\x7f", "\x85", "\u202e", "\u2066", "\u2069", "\u200f", "\u061c",
             "\ufeff", "\ufffd", "\U0010ffff", "/", "?", "#", "%", "%00", "%2F", "..", " ", "+", "张伟", "A001", "C1"]
 TEXT = st.lists(st.one_of(st.text(st.characters(blacklist_categories=["Cs"]), max_size=8), st.sampled_from(SPECIALS)),
@@ -189,6 +191,8 @@ def test_arbitrary_text_in_a_get_path_parameter_never_fails_the_server(
     before = world.head()
     response = world.client.get(url, headers=HEADERS)
     what = f"GET {url} → {response.status_code}: {response.text[:300]}"
+    if response.status_code == 503 and font_missing_reason() is not None and "pdf_unavailable" in response.text:
+        return  # a PDF on a machine without the CJK font (CI has it: there this never passes)
     assert response.status_code < 500, what
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith(PROBLEM), what

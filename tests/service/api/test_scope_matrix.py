@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -39,6 +40,7 @@ from domain.vocabulary import (
 from service.api.main import create_app
 from service.app import TrainRec
 from service.auth.tokens import issue_token
+from service.signing.keys import KeyRing
 from service.storage.config import storage_from_url
 from tests.conftest import (
     ADMIN,
@@ -52,9 +54,11 @@ from tests.conftest import (
     define,
     teacher_actor,
 )
+from tests.printing_support import require_pdf_font
 from tests.service.api.conftest import SECRET, bearer
 
 PROBLEM = "application/problem+json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EVIDENCE = [{"name": "签到表.pdf", "sha256": "a" * 64}]
 
 # --- the world: the shared county C1, plus a second county C2 to be "outside" of ------------------
@@ -145,6 +149,7 @@ class Request:
     privileged: Actor = ADMIN  # who may certainly do this: replayed after a 403
     read: bool = False
     files: dict[str, tuple[str, bytes, str]] | None = None  # a multipart upload
+    headers: dict[str, str] | None = None
 
 
 Setup = Callable[[TrainRec, Clock, Target, str], Request]
@@ -361,6 +366,36 @@ def s_transcript(service: TrainRec, clock: Clock, t: Target, where: str) -> Requ
     return Request("GET", f"/api/v1/teachers/{t.teacher}/transcript", read=True)
 
 
+def s_credential(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)
+    return Request("GET", f"/api/v1/teachers/{t.teacher}/credential", read=True,
+                   headers={"Accept": "application/json"})
+
+
+def s_transcript_pdf(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    require_pdf_font()
+    _enrolled(service, t)
+    return Request("GET", f"/api/v1/teachers/{t.teacher}/transcript.pdf", read=True)
+
+
+def _credited(service: TrainRec, clock: Clock, t: Target) -> None:
+    _ended_and_assessed(service, clock, t, AssessmentResult.GOOD)
+    service.evaluate(teacher_actor(t.teacher), t.programme, t.teacher, 5, 5, 5)
+    service.award_credit(ADMIN, t.programme, t.teacher, Decimal(24))
+
+
+def s_certificate(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _credited(service, clock, t)
+    return Request("POST", f"/api/v1/teachers/{t.teacher}/certificates", {"year": 2024, "purpose": "职称评审"})
+
+
+def s_certificate_pdf(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    require_pdf_font()
+    _credited(service, clock, t)
+    number = service.issue_certificate(ADMIN, t.teacher, year=2024).body["certificate_no"]
+    return Request("GET", f"/api/v1/certificates/{number}.pdf", read=True)
+
+
 def s_history(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     _enrolled(service, t)
     return Request("GET", f"/api/v1/teachers/{t.teacher}/history", read=True)
@@ -373,6 +408,19 @@ def s_audit_events(service: TrainRec, clock: Clock, t: Target, where: str) -> Re
 
 def s_audit_verify(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     return Request("GET", "/api/v1/audit/verify", read=True)
+
+
+def s_audit_checkpoint(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", "/api/v1/audit/checkpoint", read=True)
+
+
+def s_audit_proof(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    first = service.audit_events(ADMIN, limit=1)["events"][0]["id"]
+    return Request("GET", f"/api/v1/audit/events/{first}/proof", read=True)
+
+
+def s_audit_consistency(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", "/api/v1/audit/consistency", params={"from": 1, "to": 2}, read=True)
 
 
 def s_get_programme(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
@@ -403,6 +451,15 @@ def s_compliance_changes(service: TrainRec, clock: Clock, t: Target, where: str)
 def s_compliance_shortfalls(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
     return Request("GET", f"/api/v1/orgs/{t.school}/compliance/shortfalls",
                    params={"year": 2024, "rule": "avg_hours_per_teacher"}, read=True)
+
+
+def s_compliance_xlsx(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    return Request("GET", f"/api/v1/orgs/{t.school}/compliance.xlsx", params={"year": 2024}, read=True)
+
+
+def s_roster_xlsx(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
+    _enrolled(service, t)
+    return Request("GET", f"/api/v1/programmes/{t.programme}/roster.xlsx", read=True)
 
 
 def s_list_teachers(service: TrainRec, clock: Clock, t: Target, where: str) -> Request:
@@ -498,11 +555,24 @@ ENDPOINTS: dict[str, Endpoint] = {
     "import": Endpoint(("POST", "/api/v1/imports/{kind}"), s_import, row("A", "A", "A", "A", "D", "D", "D"),
                        only_one=True),
     "transcript": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/transcript"), s_transcript, TEACHER_READ),
+    "credential": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/credential"), s_credential, TEACHER_READ),
     "history": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/history"), s_history, TEACHER_READ),
+    "transcript-pdf": Endpoint(("GET", "/api/v1/teachers/{teacher_no}/transcript.pdf"), s_transcript_pdf,
+                               TEACHER_READ),
+    "certificate": Endpoint(("POST", "/api/v1/teachers/{teacher_no}/certificates"), s_certificate,
+                            row("AA", "AD", "AD", "AD", "DD", "AD", "DD")),
+    "certificate-pdf": Endpoint(("GET", "/api/v1/certificates/{certificate_no}.pdf"), s_certificate_pdf,
+                                TEACHER_READ),
     "audit-events": Endpoint(("GET", "/api/v1/audit/events"), s_audit_events,
                              row("AA", "AF", "AF", "DD", "DD", "DD", "AF")),
     "audit-verify": Endpoint(("GET", "/api/v1/audit/verify"), s_audit_verify,
                              row("A", "D", "D", "D", "D", "D", "A"), only_one=True),
+    "audit-checkpoint": Endpoint(("GET", "/api/v1/audit/checkpoint"), s_audit_checkpoint,
+                                 row("A", "D", "D", "D", "D", "D", "A"), only_one=True),
+    "audit-proof": Endpoint(("GET", "/api/v1/audit/events/{event_id}/proof"), s_audit_proof,
+                            row("A", "D", "D", "D", "D", "D", "A"), only_one=True),
+    "audit-consistency": Endpoint(("GET", "/api/v1/audit/consistency"), s_audit_consistency,
+                                  row("A", "D", "D", "D", "D", "D", "A"), only_one=True),
     "get-programme": Endpoint(("GET", "/api/v1/programmes/{code}"), s_get_programme,
                               row("AA", "AD", "AD", "AD", "AD", "AD", "AD")),
     "get-org": Endpoint(("GET", "/api/v1/orgs/{org_id}"), s_get_org, ORG_READ),
@@ -513,6 +583,10 @@ ENDPOINTS: dict[str, Endpoint] = {
                                    ORG_READ),
     "compliance-shortfalls": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance/shortfalls"),
                                       s_compliance_shortfalls, ORG_READ),
+    # the workbooks are the JSON reports' scopes exactly
+    "compliance-xlsx": Endpoint(("GET", "/api/v1/orgs/{org_id}/compliance.xlsx"), s_compliance_xlsx, ORG_READ),
+    "roster-xlsx": Endpoint(("GET", "/api/v1/programmes/{code}/roster.xlsx"), s_roster_xlsx,
+                            row("AA", "AD", "AD", "AD", "AD", "DD", "AD")),
     # lists narrowed to a unit (`org_id`): the teacher's target school is theirs either way (they
     # see their own record); programmes and approvals are narrowed to the target programme's provider
     "list-teachers": Endpoint(("GET", "/api/v1/teachers"), s_list_teachers,
@@ -533,12 +607,16 @@ ENDPOINTS: dict[str, Endpoint] = {
 # - provider and teacher cannot GET /orgs/{id} or compliance, not even their own org/school;
 # - teacher cannot transfer themself nor read rosters; provider cannot read trainees' transcripts;
 # - /audit/verify is whole-store: admin and auditor only; the auditor of C1 verifies C2's events too;
+#   so are the transparency log's checkpoint and proofs (/audit/checkpoint, /audit/events/{id}/proof,
+#   /audit/consistency), as the brief of issue 22 has them;
 # - admin may open disputes (decisions.md names the teacher or their school);
 # - corrections and departures are staff work, like transfers: the teacher's school, supervisors above it, admins;
 # - a withdrawal is made by whoever may make the enrolment: the teacher only for a self-selected one;
 # - a session is cancelled by the provider, as it is rescheduled;
 # - a teacher narrows the programme list only to a unit at or above their school, not to a provider;
-# - approvals are listed for those who decide something: not for teachers nor auditors.
+# - approvals are listed for those who decide something: not for teachers nor auditors;
+# - hours certificates are issued by the teacher and by those who manage the teacher's school, as
+#   enrolments are (decisions.md, "Hours certificates"); their PDFs are read as the transcript is.
 
 
 def _cases() -> Iterator[Any]:
@@ -559,7 +637,9 @@ class World:
 
 
 @pytest.fixture
-def world(clock: Clock) -> Iterator[World]:
+def world(clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    monkeypatch.setenv("TRAINREC_DATA_DIR", str(tmp_path))  # the key ring that signs credentials
+    KeyRing.open(tmp_path).rotate("credential", datetime(2024, 1, 1, tzinfo=UTC))  # valid at the clock's now
     service = TrainRec(storage_from_url("memory://"), clock=clock)
     build_world(service)
     client = TestClient(create_app(service, SECRET), raise_server_exceptions=False)
@@ -568,7 +648,7 @@ def world(clock: Clock) -> Iterator[World]:
 
 
 def send(client: TestClient, request: Request, actor: Actor | None) -> Any:
-    headers = bearer(actor) if actor is not None else {}
+    headers = {**(request.headers or {}), **(bearer(actor) if actor is not None else {})}
     if request.files is not None:
         return client.request(request.method, request.path, files=request.files, params=request.params,
                               headers=headers)
@@ -608,6 +688,15 @@ def test_scope_matrix(world: World, role: str, endpoint: str, where: str, outcom
     assert response.status_code in (200, 201), f"expected success, got {response.status_code}: {response.text[:300]}"
     if endpoint == "read-evidence":
         assert response.content == PDF
+        return
+    if endpoint.endswith("-xlsx"):
+        assert response.headers["content-type"] == XLSX
+        assert response.content.startswith(b"PK")  # a zip: the workbook
+        assert head(world.service) == before
+        return
+    if endpoint in ("transcript-pdf", "certificate-pdf"):
+        assert response.content.startswith(b"%PDF-")
+        assert head(world.service) == before
         return
     body = response.json()
     if request.read:

@@ -266,3 +266,23 @@ def test_a_school_admin_reads_the_definition_but_not_the_roster(browser: TestCli
     assert "培训项目K1" in page.text
     assert "学员名单" not in page.text
     assert "您已报名" not in page.text
+
+
+def test_the_roster_page_links_its_workbook_which_the_session_cookie_downloads(browser: TestClient) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    sign_in(browser, "p1")
+    page = browser.get("/programmes/K1")
+    link = re.search(r'href="([^"]+)"[^>]*>导出 Excel<', page.text)
+    assert link is not None
+    assert link[1] == "/api/v1/programmes/K1/roster.xlsx"
+    answer = browser.get(link[1])
+    assert answer.status_code == 200, answer.text
+    rows = list(load_workbook(io.BytesIO(answer.content))["花名册"].iter_rows(min_row=2, values_only=True))
+    assert [(row[0], row[1], row[2]) for row in rows] == [
+        ("A001", "张伟", "城关第一小学"), ("A002", "王芳", "城关第一小学"), ("A003", "李娜", "城关第一小学")]
+    sign_in(browser, "a001")  # a teacher reads no roster: no link, and the workbook is refused
+    assert "导出 Excel" not in browser.get("/programmes/K1").text
+    assert browser.get(link[1]).status_code == 403

@@ -295,3 +295,9 @@ def test_an_upload_without_its_csrf_token_is_refused(browser: TestClient, county
 def test_a_teacher_imports_nothing(browser: TestClient) -> None:
     sign_in(browser, "a001")
     assert browser.get("/imports").status_code == 403
+
+
+def test_a_teachers_page_links_the_signed_credential(browser: TestClient) -> None:
+    sign_in(browser, "s1")
+    page = browser.get("/teachers/A001")
+    assert '<a class="button secondary" href="/api/v1/teachers/A001/credential" download>下载电子证书</a>' in page.text

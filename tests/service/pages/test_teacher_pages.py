@@ -9,13 +9,16 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from domain.vocabulary import AssessmentResult, Selection
 from service.app import TrainRec
+from service.signing.keys import KeyRing
 from tests.conftest import ADMIN, PROVIDER, Backend, Clock, build_county, define, teacher_actor
+from tests.service.credentials import independent
 from tests.service.pages.conftest import ACCOUNTS, PASSWORD, csrf_of, sign_in
 
 PDF = b"%PDF-1.4\n% a certificate\n%%EOF\n"
@@ -253,3 +256,27 @@ def test_a_page_asked_without_signing_in_goes_to_the_sign_in_page(browser: TestC
     answer = browser.get("/me/disputes")
     assert answer.status_code == 303
     assert answer.headers["location"] == "/signin?next=/me/disputes"
+
+
+def test_the_teachers_page_links_their_signed_credential(
+        browser: TestClient, county: TrainRec, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """下载电子证书: the link on /me downloads the credential with the session's cookie; it verifies
+    against the published key and holds the hours the teacher sees (K1's 24; K2 awaits evaluation)."""
+    monkeypatch.setenv("TRAINREC_DATA_DIR", str(tmp_path))
+    KeyRing.open(tmp_path).rotate("credential", clock.now - timedelta(minutes=1))  # the clock stands still
+    _teacher(browser)
+    page = browser.get("/me")
+    link = re.search(r'<a class="button secondary" href="([^"]+)" download>下载电子证书</a>', page.text)
+    assert link is not None, page.text
+    assert link[1] == "/api/v1/teachers/A001/credential"
+    answer = browser.get(link[1])
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/vc+jwt")
+    assert "credential-A001.jwt" in answer.headers["content-disposition"]
+    keys = browser.get("/.well-known/trainrec-keys.json").json()
+    header, payload = independent.verify(answer.text, independent.public_key_of(keys, independent.header_of(
+        answer.text)["kid"]))
+    assert header["alg"] == "EdDSA"
+    lines = payload["credentialSubject"]["verifiableCredential"]
+    assert [(line["credentialSubject"]["achievement"]["humanCode"], line["credentialSubject"]["creditsEarned"])
+            for line in lines] == [("K1", 24)]

@@ -114,3 +114,23 @@ def test_the_long_rows_are_escaped_as_the_template_would() -> None:
     assert 'href="/teachers/A&lt;1"' in listed
     assert "&lt;王&gt;" in listed
     assert '<td data-label="学校">S&amp;1</td>' in listed  # a school without a name: its id
+
+
+def test_the_export_link_of_a_unit_page_downloads_the_workbook_with_the_session_cookie(browser: TestClient) -> None:
+    """The page links straight to the API's workbook: a GET with the page's session cookie (no CSRF
+    token: a safe method) is answered, within the same scope as the page."""
+    import io
+
+    from openpyxl import load_workbook
+
+    sign_in(browser, "town1")
+    page = browser.get("/units/T1", params={"year": 2024})
+    link = re.search(r'href="([^"]+compliance\.xlsx[^"]*)"[^>]*>导出 Excel<', page.text)
+    assert link is not None
+    assert link[1] == "/api/v1/orgs/T1/compliance.xlsx?year=2024"
+    answer = browser.get(link[1].replace("&amp;", "&"))
+    assert answer.status_code == 200, answer.text
+    workbook = load_workbook(io.BytesIO(answer.content))
+    assert [row[1] for row in workbook["汇总"].iter_rows(min_row=2, values_only=True)] == ["城关镇", "城关第一小学",
+                                                                                        "城关中学"]
+    assert browser.get("/api/v1/orgs/C1/compliance.xlsx?year=2024").status_code == 403  # above the town

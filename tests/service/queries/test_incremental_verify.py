@@ -190,7 +190,7 @@ def test_a_full_verify_over_http_is_for_admins_and_auditors_and_says_what_it_cov
     client = TestClient(create_app(app, SECRET, catch_up=False), raise_server_exceptions=False)
     incremental = client.get("/api/v1/audit/verify", headers=bearer(AUDITOR)).json()
     assert incremental == {"ok": True, "checked_events": head, "first_broken": None, "from_position": 0,
-                           "to_position": head, "full": True}
+                           "to_position": head, "full": True, "scope": "chain", "read_model": None}
     full = client.get("/api/v1/audit/verify", params={"full": "true"}, headers=bearer(ADMIN)).json()
     assert (full["full"], full["checked_events"], full["from_position"]) == (True, head, 0)
     assert client.get("/api/v1/audit/verify", headers=bearer(ADMIN)).json()["checked_events"] == 0
