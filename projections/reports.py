@@ -336,7 +336,6 @@ class Reports:
         """`compliance` as recorded at `at`: every school's sums computed from the rows recorded by then
         (projections/as_of.py); no cached row or stored answer holds them. The units are named as
         they are today (the service names them as they were then: org units are only renamed)."""
-        school_years = SchoolYears(self.db, self.p, self.policy)
         with self.db.snapshot() as tx:
             orgs = tx.query(f"SELECT name, kind, path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
             if not orgs:
@@ -345,34 +344,43 @@ class Reports:
             kids = tx.query(
                 f"SELECT org_id, name, kind FROM {self.p}orgs WHERE parent_id = ? AND kind <> 'provider' "
                 "ORDER BY org_id", (org_id,)) if children else []
-            computed = school_years.compute(tx, year, today, None, path, at)
-            paths = {str(r[0]): str(r[1]) for r in tx.query(
-                f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))}
-        found = [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
+            found = self._computed_rows(tx, path, year, today, at)
         units = [path] + [f"{path}{kid[0]}/" for kid in kids]
         return self._answer(org_id, name, kind, year, units, found, kids if children else None)
+
+    def _computed_rows(self, tx: Tx, path: str, year: int, today: date, at: str | None
+                       ) -> list[tuple[str, str, Values]]:
+        """Every org under `path`, its path and its sums computed in `tx` from the tables (as recorded
+        at `at`, when given), never read from the cached rows; in org order."""
+        computed = SchoolYears(self.db, self.p, self.policy).compute(tx, year, today, None, path, at)
+        paths = {str(r[0]): str(r[1]) for r in tx.query(
+            f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))}
+        return [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
+
+    def _unit_rows(self, tx: Tx, path: str, year: int, today: date, at: str | None
+                   ) -> tuple[list[tuple[str, str, Values]], Callable[[], None]]:
+        """The rows of every org under `path` for the shortfall lists: now, the cached rows (the stale
+        ones computed), with what keeps the computed ones once the snapshot is over; as recorded at
+        `at`, computed (nothing to keep)."""
+        if at is not None:
+            return self._computed_rows(tx, path, year, today, at), lambda: None
+        school_years = SchoolYears(self.db, self.p, self.policy)
+        state = State.read(tx, self.p)
+        found, computed = school_years.read_in(tx, state, path, year, today)
+        return found, lambda: school_years.keep(state, year, today, computed)
 
     def shortfall_page(self, org_id: str, year: int, today: date, rule: str, after: str | None, limit: int,
                        at: datetime | None = None) -> tuple[list[dict[str, Any]], str | None] | None:
         """A page of the named teachers behind the unit's shortfall of `rule` (the list its answer
         gives in `teacher_nos`), after teacher number `after`; None for an org not in the tables.
         `at`: as the list stood then (names as they are now: the service names them as they were)."""
-        school_years = SchoolYears(self.db, self.p, self.policy)
         with self.db.snapshot() as tx:
             orgs = tx.query(f"SELECT path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
             if not orgs:
                 return None
             path = str(orgs[0][0])
-            if at is None:
-                state = State.read(tx, self.p)
-                found, computed = school_years.read_in(tx, state, path, year, today)
-            else:
-                computed = school_years.compute(tx, year, today, None, path, instant(at))
-                paths = {str(r[0]): str(r[1]) for r in tx.query(
-                    f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))}
-                found = [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
-        if at is None:
-            school_years.keep(state, year, today, computed)
+            found, keep = self._unit_rows(tx, path, year, today, None if at is None else instant(at))
+        keep()
         shown, more = shortfall_slice(found, rule, after, limit)
         names = self._teacher_names({no for no, _ in shown})
         items = [{"teacher_no": no, "name": names.get(no), "school_id": school} for no, school in shown]
@@ -384,24 +392,15 @@ class Reports:
         order, each with name, school and what the rule found them lacking (`shortfall_members.Gap`),
         read in one snapshot with the lists; None for an org not in the tables. `at` as in
         `shortfall_page` (names as they are now)."""
-        school_years = SchoolYears(self.db, self.p, self.policy)
         when = None if at is None else instant(at)
         with self.db.snapshot() as tx:
             orgs = tx.query(f"SELECT path FROM {self.p}orgs WHERE org_id = ?", (org_id,))
             if not orgs:
                 return None
             path = str(orgs[0][0])
-            if when is None:
-                state = State.read(tx, self.p)
-                found, computed = school_years.read_in(tx, state, path, year, today)
-            else:
-                computed = school_years.compute(tx, year, today, None, path, when)
-                paths = {str(r[0]): str(r[1]) for r in tx.query(
-                    f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))}
-                found = [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
-            figures = member_figures(school_years, tx, year, today, path, when)
-        if when is None:
-            school_years.keep(state, year, today, computed)
+            found, keep = self._unit_rows(tx, path, year, today, when)
+            figures = member_figures(SchoolYears(self.db, self.p, self.policy), tx, year, today, path, when)
+        keep()
         unit = self._tallies([path], found)[0]
         lists = unit.lists()
         names = self._teacher_names({no for nos in lists.values() for no in nos})
@@ -432,10 +431,7 @@ class Reports:
         name, kind, path = (str(value) for value in orgs[0])
         kids = tx.query(f"SELECT org_id, name, kind FROM {self.p}orgs WHERE parent_id = ? AND kind <> 'provider' "
                         "ORDER BY org_id", (org_id,))
-        computed = SchoolYears(self.db, self.p, self.policy).compute(tx, year, today, None, path)
-        paths = {str(r[0]): str(r[1]) for r in tx.query(
-            f"SELECT org_id, path FROM {self.p}orgs WHERE path LIKE ? {LIKE_ESCAPE}", (like_prefix(path),))}
-        found = [(school, paths[school], sums.values()) for school, sums in sorted(computed.items())]
+        found = self._computed_rows(tx, path, year, today, None)
         units = [path] + [f"{path}{kid[0]}/" for kid in kids]
         return self._answer(org_id, name, kind, year, units, found, kids, tx)
 
